@@ -1,0 +1,1 @@
+"""One module per `python -m fer` sub-command, each with `register(subparsers)`."""

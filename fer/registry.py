@@ -1,0 +1,234 @@
+"""The model registry: one folder per trained run under `models/`, written atomically.
+
+A run folder holds `model.keras`, `config.json`, `history.csv` and `metrics.json`. A run is
+written into a hidden temporary folder and renamed into place, so a run killed mid-save leaves
+either the previous state or nothing, never a half-written model. Single files that change
+later (metrics, config) are replaced with write-then-rename too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from fer import REPO_ROOT
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+METRICS_FILE = "metrics.json"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PRETRAINED_PREFIX = "pretrained-"
+
+
+class RegistryError(ValueError):
+    """A bad run name, a missing run, or a model that cannot be loaded safely."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    name: str
+    path: Path
+    config: dict
+    metrics: dict
+
+    @property
+    def kind(self) -> str:
+        return self.config.get("kind", "keras")
+
+    @property
+    def shipped(self) -> bool:
+        return self.name.startswith(PRETRAINED_PREFIX)
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("FER_MODELS_DIR", REPO_ROOT / "models"))
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise RegistryError(
+            f"{name!r} is not a valid run name: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def run_path(name: str) -> Path:
+    return models_dir() / validate_name(name)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def read_run(name: str) -> RunInfo:
+    path = run_path(name)
+    if not (path / CONFIG_FILE).exists():
+        raise RegistryError(
+            f"No run called {name!r} in {models_dir()}: `python -m fer models` lists the runs."
+        )
+    return RunInfo(name, path, _read_json(path / CONFIG_FILE), _read_json(path / METRICS_FILE))
+
+
+def list_runs() -> list[RunInfo]:
+    """Every complete run, newest first (temporary folders of saves in flight are skipped)."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    runs = [
+        RunInfo(p.name, p, _read_json(p / CONFIG_FILE), _read_json(p / METRICS_FILE))
+        for p in root.iterdir()
+        if p.is_dir() and NAME_PATTERN.match(p.name) and (p / CONFIG_FILE).exists()
+    ]
+    return sorted(runs, key=lambda run: (run.path / CONFIG_FILE).stat().st_mtime, reverse=True)
+
+
+def default_model_name() -> str | None:
+    """The student's newest run; else the shipped pretrained model; else None."""
+    runs = list_runs()
+    own = [run for run in runs if not run.shipped]
+    if own:
+        return own[0].name
+    return runs[0].name if runs else None
+
+
+def unique_name(stem: str) -> str:
+    """`stem`, or `stem-2`, `stem-3`... whichever is free: two students never clobber a run."""
+    validate_name(stem)
+    root = models_dir()
+    candidate, number = stem, 1
+    while (root / candidate).exists():
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
+
+
+def history_to_csv(rows: Iterable[dict]) -> str:
+    rows = list(rows)
+    buffer = io.StringIO()
+    if rows:
+        fields = list(dict.fromkeys(key for row in rows for key in row))
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_history(name: str) -> list[dict]:
+    path = run_path(name) / HISTORY_FILE
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return [
+            {key: _number_or_text(value) for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]
+
+
+def _number_or_text(value: str) -> Any:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() and "." not in value and "e" not in value else number
+
+
+def save_run(
+    name: str,
+    model,
+    config: dict,
+    history_rows: Iterable[dict] = (),
+    metrics: dict | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a whole run into a temporary sibling folder, then rename it into place."""
+    target = run_path(name)
+    if target.exists() and not overwrite:
+        raise RegistryError(f"A run called {name!r} already exists: pick another name.")
+    root = models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=root))
+    try:
+        if model is not None:
+            model.save(staging / MODEL_FILE)
+        config = {"kind": "keras" if model is not None else "ensemble", **config}
+        (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str))
+        (staging / HISTORY_FILE).write_text(history_to_csv(history_rows))
+        (staging / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2, default=str))
+        if target.exists():
+            retired = root / f".{name}.retired"
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _replace_file(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def write_metrics(name: str, updates: dict) -> dict:
+    """Merge `updates` into the run's metrics.json, atomically; returns the merged metrics."""
+    run = read_run(name)
+    merged = {**run.metrics, **updates}
+    _replace_file(run.path / METRICS_FILE, json.dumps(merged, indent=2, default=str))
+    return merged
+
+
+def load_model(name: str):
+    """Load a run's Keras model in safe mode: no arbitrary code from a lambda layer runs."""
+    import keras
+
+    run = read_run(name)
+    if run.kind != "keras":
+        raise RegistryError(f"{name!r} is an {run.kind}, not a single model: use fer.evaluate.load_predictor.")
+    path = run.path / MODEL_FILE
+    if not path.exists():
+        raise RegistryError(f"{path} is missing: the run {name!r} was not saved completely.")
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except ValueError as error:
+        if "safe_mode" in str(error) or "unsafe" in str(error).lower():
+            raise RegistryError(
+                f"{name!r} needs unsafe deserialisation (a Lambda layer with Python code), "
+                "which this app refuses: rebuild it without Lambda layers."
+            ) from error
+        raise RegistryError(f"{path} could not be loaded ({error}): retrain or delete the run.") from error
+    except Exception as error:  # a truncated or corrupt zip raises many kinds of error
+        raise RegistryError(f"{path} could not be loaded ({type(error).__name__}: {error}): retrain or delete the run.") from error
+
+
+def rename_run(old: str, new: str) -> Path:
+    source = read_run(old).path
+    target = run_path(new)
+    if target.exists():
+        raise RegistryError(f"A run called {new!r} already exists: pick another name.")
+    os.replace(source, target)
+    return target
+
+
+def delete_run(name: str) -> None:
+    path = read_run(name).path
+    trash = path.with_name(f".{name}.deleting")
+    os.replace(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,65 @@
+"""What every page shares: the sidebar (data set and model in use) and cached loaders.
+
+Pages ask `selected_dataset()` and `selected_model_name()`; only this module knows the
+session-state keys behind them.
+"""
+
+import streamlit as st
+
+from fer import data, registry
+
+DATASET_KEY = "sidebar_dataset"
+MODEL_KEY = "sidebar_model"
+
+
+@st.cache_resource(show_spinner="Loading the data set...")
+def _load_dataset(name: str, _cache_key: float) -> data.FaceDataset:
+    return data.load_dataset(name)
+
+
+def _dataset_cache_key(name: str) -> float:
+    """The cache file's modification time, so a re-import shows up without a restart."""
+    path = data.data_dir() / f"{name}.npz"
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+def selected_dataset() -> data.FaceDataset:
+    name = st.session_state.get(DATASET_KEY) or data.available_datasets()[0]
+    return _load_dataset(name, _dataset_cache_key(name))
+
+
+def selected_model_name() -> str | None:
+    chosen = st.session_state.get(MODEL_KEY)
+    names = [run.name for run in registry.list_runs()]
+    if chosen in names:
+        return chosen
+    return registry.default_model_name()
+
+
+def render_sidebar() -> None:
+    with st.sidebar:
+        st.subheader("In use on every page")
+        datasets = data.available_datasets()
+        if st.session_state.get(DATASET_KEY) not in datasets:
+            st.session_state[DATASET_KEY] = datasets[0]
+        st.selectbox(
+            "Data set",
+            datasets,
+            key=DATASET_KEY,
+            format_func=lambda name: "Synthetic faces (built in)" if name == "synthetic" else name,
+        )
+        if st.session_state[DATASET_KEY] == "synthetic":
+            st.caption(
+                "Drawn faces, not real photos. Bring FER2013 on the **Your data** page to "
+                "train on real faces."
+            )
+
+        runs = registry.list_runs()
+        if runs:
+            names = [run.name for run in runs]
+            default = registry.default_model_name()
+            if st.session_state.get(MODEL_KEY) not in names:
+                st.session_state[MODEL_KEY] = default if default in names else names[0]
+            st.selectbox("Model", names, key=MODEL_KEY)
+        else:
+            st.caption("No trained model yet: train one on the **Train a network** page.")

@@ -1,0 +1,37 @@
+"""Copy the browser libraries the webcam page needs from node_modules/ into static/vendor/.
+
+Streamlit serves static/ at /app/static/, so everything the page loads comes from this
+machine: no CDN, and the demo works offline.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+VENDOR = ROOT / "static" / "vendor"
+
+FILES = {
+    "@tensorflow/tfjs/dist/tf.min.js": "tf.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js": "tf-backend-wasm.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm": "tfjs-backend-wasm.wasm",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm": "tfjs-backend-wasm-simd.wasm",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm": "tfjs-backend-wasm-threaded-simd.wasm",
+}
+
+
+def main() -> int:
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    for source, target in FILES.items():
+        path = NODE_MODULES / source
+        if not path.exists():
+            print(f"{path} is missing: run `npm ci` in {ROOT} first.", file=sys.stderr)
+            return 1
+        shutil.copyfile(path, VENDOR / target)
+    print(f"Copied {len(FILES)} browser files into {VENDOR.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Fixtures shared by every test.
+
+Every test gets its own empty models/ and data/ folders (through FER_MODELS_DIR and
+FER_DATA_DIR), so nothing a test does touches the repository's registry or a user's imports.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FER2013_NPZ = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
+
+
+@pytest.fixture(autouse=True)
+def isolated_folders(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    data = tmp_path / "data"
+    models.mkdir()
+    data.mkdir()
+    monkeypatch.setenv("FER_MODELS_DIR", str(models))
+    monkeypatch.setenv("FER_DATA_DIR", str(data))
+    return models, data
+
+
+@pytest.fixture
+def fer2013_npz() -> Path:
+    """The development copy of FER2013; tests that need it skip cleanly when it is absent."""
+    if not FER2013_NPZ.exists():
+        pytest.skip(f"FER2013 not found at {FER2013_NPZ}")
+    return FER2013_NPZ
