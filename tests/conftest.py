@@ -32,3 +32,27 @@ def fer2013_npz() -> Path:
     if not FER2013_NPZ.exists():
         pytest.skip(f"FER2013 not found at {FER2013_NPZ}")
     return FER2013_NPZ
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """One `streamlit run` of the app for the whole session, with its own models/ and data/."""
+    from tests.browser import run_streamlit
+
+    with run_streamlit(REPO_ROOT, tmp_path_factory.mktemp("app")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright. `make test` installs Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, launch_chromium
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test`, which installs it.")
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

@@ -1,0 +1,118 @@
+"""Real-browser test harness: a `streamlit run` server on a free localhost port, and Chromium.
+
+Used through the session fixtures `app_server` and `browser` in conftest.py. The server gets
+its own models/ and data/ folders (FER_MODELS_DIR, FER_DATA_DIR) that tests may fill.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = Path(os.environ.get("FER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FAKE_CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@dataclass
+class AppServer:
+    url: str
+    models_dir: Path
+    data_dir: Path
+    log_path: Path
+
+    def page_url(self, page: str) -> str:
+        """URL of a lesson page: `lessons/train.py` is served at /train."""
+        return f"{self.url}/{Path(page).stem}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def run_streamlit(repo_root: Path, workdir: Path, startup_timeout: float = 90.0):
+    port = free_port()
+    models, data = workdir / "models", workdir / "data"
+    models.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "streamlit.log"
+    env = {
+        **os.environ,
+        "FER_MODELS_DIR": str(models),
+        "FER_DATA_DIR": str(data),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer within {startup_timeout} s")
+            time.sleep(0.3)
+        yield AppServer(url, models, data, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def launch_chromium(playwright, extra_args: list[str] = ()):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+def wait_for_streamlit_page(page, timeout_ms: int = 90_000) -> None:
+    """Wait until the script run finished: the app is rendered and nothing is still running."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && document.querySelector('[data-testid="stMain"]');
+        }""",
+        timeout=timeout_ms,
+    )
+
+
+def streamlit_exceptions(page) -> list[str]:
+    return [element.inner_text() for element in page.query_selector_all('[data-testid="stException"]')]
