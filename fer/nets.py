@@ -1,0 +1,221 @@
+"""Architectures: the seed reports' networks, rebuilt exactly, and two of our own.
+
+Every builder takes `num_classes=7` and `input_shape=(48, 48, 1)` and returns an
+uncompiled `keras.Model` whose last layer outputs softmax probabilities. Layers carry
+readable names (`conv1`, `conv1_batchnorm`, `pool1`, ...) so that summaries, feature-map
+pickers and the shape lesson can refer to them. No `Lambda` layers: every model loads in
+Keras's safe mode.
+
+Parameter counts, as `model.count_params()` gives them:
+
+| name        | all parameters | trainable  | note                                         |
+| ----------- | -------------- | ---------- | -------------------------------------------- |
+| seed000_cnn | 1,584,199      | 1,582,343  | report 000 counts trainable (PyTorch style)  |
+| seed003_cnn | 4,087,323      | 4,087,323  |                                              |
+| seed003_dnn | 5,447,687      | 5,447,687  |                                              |
+| small_cnn   | 97,623         | 97,399     | ours: for class demos, trains in seconds     |
+| vgg_fer     | 7,182,919      | 7,179,079  | ours: the pretrained model's architecture    |
+
+The difference between "all" and "trainable" is BatchNormalization's moving mean and
+variance: Keras counts them as (non-trainable) parameters, PyTorch does not.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+from keras import layers
+
+NUM_CLASSES = 7
+INPUT_SHAPE = (48, 48, 1)
+
+
+def _check_dropout_rate(dropout_rate: float) -> None:
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(
+            f"dropout_rate must be at least 0 and below 1 (a fraction of units to drop); got {dropout_rate}."
+        )
+
+
+def build_seed000_cnn(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE) -> keras.Model:
+    """Seed report 000: four conv blocks (conv, LeakyReLU 0.05, BatchNorm, MaxPool 2), then a dense head.
+
+    The report pads every convolution explicitly (5x5 with pad 2, 3x3 with pad 1); with
+    stride 1 that is exactly Keras's `padding="same"`, so the image keeps its size until
+    each pooling halves it: 48 -> 24 -> 12 -> 6 -> 3.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for block, (filters, kernel_size) in enumerate(((32, 5), (128, 5), (256, 3), (256, 3)), start=1):
+        x = layers.Conv2D(filters, kernel_size, padding="same", name=f"conv{block}")(x)
+        x = layers.LeakyReLU(negative_slope=0.05, name=f"conv{block}_leaky_relu")(x)
+        x = layers.BatchNormalization(name=f"conv{block}_batchnorm")(x)
+        x = layers.MaxPooling2D(pool_size=2, name=f"pool{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(256, activation="relu", name="dense")(x)
+    x = layers.BatchNormalization(name="dense_batchnorm")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="seed000_cnn")
+
+
+def build_seed003_cnn(
+    num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.2
+) -> keras.Model:
+    """Seed report 003's Keras CNN: 4,087,323 parameters, three quarters of them in the dense head.
+
+    It alternates ZeroPadding2D(1) with valid 3x3 convolutions (which keeps the size), and
+    shrinks the image with a 5x5/2 max pool and two 3x3/2 average pools: 48 -> 44 -> 22 -> 10 -> 5.
+    """
+    _check_dropout_rate(dropout_rate)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(64, 5, activation="relu", name="conv1")(inputs)
+    x = layers.ZeroPadding2D(2, name="pad1")(x)
+    x = layers.MaxPooling2D(pool_size=5, strides=2, name="pool1")(x)
+
+    x = layers.ZeroPadding2D(1, name="pad2")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = layers.ZeroPadding2D(1, name="pad3")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv3")(x)
+    x = layers.AveragePooling2D(pool_size=3, strides=2, name="pool2")(x)
+
+    x = layers.ZeroPadding2D(1, name="pad4")(x)
+    x = layers.Dropout(dropout_rate, name="dropout1")(x)
+    x = layers.Conv2D(96, 3, activation="relu", name="conv4")(x)
+    x = layers.ZeroPadding2D(1, name="pad5")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv5")(x)
+    x = layers.ZeroPadding2D(1, name="pad6")(x)
+    x = layers.Dropout(dropout_rate, name="dropout2")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv6")(x)
+    x = layers.ZeroPadding2D(1, name="pad7")(x)
+    x = layers.AveragePooling2D(pool_size=3, strides=2, name="pool3")(x)
+    x = layers.Dropout(dropout_rate, name="dropout3")(x)
+
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(900, activation="relu", name="dense1")(x)
+    x = layers.Dense(900, activation="relu", name="dense2")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="seed003_cnn")
+
+
+def build_seed003_dnn(
+    num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.2
+) -> keras.Model:
+    """Seed report 003's fully connected network: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7.
+
+    It sees the face as 2,304 unrelated numbers, so it has more parameters than the CNN and
+    none of the CNN's knowledge that neighbouring pixels belong together.
+    """
+    _check_dropout_rate(dropout_rate)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Flatten(name="flatten")(inputs)
+    for index, units in enumerate((1024, 1024, 768, 768, 512, 512), start=1):
+        x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
+        x = layers.Dropout(dropout_rate, name=f"dropout{index}")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="seed003_dnn")
+
+
+def build_small_cnn(
+    num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.25
+) -> keras.Model:
+    """Ours, for class demos: three conv blocks (16, 32, 64 filters) and a 32-unit head, ~98k parameters.
+
+    Small enough to train for a few epochs on the synthetic faces in seconds on a laptop CPU.
+    """
+    _check_dropout_rate(dropout_rate)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for block, filters in enumerate((16, 32, 64), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(x)
+        x = layers.BatchNormalization(name=f"conv{block}_batchnorm")(x)
+        x = layers.ReLU(name=f"conv{block}_relu")(x)
+        x = layers.MaxPooling2D(pool_size=2, name=f"pool{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout_rate, name="dropout")(x)
+    x = layers.Dense(32, activation="relu", name="dense")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="small_cnn")
+
+
+def build_vgg_fer(
+    num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.3
+) -> keras.Model:
+    """Ours, VGG-style: four blocks of two 3x3 convs (64, 128, 256, 512) with BatchNorm and ReLU.
+
+    Each block ends in a 2x2 max pool and dropout (48 -> 24 -> 12 -> 6 -> 3); the head is
+    Dense 512 -> Dense 256 -> classes, with dropout between. 7.2M parameters, so its float16
+    weights (~14 MB) stay small enough to ship and to run in the browser.
+    """
+    _check_dropout_rate(dropout_rate)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for block, filters in enumerate((64, 128, 256, 512), start=1):
+        for index in (1, 2):
+            name = f"block{block}_conv{index}"
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
+            x = layers.BatchNormalization(name=f"{name}_batchnorm")(x)
+            x = layers.ReLU(name=f"{name}_relu")(x)
+        x = layers.MaxPooling2D(pool_size=2, name=f"block{block}_pool")(x)
+        x = layers.Dropout(dropout_rate, name=f"block{block}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(512, activation="relu", name="dense1")(x)
+    x = layers.Dropout(dropout_rate, name="dense1_dropout")(x)
+    x = layers.Dense(256, activation="relu", name="dense2")(x)
+    x = layers.Dropout(dropout_rate, name="dense2_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="vgg_fer")
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "seed000_cnn": build_seed000_cnn,
+    "seed003_cnn": build_seed003_cnn,
+    "seed003_dnn": build_seed003_dnn,
+    "small_cnn": build_small_cnn,
+    "vgg_fer": build_vgg_fer,
+}
+
+_DESCRIPTIONS = {
+    "seed000_cnn": (
+        "Seed report 000's CNN: four blocks of convolution (5x5, 5x5, 3x3, 3x3; 32, 128, 256, 256 "
+        "filters), LeakyReLU(0.05), BatchNorm and 2x2 max pooling shrink the face 48 -> 3, then a "
+        "256-unit dense layer classifies the 3x3x256 features. 1.58M trainable parameters; "
+        "about 60% validation accuracy on FER2013 without augmentation."
+    ),
+    "seed003_cnn": (
+        "Seed report 003's Keras CNN: six convolutions kept at size by zero padding, one max and "
+        "two average poolings (48 -> 5), dropout, then two 900-unit dense layers. 4.1M parameters, "
+        "70% of them in the first dense layer; 65% on FER2013's public test set."
+    ),
+    "seed003_dnn": (
+        "Seed report 003's fully connected network: the face flattened to 2,304 numbers, six dense "
+        "layers (1024, 1024, 768, 768, 512, 512) with dropout. More parameters than the CNN (5.4M) "
+        "but no notion that neighbouring pixels belong together, so it learns faces worse."
+    ),
+    "small_cnn": (
+        "Our demo CNN: three 3x3 conv blocks (16, 32, 64 filters) with BatchNorm, ReLU and 2x2 "
+        "pooling, then a 32-unit dense layer. About 98k parameters: it trains in seconds, ideal "
+        "for trying ideas in class."
+    ),
+    "vgg_fer": (
+        "Our VGG-style CNN: four blocks of two 3x3 convolutions (64, 128, 256, 512 filters) with "
+        "BatchNorm, ReLU, 2x2 pooling and dropout, then dense 512 and 256. 7.2M parameters; the "
+        "architecture of the shipped pretrained model."
+    ),
+}
+
+
+def describe_architecture(name: str) -> str:
+    """A short teaching description of one entry of `ARCHITECTURES`."""
+    if name not in _DESCRIPTIONS:
+        known = ", ".join(ARCHITECTURES)
+        raise ValueError(f"Unknown architecture {name!r}; choose one of: {known}.")
+    return _DESCRIPTIONS[name]
+
+
+def build_architecture(name: str, num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, **options) -> keras.Model:
+    """`ARCHITECTURES[name](...)` with a sentence instead of a KeyError for an unknown name."""
+    if name not in ARCHITECTURES:
+        known = ", ".join(ARCHITECTURES)
+        raise ValueError(f"Unknown architecture {name!r}; choose one of: {known}.")
+    return ARCHITECTURES[name](num_classes=num_classes, input_shape=input_shape, **options)
