@@ -1,0 +1,44 @@
+"""`python -m fer evaluate --model NAME --data NAME [--split test] [--tta [MODE]]`.
+
+Prints accuracy, precision / recall / F1 per emotion and the confusion matrix (true label
+down, predicted across) of a registry model or ensemble on one split of a data set.
+"""
+
+from __future__ import annotations
+
+TTA_CHOICES = ("none", "flip", "crops", "flip+crops")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="accuracy, per-class metrics and confusion matrix of a trained model",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("--model", required=True, help="registry run or ensemble name (python -m fer models lists them)")
+    parser.add_argument("--data", default="synthetic", help="data set name: 'synthetic' or an imported cache")
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
+    parser.add_argument(
+        "--tta",
+        nargs="?",
+        const="flip+crops",
+        default="none",
+        choices=TTA_CHOICES,
+        help="test-time augmentation; --tta alone means flip+crops",
+    )
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from fer import data, evaluate
+
+    dataset = data.load_dataset(args.data)
+    images, labels = dataset.split(args.split)
+    if len(images) == 0:
+        raise evaluate.EvaluationError(f"The {args.split} split of {args.data!r} is empty: pick another split.")
+    predictor = evaluate.load_predictor(args.model, tta=args.tta, batch_size=args.batch_size)
+    print(f"{args.model} on {args.data}/{args.split} ({len(images)} faces), TTA: {args.tta}")
+    probabilities = predictor.predict_proba(data.to_model_input(images))
+    print(evaluate.format_report(evaluate.evaluate_probabilities(probabilities, labels)))
+    return 0

@@ -1,0 +1,474 @@
+"""Judging a trained model: its predictions, the confusion matrix, per-class metrics, TTA.
+
+Everything a model is judged by starts from one array: its predicted probabilities
+`(N, 7)` for N faces. A *predictor* is anything with `predict_proba(x_float) -> (N, 7)`:
+a single Keras model from the registry, an ensemble of them, or either wrapped in
+test-time augmentation. `load_predictor(name)` hides which one a registry entry is.
+
+The confusion matrix follows the seed reports: true label down the rows, predicted label
+across the columns, so row `i` says where the faces that really show emotion `i` went.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from fer import registry
+from fer.data import EMOTIONS, NUM_CLASSES, to_model_input
+
+Progress = Callable[[float], None]
+
+DEFAULT_BATCH_SIZE = 256
+# Test-time augmentation modes: (average with the mirror image?, pixels to shift the crops by).
+TTA_MODES = {
+    "none": (False, 0),
+    "flip": (True, 0),
+    "crops": (False, 3),
+    "flip+crops": (True, 3),
+}
+TTA_DESCRIPTIONS = {
+    "none": "no augmentation: one look at each face",
+    "flip": "average the face and its mirror image (2 looks)",
+    "crops": "average the face and four copies shifted 3 pixels up, down, left, right (5 looks)",
+    "flip+crops": "both: five shifted copies, each also mirrored (10 looks)",
+}
+
+
+class EvaluationError(ValueError):
+    """A model, ensemble or input that cannot be evaluated; the message says what to do."""
+
+
+class Predictor(Protocol):
+    name: str
+
+    def predict_proba(self, x: np.ndarray, progress: Progress | None = None) -> np.ndarray: ...
+
+
+def _check_input(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 4 or x.shape[-1] != 1:
+        raise EvaluationError(
+            f"Models take float faces of shape (N, height, width, 1); got {x.shape}. "
+            "Convert uint8 faces with fer.data.to_model_input."
+        )
+    return x
+
+
+class KerasPredictor:
+    """One Keras model, run in batches so a whole FER2013 split fits in memory."""
+
+    def __init__(self, model, name: str = "model", batch_size: int = DEFAULT_BATCH_SIZE):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+
+    def predict_proba(self, x: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+        x = _check_input(x)
+        expected = tuple(self.model.input_shape[1:])
+        if tuple(x.shape[1:]) != expected:
+            raise EvaluationError(
+                f"{self.name} expects faces of shape {expected}, got {tuple(x.shape[1:])}."
+            )
+        outputs = []
+        for start in range(0, len(x), self.batch_size):
+            batch = x[start : start + self.batch_size]
+            outputs.append(np.asarray(self.model(batch, training=False), dtype=np.float64))
+            if progress is not None:
+                progress(min(1.0, (start + len(batch)) / len(x)))
+        if not outputs:
+            return np.zeros((0, self.model.output_shape[-1]))
+        return np.concatenate(outputs)
+
+
+class EnsemblePredictor:
+    """A weighted average of several predictors' probabilities (weights sum to one)."""
+
+    def __init__(self, members: Sequence[Predictor], weights: Sequence[float], name: str = "ensemble"):
+        weights = np.asarray(weights, dtype=np.float64)
+        if len(members) == 0:
+            raise EvaluationError(f"The ensemble {name!r} has no members: add at least one model.")
+        if weights.shape != (len(members),):
+            raise EvaluationError(
+                f"The ensemble {name!r} has {len(members)} members but {weights.size} weights."
+            )
+        if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0, atol=1e-6):
+            raise EvaluationError(
+                f"The ensemble {name!r} needs non-negative weights that sum to 1; got {weights.tolist()}."
+            )
+        self.members = list(members)
+        self.weights = weights
+        self.name = name
+
+    def predict_proba(self, x: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+        total = None
+        for index, (member, weight) in enumerate(zip(self.members, self.weights)):
+            member_progress = _sub_progress(progress, index, len(self.members))
+            probabilities = member.predict_proba(x, progress=member_progress)
+            total = weight * probabilities if total is None else total + weight * probabilities
+        return total
+
+
+class TTAPredictor:
+    """Test-time augmentation: average a predictor over mirrored and shifted copies of each face.
+
+    Shifted copies are re-padded to the original size by repeating the edge pixels, so the
+    model always sees a full 48x48 face, just moved a few pixels.
+    """
+
+    def __init__(self, base: Predictor, flip: bool = True, shift: int = 3):
+        if shift < 0:
+            raise ValueError(f"shift must be zero or more pixels; got {shift}.")
+        self.base = base
+        self.flip = flip
+        self.shift = shift
+        self.name = f"{base.name} + TTA({tta_mode_name(flip, shift)})"
+
+    def views(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every augmented copy of the batch the predictions are averaged over."""
+        x = _check_input(x)
+        copies = [x]
+        if self.shift:
+            copies += [shift_images(x, dy, dx) for dy, dx in _four_shifts(self.shift)]
+        if self.flip:
+            copies += [flip_images(copy) for copy in copies]
+        return copies
+
+    def predict_proba(self, x: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+        views = self.views(x)
+        total = 0.0
+        for index, view in enumerate(views):
+            total = total + self.base.predict_proba(view, progress=_sub_progress(progress, index, len(views)))
+        return total / len(views)
+
+
+def tta_mode_name(flip: bool, shift: int) -> str:
+    return {(False, False): "none", (True, False): "flip", (False, True): "crops", (True, True): "flip+crops"}[
+        (bool(flip), bool(shift))
+    ]
+
+
+def with_tta(predictor: Predictor, mode: str = "flip") -> Predictor:
+    """Wrap `predictor` in the test-time augmentation `mode` (one of TTA_MODES)."""
+    if mode not in TTA_MODES:
+        raise EvaluationError(f"Unknown TTA mode {mode!r}: use one of {', '.join(TTA_MODES)}.")
+    flip, shift = TTA_MODES[mode]
+    if not flip and not shift:
+        return predictor
+    return TTAPredictor(predictor, flip=flip, shift=shift)
+
+
+def flip_images(x: np.ndarray) -> np.ndarray:
+    """Mirror left-right: (N, H, W, C) along W."""
+    return x[:, :, ::-1, :]
+
+
+def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Move the content by (dy, dx) pixels, filling the uncovered border with the edge pixels."""
+    height, width = x.shape[1:3]
+    rows = np.clip(np.arange(height) - dy, 0, height - 1)
+    columns = np.clip(np.arange(width) - dx, 0, width - 1)
+    return x[:, rows][:, :, columns]
+
+
+def _four_shifts(shift: int) -> list[tuple[int, int]]:
+    return [(-shift, 0), (shift, 0), (0, -shift), (0, shift)]
+
+
+def _sub_progress(progress: Progress | None, index: int, count: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress((index + fraction) / count)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading from the registry
+
+
+def load_predictor(name: str, tta: str = "none", batch_size: int = DEFAULT_BATCH_SIZE) -> Predictor:
+    """The registry entry `name` as a predictor: a single model or an ensemble, optionally with TTA."""
+    return with_tta(_load_registry_predictor(name, batch_size, visiting=()), tta)
+
+
+def _load_registry_predictor(name: str, batch_size: int, visiting: tuple[str, ...]) -> Predictor:
+    if name in visiting:
+        raise EvaluationError(
+            f"The ensemble {visiting[0]!r} contains itself (through {' -> '.join(visiting + (name,))}): "
+            "rebuild it from single models."
+        )
+    run = registry.read_run(name)
+    if run.kind == "keras":
+        return KerasPredictor(registry.load_model(name), name=name, batch_size=batch_size)
+    if run.kind == "ensemble":
+        members = run.config.get("members") or []
+        weights = run.config.get("weights")
+        if weights is None:
+            weights = [1.0 / len(members)] * len(members) if members else []
+        loaded = []
+        for member in members:
+            try:
+                loaded.append(_load_registry_predictor(member, batch_size, visiting + (name,)))
+            except registry.RegistryError as error:
+                raise EvaluationError(
+                    f"The ensemble {name!r} needs the model {member!r}, which cannot be loaded ({error}). "
+                    "Delete the ensemble or restore that model."
+                ) from error
+        return EnsemblePredictor(loaded, weights, name=name)
+    raise EvaluationError(f"{name!r} is of kind {run.kind!r}, which this app cannot evaluate.")
+
+
+def run_fingerprint(name: str) -> str:
+    """Changes whenever the run (or any ensemble member) is re-saved: a key for caches."""
+    run = registry.read_run(name)
+    parts = [name, str((run.path / registry.CONFIG_FILE).stat().st_mtime_ns)]
+    model_file = run.path / registry.MODEL_FILE
+    if model_file.exists():
+        parts.append(str(model_file.stat().st_mtime_ns))
+    if run.kind == "ensemble":
+        parts += [run_fingerprint(member) for member in run.config.get("members", []) if member != name]
+    return "|".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Predictions with a small cache, so that switching cells or pages never re-runs a model
+
+
+def images_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(np.ascontiguousarray(labels).tobytes())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    return digest.hexdigest()
+
+
+class PredictionCache:
+    """The last few prediction arrays, keyed by (model, data, split, tta); thread-safe."""
+
+    def __init__(self, capacity: int = 16):
+        self.capacity = capacity
+        self._entries: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+PREDICTIONS = PredictionCache()
+
+
+def predict_split(
+    model_name: str,
+    dataset,
+    split: str = "test",
+    tta: str = "none",
+    progress: Progress | None = None,
+    cache: PredictionCache | None = PREDICTIONS,
+) -> np.ndarray:
+    """Probabilities `(N, 7)` of registry model `model_name` on one split of a FaceDataset, cached."""
+    images, labels = dataset.split(split)
+    key = (run_fingerprint(model_name), dataset.name, split, tta, images_fingerprint(images, labels))
+    if cache is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            if progress is not None:
+                progress(1.0)
+            return cached
+    if len(images) == 0:
+        raise EvaluationError(
+            f"The {split} split of {dataset.name!r} is empty: pick another split or data set."
+        )
+    predictor = load_predictor(model_name, tta=tta)
+    probabilities = predictor.predict_proba(to_model_input(images), progress=progress)
+    if probabilities.shape != (len(images), NUM_CLASSES):
+        raise EvaluationError(
+            f"{model_name} returned predictions of shape {probabilities.shape}; the app needs "
+            f"({len(images)}, {NUM_CLASSES}), one probability per emotion."
+        )
+    probabilities.setflags(write=False)
+    if cache is not None:
+        cache.put(key, probabilities)
+    return probabilities
+
+
+# ---------------------------------------------------------------------------------------------
+# The confusion matrix and what it says
+
+
+def confusion_matrix(true_labels, predicted_labels, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Counts: row = true label, column = predicted label."""
+    true_labels = np.asarray(true_labels, dtype=np.int64)
+    predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
+    if true_labels.shape != predicted_labels.shape:
+        raise ValueError(
+            f"{true_labels.size} true labels but {predicted_labels.size} predictions: they must pair up."
+        )
+    for what, labels in (("true", true_labels), ("predicted", predicted_labels)):
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"A {what} label lies outside 0..{num_classes - 1}: {labels.min()}..{labels.max()}.")
+    flat = np.bincount(true_labels * num_classes + predicted_labels, minlength=num_classes * num_classes)
+    return flat.reshape(num_classes, num_classes)
+
+
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row divided by its total: the share of each true class that went to each prediction.
+
+    A class with no faces keeps a row of zeros rather than dividing by zero.
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    totals = matrix.sum(axis=1, keepdims=True)
+    return np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+
+
+def accuracy(matrix: np.ndarray) -> float:
+    matrix = np.asarray(matrix)
+    total = matrix.sum()
+    return float(np.trace(matrix) / total) if total else 0.0
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    emotion: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+def per_class_metrics(matrix: np.ndarray, class_names: Sequence[str] = EMOTIONS) -> list[ClassMetrics]:
+    """Precision (of the faces called X, how many are X), recall (of the X faces, how many were
+    found), their harmonic mean F1, and support (how many X faces there are). A ratio with
+    nothing to divide by is reported as 0."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    correct = np.diag(matrix)
+    predicted = matrix.sum(axis=0)
+    actual = matrix.sum(axis=1)
+    precision = np.divide(correct, predicted, out=np.zeros_like(correct), where=predicted > 0)
+    recall = np.divide(correct, actual, out=np.zeros_like(correct), where=actual > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(correct), where=both > 0)
+    return [
+        ClassMetrics(class_names[i], float(precision[i]), float(recall[i]), float(f1[i]), int(actual[i]))
+        for i in range(len(matrix))
+    ]
+
+
+@dataclass(frozen=True)
+class ConfusedPair:
+    true_label: int
+    predicted_label: int
+    count: int
+    share_of_true: float  # count / faces of the true class
+
+    def describe(self, class_names: Sequence[str] = EMOTIONS) -> str:
+        return (
+            f"{class_names[self.true_label]} taken for {class_names[self.predicted_label]}: "
+            f"{self.count} faces ({self.share_of_true:.0%} of {class_names[self.true_label]})"
+        )
+
+
+def most_confused_pairs(matrix: np.ndarray, top: int | None = 10) -> list[ConfusedPair]:
+    """Off-diagonal cells, most faces first (ties: larger share of the true class first)."""
+    matrix = np.asarray(matrix)
+    shares = normalise_rows(matrix)
+    pairs = [
+        ConfusedPair(i, j, int(matrix[i, j]), float(shares[i, j]))
+        for i in range(len(matrix))
+        for j in range(len(matrix))
+        if i != j and matrix[i, j] > 0
+    ]
+    pairs.sort(key=lambda pair: (-pair.count, -pair.share_of_true, pair.true_label, pair.predicted_label))
+    return pairs if top is None else pairs[:top]
+
+
+def cell_indices(true_labels, predicted_labels, true_label: int, predicted_label: int) -> np.ndarray:
+    """Positions of the faces of class `true_label` that the model called `predicted_label`."""
+    true_labels = np.asarray(true_labels)
+    predicted_labels = np.asarray(predicted_labels)
+    return np.flatnonzero((true_labels == true_label) & (predicted_labels == predicted_label))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the confusion lesson shows, computed once from the probabilities."""
+
+    probabilities: np.ndarray  # (N, 7)
+    labels: np.ndarray  # (N,)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return np.argmax(self.probabilities, axis=1)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return confusion_matrix(self.labels, self.predictions, self.probabilities.shape[1])
+
+    @property
+    def accuracy(self) -> float:
+        return accuracy(self.matrix)
+
+    def per_class(self) -> list[ClassMetrics]:
+        return per_class_metrics(self.matrix)
+
+    def confused_pairs(self, top: int | None = 10) -> list[ConfusedPair]:
+        return most_confused_pairs(self.matrix, top)
+
+    def cell(self, true_label: int, predicted_label: int) -> np.ndarray:
+        return cell_indices(self.labels, self.predictions, true_label, predicted_label)
+
+
+def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
+    probabilities = np.asarray(probabilities)
+    labels = np.asarray(labels)
+    if probabilities.ndim != 2 or len(probabilities) != len(labels):
+        raise ValueError(
+            f"Need one row of probabilities per label: got {probabilities.shape} for {len(labels)} labels."
+        )
+    return Evaluation(probabilities, labels)
+
+
+def evaluate_split(
+    model_name: str, dataset, split: str = "test", tta: str = "none", progress: Progress | None = None
+) -> Evaluation:
+    probabilities = predict_split(model_name, dataset, split, tta, progress=progress)
+    return evaluate_probabilities(probabilities, dataset.split(split)[1])
+
+
+def format_report(evaluation: Evaluation, class_names: Sequence[str] = EMOTIONS) -> str:
+    """A plain-text report: accuracy, per-class table, confusion matrix (counts)."""
+    lines = [f"accuracy {evaluation.accuracy:.4f} on {len(evaluation.labels)} faces", ""]
+    lines.append(f"{'emotion':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for row in evaluation.per_class():
+        lines.append(f"{row.emotion:<10}{row.precision:>10.3f}{row.recall:>10.3f}{row.f1:>10.3f}{row.support:>10d}")
+    lines += ["", "confusion matrix (rows: true, columns: predicted)"]
+    short = [name[:8] for name in class_names]
+    lines.append(" " * 10 + "".join(f"{name:>9}" for name in short))
+    for name, row in zip(short, evaluation.matrix):
+        lines.append(f"{name:<10}" + "".join(f"{count:>9d}" for count in row))
+    pairs = evaluation.confused_pairs(top=5)
+    if pairs:
+        lines += ["", "most confused:"] + [f"  {pair.describe(class_names)}" for pair in pairs]
+    return "\n".join(lines)

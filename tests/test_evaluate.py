@@ -1,0 +1,272 @@
+"""Evaluation: confusion matrix and metrics against hand-computed cases, ensemble weights where
+the best combination is known, test-time augmentation on models whose symmetry is known,
+and registry ensembles through load_predictor."""
+
+import numpy as np
+import pytest
+
+from fer import ensemble, evaluate, registry
+from fer.data import FaceDataset, to_model_input
+
+
+# --- tiny real Keras models ---------------------------------------------------------------------
+
+
+def mirror_symmetric_model(seed: int = 0):
+    """Conv with left-right symmetric kernels, then global average pooling: flip cannot change it."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((48, 48, 1)),
+            keras.layers.Conv2D(3, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(7, activation="softmax"),
+        ]
+    )
+    conv = model.layers[0]
+    kernel, bias = conv.get_weights()
+    conv.set_weights([(kernel + kernel[:, ::-1]) / 2, bias + 0.1])
+    return model
+
+
+def position_sensitive_model(seed: int = 1):
+    """A dense layer on the raw pixels: it sees where things are, so a mirror image changes it."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((48, 48, 1)),
+            keras.layers.AveragePooling2D(4),
+            keras.layers.Flatten(),
+            keras.layers.Dense(7, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=2.0)),
+        ]
+    )
+
+
+def random_faces(count: int = 12, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(count, 48, 48), dtype=np.uint8)
+
+
+def tiny_dataset(count_per_split: int = 14) -> FaceDataset:
+    labels = np.tile(np.arange(7, dtype=np.uint8), 3 * count_per_split // 7)
+    splits = np.repeat(np.array(["train", "val", "test"]), count_per_split)
+    return FaceDataset("tiny", random_faces(len(labels)), labels, splits, True, "random pixels")
+
+
+# --- confusion matrix and metrics, by hand ------------------------------------------------------
+
+TRUE = [0, 0, 1, 1, 1, 2]
+PREDICTED = [0, 1, 1, 1, 0, 2]
+
+
+def test_confusion_matrix_has_true_labels_down_and_predictions_across():
+    matrix = evaluate.confusion_matrix(TRUE, PREDICTED, num_classes=3)
+    np.testing.assert_array_equal(matrix, [[1, 1, 0], [1, 2, 0], [0, 0, 1]])
+    assert evaluate.accuracy(matrix) == pytest.approx(4 / 6)
+
+
+def test_row_normalisation_gives_shares_of_each_true_class_and_zeros_for_empty_classes():
+    matrix = evaluate.confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], num_classes=3)
+    shares = evaluate.normalise_rows(matrix)
+    np.testing.assert_allclose(shares, [[0.5, 0.5, 0], [1 / 3, 2 / 3, 0], [0, 0, 0]])
+
+
+def test_per_class_precision_recall_f1_support():
+    matrix = evaluate.confusion_matrix([0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 2, 0], num_classes=3)
+    rows = evaluate.per_class_metrics(matrix, class_names=["a", "b", "c"])
+    # a: 2 of 3 found (recall 2/3); 3 faces called a, 2 right (precision 2/3)
+    assert (rows[0].precision, rows[0].recall, rows[0].support) == pytest.approx((2 / 3, 2 / 3, 3))
+    assert rows[0].f1 == pytest.approx(2 / 3)
+    # b: recall 1/2, precision 1/2
+    assert (rows[1].precision, rows[1].recall) == pytest.approx((0.5, 0.5))
+    # c: never right: precision 0 (1 face called c), recall 0, F1 0 rather than a division by zero
+    assert (rows[2].precision, rows[2].recall, rows[2].f1, rows[2].support) == (0.0, 0.0, 0.0, 1)
+
+
+def test_most_confused_pairs_are_ranked_by_count_then_share():
+    matrix = np.array([[5, 3, 0], [1, 9, 0], [0, 1, 1]])
+    pairs = evaluate.most_confused_pairs(matrix, top=None)
+    assert [(pair.true_label, pair.predicted_label, pair.count) for pair in pairs] == [
+        (0, 1, 3),
+        (2, 1, 1),  # 1 of 2 faces: a bigger share than 1 of 10
+        (1, 0, 1),
+    ]
+    assert pairs[0].share_of_true == pytest.approx(3 / 8)
+
+
+def test_cell_indices_are_exactly_the_faces_in_that_cell():
+    np.testing.assert_array_equal(evaluate.cell_indices(TRUE, PREDICTED, 1, 0), [4])
+    np.testing.assert_array_equal(evaluate.cell_indices(TRUE, PREDICTED, 1, 1), [2, 3])
+    assert evaluate.cell_indices(TRUE, PREDICTED, 2, 0).size == 0
+
+
+def test_evaluation_from_probabilities_agrees_with_argmax():
+    probabilities = np.eye(3)[PREDICTED] * 0.7 + 0.1
+    result = evaluate.evaluate_probabilities(probabilities, np.array(TRUE))
+    np.testing.assert_array_equal(result.matrix, evaluate.confusion_matrix(TRUE, PREDICTED, 3))
+    assert "accuracy 0.6667" in evaluate.format_report(result, class_names=["a", "b", "c"])
+
+
+def test_confusion_matrix_rejects_labels_out_of_range():
+    with pytest.raises(ValueError, match="outside 0..6"):
+        evaluate.confusion_matrix([0, 7], [0, 1])
+
+
+# --- ensemble weights where the answer is known -------------------------------------------------
+
+
+def _confident(labels, correct_mask, confidence=0.88):
+    probabilities = np.full((len(labels), 7), 1 / 7)
+    probabilities[correct_mask] = (1 - confidence) / 6
+    probabilities[np.flatnonzero(correct_mask), labels[correct_mask]] = confidence
+    return probabilities
+
+
+def test_weights_go_all_to_a_perfect_model_over_noise():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 7, 200)
+    perfect = _confident(labels, np.ones(200, bool))
+    noise = rng.dirichlet(np.ones(7), 200)
+    for weights in (ensemble.fit_weights([noise, perfect], labels), ensemble.fit_weights_grid([noise, perfect], labels)):
+        np.testing.assert_allclose(weights, [0, 1], atol=1e-3)
+
+
+def test_weights_split_evenly_between_two_complementary_experts():
+    labels = np.random.default_rng(1).integers(0, 7, 300)
+    first_half = np.arange(300) % 2 == 0
+    expert_a, expert_b = _confident(labels, first_half), _confident(labels, ~first_half)
+    useless = np.full((300, 7), 1 / 7)
+    weights = ensemble.fit_weights([expert_a, useless, expert_b], labels)
+    np.testing.assert_allclose(weights, [0.5, 0, 0.5], atol=1e-3)
+    np.testing.assert_allclose(ensemble.fit_weights_grid([expert_a, expert_b], labels), [0.5, 0.5])
+
+
+def test_projection_onto_the_simplex():
+    np.testing.assert_allclose(ensemble.project_to_simplex(np.array([2.0, 0.0, -1.0])), [1, 0, 0])
+    np.testing.assert_allclose(ensemble.project_to_simplex(np.array([0.5, 0.5, 0.5])), [1 / 3] * 3)
+    assert len(ensemble.simplex_grid(3, 0.5)) == 6  # (0,0,1) (0,.5,.5) (0,1,0) (.5,0,.5) (.5,.5,0) (1,0,0)
+
+
+def test_comparison_reports_gain_over_best_single_and_averaging():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 7, 400)
+    val, test = labels[:200], labels[200:]
+    good = _confident(labels, rng.random(400) < 0.8)
+    bad = rng.dirichlet(np.ones(7), 400)
+    result = ensemble.compare(["good", "bad"], [good[:200], bad[:200]], val, [good[200:], bad[200:]], test)
+    assert result.best_single[0] == "good"
+    assert result.weights[0] > 0.9
+    # all weight on the good model: the ensemble is that model, no gain, no loss
+    assert result.weighted_test_accuracy == result.single_test_accuracy["good"]
+    assert result.gain_over_best_single == 0
+    averaged = (good[200:] + bad[200:]) / 2
+    assert result.averaging_test_accuracy == pytest.approx(np.mean(averaged.argmax(axis=1) == test))
+    assert result.as_metrics()["best_single_model"] == "good"
+
+
+# --- test-time augmentation ---------------------------------------------------------------------
+
+
+def test_flip_tta_leaves_a_mirror_symmetric_model_unchanged():
+    base = evaluate.KerasPredictor(mirror_symmetric_model(), "symmetric")
+    x = to_model_input(random_faces())
+    plain = base.predict_proba(x)
+    np.testing.assert_allclose(evaluate.with_tta(base, "flip").predict_proba(x), plain, atol=1e-6)
+    np.testing.assert_allclose(base.predict_proba(evaluate.flip_images(x)), plain, atol=1e-6)
+
+
+def test_flip_tta_changes_a_position_sensitive_model():
+    base = evaluate.KerasPredictor(position_sensitive_model(), "dense")
+    x = to_model_input(random_faces())
+    plain = base.predict_proba(x)
+    flipped = evaluate.with_tta(base, "flip").predict_proba(x)
+    assert np.abs(flipped - plain).max() > 1e-3
+    np.testing.assert_allclose(flipped.sum(axis=1), 1, atol=1e-5)
+    # and it is exactly the mean of the two looks
+    np.testing.assert_allclose(flipped, (plain + base.predict_proba(evaluate.flip_images(x))) / 2, atol=1e-6)
+
+
+def test_crop_tta_on_a_blank_face_sees_the_same_face_ten_times():
+    base = evaluate.KerasPredictor(position_sensitive_model(), "dense")
+    blank = np.full((2, 48, 48, 1), 0.4, dtype=np.float32)
+    tta = evaluate.with_tta(base, "flip+crops")
+    assert len(tta.views(blank)) == 10
+    np.testing.assert_allclose(tta.predict_proba(blank), base.predict_proba(blank), atol=1e-6)
+
+
+def test_shift_pads_with_the_edge_pixels():
+    row = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 1, 4, 1)
+    np.testing.assert_array_equal(evaluate.shift_images(row, 0, 1).ravel(), [1, 1, 2, 3])
+    np.testing.assert_array_equal(evaluate.shift_images(row, 0, -2).ravel(), [3, 4, 4, 4])
+
+
+def test_unknown_tta_mode_is_refused_with_the_choices():
+    base = evaluate.KerasPredictor(position_sensitive_model(), "dense")
+    with pytest.raises(evaluate.EvaluationError, match="flip\\+crops"):
+        evaluate.with_tta(base, "rotate")
+
+
+# --- the registry: single models, ensembles, the prediction cache, the CLI ---------------------
+
+
+def _save_two_models():
+    registry.save_run("sym", mirror_symmetric_model(), {"architecture": "test", "dataset": "tiny"})
+    registry.save_run("dense", position_sensitive_model(), {"architecture": "test", "dataset": "tiny"})
+
+
+def test_load_predictor_combines_ensemble_members_with_their_weights():
+    _save_two_models()
+    ensemble.save_ensemble("pair", ["sym", "dense"], [0.25, 0.75], dataset="tiny", metrics={"test_accuracy": 0.5})
+    assert registry.read_run("pair").kind == "ensemble"
+    x = to_model_input(random_faces(5))
+    expected = 0.25 * evaluate.load_predictor("sym").predict_proba(x) + 0.75 * evaluate.load_predictor(
+        "dense"
+    ).predict_proba(x)
+    np.testing.assert_allclose(evaluate.load_predictor("pair").predict_proba(x), expected, atol=1e-6)
+    with_flip = evaluate.load_predictor("pair", tta="flip").predict_proba(x)
+    assert with_flip.shape == (5, 7)
+
+
+def test_an_ensemble_with_a_missing_member_says_which():
+    _save_two_models()
+    ensemble.save_ensemble("pair", ["sym", "dense"], [0.5, 0.5], dataset="tiny")
+    registry.delete_run("dense")
+    with pytest.raises(evaluate.EvaluationError, match="'dense'"):
+        evaluate.load_predictor("pair")
+
+
+def test_save_ensemble_refuses_missing_members_and_single_models():
+    _save_two_models()
+    with pytest.raises(registry.RegistryError):
+        ensemble.save_ensemble("pair", ["sym", "ghost"], [0.5, 0.5], dataset="tiny")
+    with pytest.raises(ValueError, match="at least two"):
+        ensemble.save_ensemble("pair", ["sym"], [1.0], dataset="tiny")
+
+
+def test_predict_split_is_cached_until_the_model_is_saved_again():
+    _save_two_models()
+    dataset = tiny_dataset()
+    cache = evaluate.PredictionCache()
+    first = evaluate.predict_split("dense", dataset, "test", cache=cache)
+    assert evaluate.predict_split("dense", dataset, "test", cache=cache) is first
+    flipped = evaluate.predict_split("dense", dataset, "test", tta="flip", cache=cache)
+    assert flipped is not first and len(cache) == 2
+    registry.save_run("dense", position_sensitive_model(seed=7), {"architecture": "test"}, overwrite=True)
+    retrained = evaluate.predict_split("dense", dataset, "test", cache=cache)
+    assert np.abs(retrained - first).max() > 1e-4
+
+
+def test_cli_prints_accuracy_per_class_metrics_and_matrix(capsys, monkeypatch):
+    from fer.__main__ import main
+    from fer import data
+
+    _save_two_models()
+    dataset = tiny_dataset()
+    data.save_cache("tiny", dataset.images, dataset.labels, np.array(["Training"] * len(dataset.labels)))
+    assert main(["evaluate", "--model", "sym", "--data", "tiny", "--split", "train", "--tta"]) == 0
+    output = capsys.readouterr().out
+    assert "accuracy" in output and "confusion matrix" in output and "Surprise" in output
+    assert main(["evaluate", "--model", "ghost", "--data", "tiny"]) == 2
