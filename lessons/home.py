@@ -1,4 +1,112 @@
+"""Home: what the course is, the lessons in order, the data set and the models in use."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from fer import data, registry
+from lessons._shared import selected_dataset, selected_model_name
+
 st.title("Facial expressions with convolutional networks")
-st.info("The home page is being written.")
+st.markdown(
+    """
+A hands-on course on convolutional networks, built around one real task: telling which of
+seven expressions a 48x48 grayscale face shows. You will work out layer shapes by hand, derive
+the gradients of BatchNorm and softmax, train networks on your CPU or GPU and watch them learn,
+take them apart to see what they look at, and finally run your own model on your own face in
+the browser.
+"""
+)
+
+LESSONS = [
+    ("lessons/data.py", "Your data", "bring FER2013, or use the built-in synthetic faces"),
+    ("lessons/shapes.py", "Shape arithmetic", "output shapes and parameter counts, checked against Keras"),
+    ("lessons/batchnorm.py", "BatchNorm backprop", "the hand-derived gradient against autodiff"),
+    ("lessons/softmax.py", "Softmax + cross-entropy", "why the gradient is simply yhat - y"),
+    ("lessons/train.py", "Train a network", "live loss and accuracy charts, on CPU or GPU"),
+    ("lessons/cnn_vs_dnn.py", "CNN versus DNN", "why convolution wins on faces"),
+    ("lessons/confusion.py", "Confusion matrix", "which expressions get mixed up, down to the images"),
+    ("lessons/ensembles.py", "Ensembles and TTA", "several models and flipped copies vote"),
+    ("lessons/saliency.py", "Saliency maps", "which pixels the decision rests on"),
+    ("lessons/filters.py", "Filter visualisation", "what each filter is looking for"),
+    ("lessons/feature_maps.py", "Feature maps", "one face, layer by layer"),
+    ("lessons/webcam.py", "Export and webcam", "your model on your face, in the browser, offline"),
+]
+
+st.header("The lessons, in order")
+for number, (page, title, summary) in enumerate(LESSONS, start=1):
+    st.page_link(page, label=f"{number}. {title}: {summary}")
+
+dataset = selected_dataset()
+st.header("The data set in use")
+if dataset.synthetic:
+    st.warning(
+        "These are **synthetic faces** drawn by the app, so every page works on a fresh machine. "
+        "They are not photographs. Bring FER2013 (the Kaggle `fer2013.csv` or its image "
+        "folders) on the **Your data** page to train on real faces."
+    )
+st.caption(dataset.description)
+
+counts = pd.DataFrame(
+    [
+        {"expression": name, "split": split, "faces": int(count)}
+        for split in data.SPLITS
+        for name, count in zip(data.EMOTIONS, dataset.class_counts(split))
+    ]
+)
+st.altair_chart(
+    alt.Chart(counts)
+    .mark_bar()
+    .encode(
+        x=alt.X("expression:N", sort=list(data.EMOTIONS), title=None),
+        y=alt.Y("faces:Q", title="faces"),
+        color=alt.Color("split:N", sort=list(data.SPLITS)),
+        xOffset=alt.XOffset("split:N", sort=list(data.SPLITS)),
+        tooltip=["expression", "split", "faces"],
+    )
+    .properties(height=260),
+    use_container_width=True,
+)
+
+st.subheader("Sample faces per expression")
+SAMPLES_PER_CLASS = 8
+rng = np.random.default_rng(0)
+train_images, train_labels = dataset.split("train")
+for label, name in enumerate(data.EMOTIONS):
+    candidates = np.flatnonzero(train_labels == label)
+    if len(candidates) == 0:
+        continue
+    chosen = rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False)
+    columns = st.columns([1, 8])
+    columns[0].markdown(f"**{name}**")
+    columns[1].image([train_images[i] for i in chosen], width=64)
+
+st.header("Models")
+runs = registry.list_runs()
+if not runs:
+    st.info(
+        f"No trained model yet in `{registry.models_dir()}`. Train one on the "
+        "**Train a network** page, or with `python -m fer train`."
+    )
+else:
+    in_use = selected_model_name()
+    table = pd.DataFrame(
+        [
+            {
+                "model": run.name,
+                "in use": "✔" if run.name == in_use else "",
+                "architecture": run.config.get("architecture", ""),
+                "trained on": run.config.get("dataset", ""),
+                "test accuracy": run.metrics.get("test_accuracy"),
+                "shipped with the app": "✔" if run.shipped else "",
+            }
+            for run in runs
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+    )
+    st.caption(f"Models live in `{registry.models_dir()}`, one folder per run.")
