@@ -1,0 +1,90 @@
+"""Which epoch's weights to keep: the checkpoint rules of the seed reports.
+
+A history is a list of rows, one per epoch, as in `history.csv`:
+`{"epoch": 1, "loss": ..., "accuracy": ..., "val_loss": ..., "val_accuracy": ...}` (epochs count
+from 1). Each rule looks at the history so far and names the epoch it would keep, so the
+engine can snapshot the weights the moment an epoch becomes the choice.
+
+- `best_val_accuracy`: the epoch with the highest validation accuracy.
+- `lowest_val_loss_above_train_accuracy` (seed report 000): among the epochs whose training
+  accuracy is at least a threshold, the one with the lowest validation loss. It skips the
+  early epochs where validation loss is low only because the network has not learnt anything.
+- `early_stopping` (seed report 003): watch validation loss; stop once it has not improved for
+  `patience` epochs and keep the best epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+RULES = {
+    "early_stopping": "Early stopping on validation loss (seed report 003)",
+    "lowest_val_loss_above_train_accuracy": "Lowest validation loss once training accuracy passes a threshold (seed report 000)",
+    "best_val_accuracy": "Best validation accuracy",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    epoch: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckpointRule:
+    kind: str = "best_val_accuracy"
+    patience: int = 5
+    train_accuracy_threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.kind not in RULES:
+            raise ValueError(f"Unknown checkpoint rule {self.kind!r}: use one of {', '.join(RULES)}.")
+        if self.patience < 1:
+            raise ValueError(f"Early-stopping patience must be at least 1 epoch, not {self.patience}.")
+        if not 0.0 <= self.train_accuracy_threshold <= 1.0:
+            raise ValueError(
+                f"The training-accuracy threshold is a fraction between 0 and 1, not {self.train_accuracy_threshold}."
+            )
+
+    def choose(self, history: Sequence[dict]) -> Choice:
+        rows = [row for row in history if _finite(row.get("val_loss")) and _finite(row.get("val_accuracy"))]
+        if not rows:
+            if history:
+                return Choice(int(history[-1]["epoch"]), "no validation metrics, so the last epoch is kept")
+            return Choice(None, "no epoch finished yet")
+        if self.kind == "best_val_accuracy":
+            best = max(rows, key=lambda row: row["val_accuracy"])  # max keeps the earliest of ties
+            return Choice(int(best["epoch"]), f"highest validation accuracy ({best['val_accuracy']:.4f})")
+        if self.kind == "early_stopping":
+            best = min(rows, key=lambda row: row["val_loss"])
+            return Choice(int(best["epoch"]), f"lowest validation loss ({best['val_loss']:.4f})")
+        qualified = [row for row in rows if _finite(row.get("accuracy")) and row["accuracy"] >= self.train_accuracy_threshold]
+        if not qualified:
+            best = min(rows, key=lambda row: row["val_loss"])
+            return Choice(
+                int(best["epoch"]),
+                f"training accuracy never reached {self.train_accuracy_threshold:.2f}, so the lowest "
+                f"validation loss of all epochs ({best['val_loss']:.4f})",
+            )
+        best = min(qualified, key=lambda row: row["val_loss"])
+        return Choice(
+            int(best["epoch"]),
+            f"lowest validation loss ({best['val_loss']:.4f}) among epochs with training accuracy "
+            f">= {self.train_accuracy_threshold:.2f}",
+        )
+
+    def should_stop(self, history: Sequence[dict]) -> bool:
+        """Only early stopping ends training early: `patience` epochs without a new best."""
+        if self.kind != "early_stopping" or not history:
+            return False
+        chosen = self.choose(history).epoch
+        return chosen is not None and int(history[-1]["epoch"]) - chosen >= self.patience
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,311 @@
+"""The training engine on tiny synthetic data: history, events, stop, checkpoints, queue, files."""
+
+import json
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from fer import registry
+from fer.checkpoints import CheckpointRule
+from fer.events import EventLog
+from fer.jobs import CANCELLED, FINISHED, RUNNING, STOPPED, JobManager
+from fer.train import (
+    TrainConfig,
+    TrainConfigError,
+    balanced_class_weights,
+    learning_rate_for_epoch,
+    make_pipeline,
+    save_result,
+    train,
+)
+
+
+def tiny_cnn(num_classes=7, input_shape=(48, 48, 1)):
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Conv2D(4, 3, strides=4, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def faces():
+    from fer.synth import make_dataset
+
+    return make_dataset(per_class=8, seed=3)  # 42 train, 7 val, 7 test
+
+
+def tiny_config(**changes):
+    settings = dict(architecture="tiny_cnn", dataset="synthetic", epochs=2, batch_size=8)
+    return TrainConfig(**{**settings, **changes})
+
+
+@pytest.fixture(scope="module")
+def two_epoch_run(faces, tmp_path_factory):
+    events = EventLog()
+    config = tiny_config(schedule="step", step_every_epochs=1, decay_factor=0.5, learning_rate=0.01,
+                         checkpoint_rule="lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.0)
+    result = train(config, dataset=faces, events=events, build_model=tiny_cnn)
+    return result, events
+
+
+# ----------------------------------------------------------------------------- engine
+
+
+def test_history_has_one_row_per_epoch_with_learning_rate_schedule(two_epoch_run):
+    result, _ = two_epoch_run
+    assert [row["epoch"] for row in result.history] == [1, 2]
+    for row in result.history:
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "images_per_second"):
+            assert math.isfinite(row[key]), key
+        assert 0.0 <= row["accuracy"] <= 1.0
+    assert result.history[0]["lr"] == pytest.approx(0.01)
+    assert result.history[1]["lr"] == pytest.approx(0.005)
+
+
+def test_events_come_in_order_with_every_field(two_epoch_run):
+    result, events = two_epoch_run
+    kinds = [event["kind"] for event in events.since()]
+    assert kinds[0] == "start" and kinds[-1] == "trained"
+    steps = events.since()[0]["steps_per_epoch"]
+    assert steps == math.ceil(42 / 8)
+    # Per epoch: `steps` batch events, then the epoch event.
+    expected = (["batch"] * steps + ["epoch"]) * 2
+    assert [kind for kind in kinds if kind in ("batch", "epoch")] == expected
+    batches = events.of_kind("batch")
+    for event in batches:
+        for key in ("loss", "accuracy", "learning_rate", "images_per_second", "eta_seconds", "progress"):
+            assert math.isfinite(event[key]), key
+    progress = [event["progress"] for event in batches]
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+    assert batches[-1]["eta_seconds"] == pytest.approx(0.0)
+    assert [event["index"] for event in events.since()] == list(range(len(events)))
+    epoch_events = events.of_kind("epoch")
+    assert epoch_events[-1]["chosen_epoch"] == result.chosen.epoch
+    assert all(event["complete"] for event in epoch_events)
+
+
+def test_model_holds_the_chosen_epochs_weights(faces, two_epoch_run):
+    result, _ = two_epoch_run
+    rows = result.history
+    lowest = min(rows, key=lambda row: row["val_loss"])
+    assert result.chosen.epoch == lowest["epoch"]
+    val_images, val_labels = faces.split("val")
+    val_loss, _ = result.model.evaluate(make_pipeline(val_images, val_labels, 8), verbose=0)
+    assert val_loss == pytest.approx(lowest["val_loss"], rel=1e-4)
+
+
+def test_saved_run_has_config_history_and_metrics(two_epoch_run):
+    result, _ = two_epoch_run
+    path = save_result(result, "tiny-run")
+    config = json.loads((path / "config.json").read_text())
+    for field in TrainConfig.__dataclass_fields__:
+        assert field in config, field
+    assert config["kind"] == "keras" and config["architecture"] == "tiny_cnn" and config["seed"] == 0
+    assert {"tensorflow", "keras", "python", "numpy"} <= set(config["library_versions"])
+    assert config["device"].startswith(("CPU", "GPU")) and config["images_per_second"] > 0
+    history = registry.read_history("tiny-run")
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert history[1]["val_loss"] == pytest.approx(result.history[1]["val_loss"])
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["chosen_epoch"] == result.chosen.epoch
+    # The saved model predicts exactly what the trained one does.
+    loaded = registry.load_model("tiny-run")
+    probe = np.random.default_rng(0).random((3, 48, 48, 1), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict(probe, verbose=0), result.model.predict(probe, verbose=0), atol=1e-6)
+    # Saving again never clobbers: the second run gets a new name.
+    second = save_result(result, "tiny-run")
+    assert second.name == "tiny-run-2" and path.exists()
+
+
+def test_stop_request_ends_after_the_current_batch(faces):
+    stop = threading.Event()
+    stop.set()  # already set: the engine must still finish the batch it is in, then stop
+    events = EventLog()
+    result = train(tiny_config(epochs=20), dataset=faces, events=events, stop=stop, build_model=tiny_cnn)
+    assert result.stopped_by == "user"
+    assert len(events.of_kind("batch")) == 1
+    assert len(result.history) == 1 and result.metrics["epochs_run"] == 1
+    assert events.of_kind("epoch")[0]["complete"] is False
+    assert result.chosen.epoch == 1 and "test_accuracy" in result.metrics
+
+
+def test_bad_settings_are_refused_with_a_sentence():
+    with pytest.raises(TrainConfigError, match="epochs must be at least 1"):
+        TrainConfig(epochs=0)
+    with pytest.raises(TrainConfigError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="patience"):
+        TrainConfig(checkpoint_rule="early_stopping", early_stopping_patience=0)
+
+
+def test_mixed_precision_is_refused_on_the_cpu(faces):
+    with pytest.raises(TrainConfigError, match="Mixed precision"):
+        train(tiny_config(device="cpu", mixed_precision=True), dataset=faces, build_model=tiny_cnn)
+
+
+def test_pipeline_batches_scale_augment_and_weigh():
+    images = np.full((10, 48, 48), 255, dtype=np.uint8)
+    images[:, :, :24] = 0  # left half black: a flip moves it to the right
+    labels = np.array([0] * 9 + [1], dtype=np.uint8)
+    weights = balanced_class_weights(labels)
+    assert weights[1] > weights[0] and weights[1] == pytest.approx(10 / (2 * 1))
+    from fer.train import make_augmenter
+
+    augmenter = make_augmenter(tiny_config(augment_flip=True, augment_shift=0.1, seed=1))
+    batch = next(iter(make_pipeline(images, labels, 10, shuffle_seed=0, augmenter=augmenter, class_weights=weights)))
+    inputs, targets, sample_weights = (np.asarray(part) for part in batch)
+    assert inputs.shape == (10, 48, 48, 1) and inputs.dtype == np.float32
+    assert 0.0 <= inputs.min() and inputs.max() <= 1.0
+    assert targets.shape == (10, 7) and np.all(targets.sum(axis=1) == 1)
+    flipped = inputs[:, 24, 2, 0] > 0.5  # a white pixel at the far left means that face was flipped
+    assert 0 < flipped.sum() < 10, "a random flip should flip some faces but not all"
+    np.testing.assert_allclose(sorted(sample_weights), sorted(weights[labels]))
+
+
+def test_learning_rate_schedules():
+    config = TrainConfig(learning_rate=0.1, epochs=10, schedule="step", step_every_epochs=3, decay_factor=0.1)
+    assert [round(learning_rate_for_epoch(config, epoch), 6) for epoch in (0, 2, 3, 6)] == [0.1, 0.1, 0.01, 0.001]
+    cosine = config.replace(schedule="cosine")
+    assert learning_rate_for_epoch(cosine, 0) == pytest.approx(0.1)
+    assert learning_rate_for_epoch(cosine, 5) == pytest.approx(0.05)
+    assert learning_rate_for_epoch(config.replace(schedule="constant"), 9) == 0.1
+
+
+# ----------------------------------------------------------------------------- checkpoint rules
+
+
+def history(*rows):
+    return [
+        {"epoch": epoch, "accuracy": accuracy, "val_loss": val_loss, "val_accuracy": val_accuracy}
+        for epoch, (accuracy, val_loss, val_accuracy) in enumerate(rows, start=1)
+    ]
+
+
+# Epoch 2 has the lowest validation loss but the network had learnt little; epoch 4 has the
+# lowest loss among epochs above 0.6 training accuracy; epoch 5 the best validation accuracy.
+CONSTRUCTED = history(
+    (0.30, 1.20, 0.40),
+    (0.45, 0.90, 0.45),
+    (0.62, 1.00, 0.55),
+    (0.70, 0.95, 0.58),
+    (0.80, 1.10, 0.61),
+    (0.90, 1.30, 0.60),
+)
+
+
+def test_report_000_rule_keeps_lowest_val_loss_above_the_threshold():
+    assert CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.6).choose(CONSTRUCTED).epoch == 4
+    assert CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.85).choose(CONSTRUCTED).epoch == 6
+    fallback = CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.95).choose(CONSTRUCTED)
+    assert fallback.epoch == 2 and "never reached" in fallback.reason
+
+
+def test_best_validation_accuracy_rule():
+    assert CheckpointRule("best_val_accuracy").choose(CONSTRUCTED).epoch == 5
+
+
+def test_early_stopping_waits_patience_epochs_after_the_best():
+    rule = CheckpointRule("early_stopping", patience=3)
+    assert rule.choose(CONSTRUCTED).epoch == 2
+    assert not rule.should_stop(CONSTRUCTED[:4])  # two epochs since the best
+    assert rule.should_stop(CONSTRUCTED[:5])  # three epochs since the best
+    assert not CheckpointRule("best_val_accuracy").should_stop(CONSTRUCTED)
+
+
+def test_rules_without_validation_keep_the_last_epoch():
+    rows = [{"epoch": 1, "accuracy": 0.5, "val_loss": float("nan"), "val_accuracy": float("nan")},
+            {"epoch": 2, "accuracy": 0.6, "val_loss": float("nan"), "val_accuracy": float("nan")}]
+    assert CheckpointRule("best_val_accuracy").choose(rows).epoch == 2
+    assert CheckpointRule("best_val_accuracy").choose([]).epoch is None
+
+
+# ----------------------------------------------------------------------------- events and jobs
+
+
+def test_event_log_readers_follow_concurrent_writers_by_index():
+    log = EventLog()
+    writers = [threading.Thread(target=lambda n=n: [log.append("tick", writer=n, i=i) for i in range(200)]) for n in range(4)]
+    seen, index = [], 0
+    for writer in writers:
+        writer.start()
+    while index < 800:
+        fresh = log.wait(index, timeout=5)
+        seen.extend(fresh)
+        index += len(fresh)
+    for writer in writers:
+        writer.join()
+    assert [event["index"] for event in seen] == list(range(800))
+    for n in range(4):
+        assert [event["i"] for event in seen if event["writer"] == n] == list(range(200))
+
+
+def test_queue_runs_at_most_n_jobs_and_reports_positions():
+    release = {name: threading.Event() for name in "abcd"}
+    running_now, most_at_once, lock = set(), [0], threading.Lock()
+
+    def runner(job):
+        with lock:
+            running_now.add(job.id)
+            most_at_once[0] = max(most_at_once[0], len(running_now))
+        release[job.requested_name].wait(timeout=10)
+        with lock:
+            running_now.discard(job.id)
+
+    jobs = JobManager(max_running=2, runner=runner)
+    a, b, c, d = (jobs.submit(TrainConfig(), owner="teacher" if n == "a" else "student", name=n) for n in "abcd")
+    assert [job.state for job in (a, b, c, d)] == [RUNNING, RUNNING, "queued", "queued"]
+    assert [jobs.queue_position(job) for job in (a, b, c, d)] == [0, 0, 1, 2]
+    jobs.stop(c.id)  # a waiting job leaves the queue at once
+    assert c.state == CANCELLED and jobs.queue_position(d) == 1
+    release["b"].set()
+    jobs.wait(b.id, timeout=10)
+    deadline = time.monotonic() + 10
+    while d.state != RUNNING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert d.state == RUNNING and jobs.queue_position(d) == 0
+    for event in release.values():
+        event.set()
+    for job in (a, d):
+        jobs.wait(job.id, timeout=10)
+    assert most_at_once[0] == 2
+    assert [job.state for job in (a, b, d)] == [FINISHED] * 3
+    assert [job.id for job in jobs.jobs(owner="teacher")] == [a.id]
+    assert [event["kind"] for event in d.events.since()] == ["queued", "running", "done"]
+
+
+def test_real_trainings_queue_and_never_overwrite_each_other(faces):
+    jobs = JobManager(max_running=1)
+    first = jobs.submit(tiny_config(epochs=1), owner="ana", name="same-name", dataset=faces, build_model=tiny_cnn)
+    second = jobs.submit(tiny_config(epochs=1), owner="ben", name="same-name", dataset=faces, build_model=tiny_cnn)
+    assert jobs.queue_position(second) == 1
+    jobs.wait(first.id, timeout=120)
+    jobs.wait(second.id, timeout=120)
+    assert first.state == FINISHED and second.state == FINISHED, (first.error, second.error)
+    assert {first.run_name, second.run_name} == {"same-name", "same-name-2"}
+    assert {run.name for run in registry.list_runs()} == {"same-name", "same-name-2"}
+    # The second one waited: it started running only after the first was done.
+    assert second.events.of_kind("running")[0]["time"] >= first.events.of_kind("done")[0]["time"]
+
+
+def test_stopping_a_running_job_saves_the_best_epoch(faces):
+    jobs = JobManager(max_running=1)
+    job = jobs.submit(tiny_config(epochs=200), owner="ana", dataset=faces, build_model=tiny_cnn)
+    job.events.wait(0, timeout=5)
+    deadline = time.monotonic() + 60
+    while not job.events.of_kind("batch") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    jobs.stop(job.id)
+    jobs.wait(job.id, timeout=60)
+    assert job.state == STOPPED, job.error
+    assert job.metrics["epochs_run"] < 200 and job.metrics["stopped_by"] == "user"
+    assert registry.read_run(job.run_name).metrics["chosen_epoch"] >= 1
