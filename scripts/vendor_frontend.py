@@ -18,6 +18,9 @@ FILES = {
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm": "tfjs-backend-wasm.wasm",
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm": "tfjs-backend-wasm-simd.wasm",
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm": "tfjs-backend-wasm-threaded-simd.wasm",
+    # OpenCV 4.x compiled to WebAssembly (embedded in the .js): the same Haar cascade detector
+    # as fer/faces.py, so the webcam page finds and crops faces exactly like the Python app.
+    "@techstark/opencv-js/dist/opencv.js": "opencv.js",
 }
 
 
