@@ -75,6 +75,8 @@ def _read_json(path: Path) -> dict:
 
 def read_run(name: str) -> RunInfo:
     path = run_path(name)
+    if not path.exists() and models_dir().is_dir():
+        _recover_retired(models_dir())
     if not (path / CONFIG_FILE).exists():
         raise RegistryError(
             f"No run called {name!r} in {models_dir()}: `python -m fer models` lists the runs."
@@ -87,6 +89,7 @@ def list_runs() -> list[RunInfo]:
     root = models_dir()
     if not root.is_dir():
         return []
+    _recover_retired(root)
     runs = [
         RunInfo(p.name, p, _read_json(p / CONFIG_FILE), _read_json(p / METRICS_FILE))
         for p in root.iterdir()
@@ -168,17 +171,58 @@ def save_run(
         (staging / HISTORY_FILE).write_text(history_to_csv(history_rows))
         (staging / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2, default=str))
         if target.exists():
-            retired = root / f".{name}.retired"
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
+            _swap_into_place(staging, target)
         else:
             os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2); False where the system cannot."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Replace the folder `target` by `staging` so that a kill at any moment leaves a whole run.
+
+    With an atomic exchange the old run ends up in `staging` and is removed afterwards. Without
+    one, the old run is parked as `.<name>.retired` for the instant between two renames;
+    `_recover_retired` puts it back if the process dies right there.
+    """
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    retired = target.with_name(f".{target.name}.retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    os.replace(target, retired)
+    os.replace(staging, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _recover_retired(root: Path) -> None:
+    """A save killed between its two renames left `.<name>.retired` and no `<name>`: undo it."""
+    for retired in root.glob(".*.retired"):
+        name = retired.name[1 : -len(".retired")]
+        if NAME_PATTERN.match(name) and not (root / name).exists():
+            try:
+                os.replace(retired, root / name)
+            except OSError:
+                pass
 
 
 def _replace_file(path: Path, text: str) -> None:
@@ -223,8 +267,38 @@ def rename_run(old: str, new: str) -> Path:
     target = run_path(new)
     if target.exists():
         raise RegistryError(f"A run called {new!r} already exists: pick another name.")
-    os.replace(source, target)
+    if not _rename_no_replace(source, target):
+        raise RegistryError(f"A run called {new!r} already exists: pick another name.")
     return target
+
+
+_RENAME_NOREPLACE = 1  # linux/fs.h
+
+
+def _rename_no_replace(source: Path, target: Path) -> bool:
+    """Rename unless `target` appeared meanwhile (atomic on Linux); False when it exists."""
+    import ctypes
+    import errno
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        if target.exists():
+            return False
+        os.rename(source, target)
+        return True
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        return False
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # a file system without the flag
+        if target.exists():
+            return False
+        os.rename(source, target)
+        return True
+    raise RegistryError(f"Could not rename {source.name} to {target.name}: {os.strerror(code)}.")
 
 
 def delete_run(name: str) -> None:
