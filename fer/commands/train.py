@@ -1,0 +1,177 @@
+"""`python -m fer train ...` trains with the app's engine; `python -m fer models` lists the runs.
+
+    python -m fer train --preset classroom-quick
+    python -m fer train --arch seed000_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
+
+Ctrl-C stops after the current batch and still saves the best epoch, like the page's Stop button.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import threading
+
+# Command-line flag -> TrainConfig field. Flags left out keep the preset's (or the default) value.
+FLAGS = {
+    "arch": "architecture",
+    "data": "dataset",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "optimizer": "optimizer",
+    "lr": "learning_rate",
+    "schedule": "schedule",
+    "flip": "augment_flip",
+    "shift": "augment_shift",
+    "rotation": "augment_rotation",
+    "zoom": "augment_zoom",
+    "label_smoothing": "label_smoothing",
+    "class_weights": "class_weights",
+    "max_train_images": "max_train_images",
+    "seed": "seed",
+    "device": "device",
+    "mixed_precision": "mixed_precision",
+    "checkpoint": "checkpoint_rule",
+    "patience": "early_stopping_patience",
+    "threshold": "train_accuracy_threshold",
+}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train a network and save it in models/", description=__doc__)
+    parser.add_argument("--preset", help="start from a preset: classroom-quick, seed-000, seed-003, literature")
+    parser.add_argument("--arch", help="architecture (fer.nets.ARCHITECTURES), e.g. seed000_cnn or small_cnn")
+    parser.add_argument("--data", help="data set: synthetic or an imported name such as fer2013")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--optimizer", choices=["adam", "sgd_nesterov"])
+    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--schedule", choices=["constant", "step", "plateau", "cosine"])
+    parser.add_argument("--flip", action="store_true", default=None, help="random horizontal flips")
+    parser.add_argument("--shift", type=float, help="random shift, a fraction of the image (0.1)")
+    parser.add_argument("--rotation", type=float, help="random rotation in degrees (10)")
+    parser.add_argument("--zoom", type=float, help="random zoom, a fraction (0.1)")
+    parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--class-weights", choices=["none", "balanced"])
+    parser.add_argument("--max-train-images", type=int, help="train on at most this many faces (0 = all)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", choices=["auto", "cpu", "gpu"])
+    parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 on a GPU")
+    parser.add_argument("--checkpoint", choices=["early_stopping", "lowest_val_loss_above_train_accuracy", "best_val_accuracy"])
+    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
+    parser.add_argument("--threshold", type=float, help="training-accuracy threshold of the seed-000 rule")
+    parser.add_argument("--name", help="run name in models/ (made unique; default: architecture-data-date)")
+    parser.set_defaults(func=run_train)
+
+    models = subparsers.add_parser("models", help="list the trained runs in models/")
+    models.set_defaults(func=run_models)
+
+
+def config_from_args(args: argparse.Namespace):
+    from fer.train import TrainConfig, preset
+
+    overrides = {field: getattr(args, flag) for flag, field in FLAGS.items() if getattr(args, flag, None) is not None}
+    return preset(args.preset, **overrides) if args.preset else TrainConfig(**overrides)
+
+
+def progress_line(event: dict, width: int) -> str:
+    bar_width = max(10, min(30, width - 70))
+    filled = int(round(event["progress"] * bar_width))
+    eta = int(event["eta_seconds"])
+    return (
+        f"epoch {event['epoch']} batch {event['batch']:>4}/{event['batches']} "
+        f"[{'#' * filled}{'.' * (bar_width - filled)}] {event['progress']:4.0%} "
+        f"loss {event['loss']:.4f} acc {event['accuracy']:.4f} "
+        f"{event['images_per_second']:6.0f} img/s ETA {eta // 60}:{eta % 60:02d}"
+    )[: width - 1]
+
+
+def epoch_line(event: dict) -> str:
+    chosen = " *" if event["chosen_epoch"] == event["epoch"] else ""
+    return (
+        f"epoch {event['epoch']:>3}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}  "
+        f"val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}  "
+        f"lr {event['lr']:.2g}  {event['seconds']:.1f} s{chosen}"
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from fer.events import EventLog
+    from fer.train import save_result, train
+
+    config = config_from_args(args)
+    events, stop = EventLog(), threading.Event()
+    outcome: dict = {}
+
+    def work():
+        try:
+            result = train(config, events=events, stop=stop)
+            save_result(result, args.name)
+            outcome["result"] = result
+        except BaseException as error:  # handed to the main thread, which reports it
+            outcome["error"] = error
+        finally:
+            events.append("finished")
+
+    worker = threading.Thread(target=work, name="training", daemon=True)
+    worker.start()
+    width = shutil.get_terminal_size((100, 20)).columns
+    index, finished = 0, False
+    try:
+        while not finished:
+            fresh = events.wait(index, timeout=0.5)
+            index += len(fresh)
+            for event in fresh:
+                if event["kind"] == "start":
+                    print(
+                        f"Training {config.architecture} ({event['parameters']:,} parameters) on {config.dataset}: "
+                        f"{event['train_images']:,} training / {event['val_images']:,} validation faces, "
+                        f"{event['device']}. Ctrl-C stops after the current batch and keeps the best epoch."
+                    )
+                elif event["kind"] == "batch" and sys.stdout.isatty():
+                    print("\r" + progress_line(event, width), end="", flush=True)
+                elif event["kind"] == "epoch":
+                    clear = "\r" + " " * (width - 1) + "\r" if sys.stdout.isatty() else ""
+                    print(clear + epoch_line(event), flush=True)
+                elif event["kind"] == "stopping":
+                    print("\nStopping after this batch...", flush=True)
+                elif event["kind"] == "evaluating":
+                    print(f"Evaluating on {event['test_images']:,} test faces...", flush=True)
+                elif event["kind"] == "finished":
+                    finished = True
+    except KeyboardInterrupt:
+        stop.set()
+        print("\nStopping after this batch, then saving the best epoch...", flush=True)
+        worker.join()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    metrics = result.metrics
+    print(
+        f"Kept epoch {metrics['chosen_epoch']} ({metrics['chosen_reason']}). "
+        + (f"Test accuracy {metrics['test_accuracy']:.4f}. " if "test_accuracy" in metrics else "")
+        + f"{metrics['images_per_second']:.0f} images/s. Saved to {result.path}"
+    )
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from fer import registry
+
+    runs = registry.list_runs()
+    if not runs:
+        print(f"No trained runs in {registry.models_dir()}: train one with `python -m fer train --preset classroom-quick`.")
+        return 0
+    header = f"{'name':<40} {'kind':<9} {'architecture':<14} {'dataset':<12} {'epoch':>5} {'test acc':>8}"
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        accuracy = run.metrics.get("test_accuracy")
+        print(
+            f"{run.name:<40} {run.kind:<9} {str(run.config.get('architecture', '?')):<14} "
+            f"{str(run.config.get('dataset', '?')):<12} {str(run.metrics.get('chosen_epoch', '')):>5} "
+            f"{'' if accuracy is None else f'{accuracy:.4f}':>8}"
+        )
+    return 0
