@@ -1,0 +1,300 @@
+"""Keras -> TensorFlow.js: a folder that runs the student's model on their own face, offline.
+
+The route, and why: Keras 3's `tensorflowjs.converters.save_keras_model` writes a *layers*
+model that tfjs 4.22 cannot load ("An InputLayer should be passed either a batchInputShape
+or an inputShape"). A Keras model exported as a TensorFlow SavedModel (`model.export`) and
+converted to a *graph* model (`tf_saved_model` -> `tfjs_graph_model`) loads with
+`tf.loadGraphModel` and matches Keras to ~1e-7. Float16 weights halve the download and move
+the probabilities by ~1e-6.
+
+A bundle is one self-contained folder:
+
+    index.html, webcam.js       the webcam page (from static/webcam/)
+    model.json, group1-*.bin    the graph model and its weight shards
+    metadata.json               labels, input shape, the exact preprocessing, accuracy, date
+    vendor/                     tf.js, its wasm backend, opencv.js and the Haar cascade XML
+
+Serve it with `python -m http.server` in the folder, or open it inside the app, where the
+same bundle is copied under static/exports/<name>/ and served at /app/static/exports/<name>/.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from fer import REPO_ROOT, registry
+from fer.data import EMOTIONS, IMAGE_SIZE
+
+WEIGHT_DTYPES = ("float32", "float16")
+MODEL_JSON = "model.json"
+METADATA_JSON = "metadata.json"
+BUNDLE_FORMAT = "fer-tfjs-bundle/1"
+TFJS_VERSION = "4.22.0"
+
+WEBCAM_PAGE_DIR = REPO_ROOT / "static" / "webcam"
+VENDOR_DIR = REPO_ROOT / "static" / "vendor"
+EXPORTS_DIR = REPO_ROOT / "static" / "exports"
+SERVED_URL_PREFIX = "/app/static/exports"
+PAGE_FILES = ("index.html", "webcam.js")
+VENDOR_FILES = (
+    "tf.min.js",
+    "tf-backend-wasm.min.js",
+    "tfjs-backend-wasm.wasm",
+    "tfjs-backend-wasm-simd.wasm",
+    "tfjs-backend-wasm-threaded-simd.wasm",
+    "opencv.js",
+)
+# Webcam frames are drawn into a canvas this wide before detection: the page's "photo" is that
+# canvas, and Python's face crop of the same canvas gives the same 48x48 face.
+WEBCAM_FRAME_WIDTH = 320
+
+Progress = Callable[[float, str], None]
+
+
+class ExportError(ValueError):
+    """A model that cannot become a TF.js bundle, or a bundle folder that cannot be written."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    name: str
+    folder: Path
+    weights_dtype: str
+    model_bytes: int
+    bundle_bytes: int
+    metadata: dict
+
+    @property
+    def index_html(self) -> Path:
+        return self.folder / "index.html"
+
+
+def _silent(fraction: float, message: str) -> None:
+    pass
+
+
+def check_weights_dtype(weights_dtype: str) -> str:
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ExportError(
+            f"{weights_dtype!r} is not a weight type a bundle can use: choose one of {', '.join(WEIGHT_DTYPES)}."
+        )
+    return weights_dtype
+
+
+def face_crop_spec():
+    """The crop the webcam page must reproduce: the very spec `fer.faces` uses for uploads."""
+    from fer.faces import DEFAULT_SPEC
+
+    return DEFAULT_SPEC
+
+
+def _check_exportable(name: str, model) -> None:
+    shape = tuple(model.input_shape)
+    if shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 1):
+        raise ExportError(
+            f"{name!r} takes inputs of shape {shape[1:]}, but the webcam page feeds "
+            f"({IMAGE_SIZE}, {IMAGE_SIZE}, 1) faces: export a model trained on 48x48 grayscale images."
+        )
+    outputs = tuple(model.output_shape)
+    if outputs[-1] != len(EMOTIONS):
+        raise ExportError(
+            f"{name!r} has {outputs[-1]} outputs, not one probability per emotion ({len(EMOTIONS)}): "
+            "export a 7-class model."
+        )
+    policy = getattr(getattr(model, "dtype_policy", None), "name", "float32")
+    if policy != "float32":
+        raise ExportError(
+            f"{name!r} computes in {policy}, which the TF.js converter cannot handle: "
+            "export its float32 copy (training saves one)."
+        )
+
+
+def _missing_frontend_file(path: Path) -> ExportError:
+    return ExportError(
+        f"{path} is missing: run `make setup` (npm ci, then scripts/vendor_frontend.py) "
+        "so the bundle can carry its browser libraries."
+    )
+
+
+def _convert(model, folder: Path, weights_dtype: str) -> None:
+    """Keras model -> SavedModel -> TF.js graph model (model.json + shards) in `folder`."""
+    from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_tf_saved_model
+
+    with tempfile.TemporaryDirectory(prefix="fer-savedmodel-") as saved_model_dir:
+        model.export(saved_model_dir, format="tf_saved_model", verbose=False)
+        quantization = {"float16": True} if weights_dtype == "float16" else None
+        convert_tf_saved_model(saved_model_dir, str(folder), quantization_dtype_map=quantization)
+
+
+def _signature_names(model_json: dict) -> tuple[str, str]:
+    signature = model_json.get("signature", {})
+    inputs, outputs = list(signature.get("inputs", {})), list(signature.get("outputs", {}))
+    return (inputs[0] if inputs else ""), (outputs[0] if outputs else "")
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def build_metadata(run: registry.RunInfo, model_json: dict, weights_dtype: str, model_bytes: int) -> dict:
+    input_name, output_name = _signature_names(model_json)
+    spec = face_crop_spec()
+    return {
+        "format": BUNDLE_FORMAT,
+        "model_name": run.name,
+        "architecture": run.config.get("architecture"),
+        "dataset": run.config.get("dataset"),
+        "test_accuracy": run.metrics.get("test_accuracy"),
+        "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "labels": list(EMOTIONS),
+        "input": {"name": input_name, "shape": [None, IMAGE_SIZE, IMAGE_SIZE, 1], "dtype": "float32"},
+        "output": {"name": output_name, "shape": [None, len(EMOTIONS)], "meaning": "softmax probabilities, in label order"},
+        "preprocessing": {
+            "face_crop": spec.to_dict(),
+            "pixel_scale": "pixel / 255",
+            "divide_by": 255.0,
+            "layout": "NHWC, one grayscale channel, 0.0 = black",
+        },
+        "webcam": {"frame_width": WEBCAM_FRAME_WIDTH},
+        "weights": {"dtype": weights_dtype, "model_bytes": model_bytes},
+        "tfjs": {"version": TFJS_VERSION, "model_format": "graph", "route": "keras model.export -> tf_saved_model -> tfjs_graph_model"},
+    }
+
+
+def _write_metadata(folder: Path, metadata: dict) -> dict:
+    """Write metadata.json with `bundle_bytes` counting every file, metadata.json included."""
+    path = folder / METADATA_JSON
+    metadata = {**metadata, "bundle_bytes": 0}
+    for _ in range(5):  # the size's own digits can change the size: settle in a step or two
+        path.write_text(json.dumps(metadata, indent=2))
+        total = _folder_bytes(folder)
+        if metadata["bundle_bytes"] == total:
+            break
+        metadata["bundle_bytes"] = total
+    return metadata
+
+
+def _copy_page(folder: Path) -> None:
+    for file_name in PAGE_FILES:
+        source = WEBCAM_PAGE_DIR / file_name
+        if not source.exists():
+            raise _missing_frontend_file(source)
+        shutil.copyfile(source, folder / file_name)
+    vendor = folder / "vendor"
+    vendor.mkdir()
+    for file_name in VENDOR_FILES:
+        source = VENDOR_DIR / file_name
+        if not source.exists():
+            raise _missing_frontend_file(source)
+        shutil.copyfile(source, vendor / file_name)
+    import cv2
+
+    cascade = Path(cv2.data.haarcascades) / face_crop_spec().cascade_file
+    if not cascade.exists():
+        raise ExportError(f"The face detector's data {cascade} is missing: reinstall opencv-python-headless (<5).")
+    shutil.copyfile(cascade, vendor / cascade.name)
+
+
+def export_bundle(
+    name: str,
+    out_dir: str | Path,
+    weights_dtype: str = "float32",
+    progress: Progress | None = None,
+    overwrite: bool = True,
+) -> ExportResult:
+    """Write the TF.js bundle of registry run `name` into `out_dir` (replaced as a whole)."""
+    progress = progress or _silent
+    check_weights_dtype(weights_dtype)
+    target = Path(out_dir)
+    if target.exists() and not overwrite:
+        raise ExportError(f"{target} already exists: choose another folder or allow overwriting.")
+    if target.exists() and not target.is_dir():
+        raise ExportError(f"{target} is a file, not a folder: choose a folder for the bundle.")
+
+    progress(0.05, f"Loading {name!r} from the registry")
+    run = registry.read_run(name)
+    if run.kind != "keras":
+        raise ExportError(
+            f"{name!r} is an {run.kind}, which has no single network to export: export one of its members."
+        )
+    model = registry.load_model(name)
+    _check_exportable(name, model)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be served
+    try:
+        progress(0.2, "Converting to TensorFlow.js (SavedModel -> graph model)")
+        _convert(model, staging, weights_dtype)
+        model_json = json.loads((staging / MODEL_JSON).read_text())
+        model_bytes = _folder_bytes(staging)
+
+        progress(0.7, "Copying the webcam page, tf.js, opencv.js and the face detector")
+        _copy_page(staging)
+
+        progress(0.9, "Writing metadata.json")
+        metadata = _write_metadata(staging, build_metadata(run, model_json, weights_dtype, model_bytes))
+        _replace_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    progress(1.0, f"Bundle written to {target}")
+    return ExportResult(name, target, weights_dtype, model_bytes, metadata["bundle_bytes"], metadata)
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Swap a finished folder into place, so a reader never sees half a bundle."""
+    if target.exists():
+        retired = target.with_name(f".{target.name}.retired")
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(target, retired)
+        os.replace(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+def served_folder(name: str) -> Path:
+    """Where the app keeps the bundle it serves: static/exports/<name>/ (git-ignored)."""
+    return EXPORTS_DIR / registry.validate_name(name)
+
+
+def served_url(name: str) -> str:
+    """The page's address inside the running app (Streamlit serves static/ at /app/static/)."""
+    return f"{SERVED_URL_PREFIX}/{registry.validate_name(name)}/index.html"
+
+
+def export_for_app(name: str, weights_dtype: str = "float32", progress: Progress | None = None) -> ExportResult:
+    return export_bundle(name, served_folder(name), weights_dtype, progress)
+
+
+def read_bundle_metadata(folder: str | Path) -> dict:
+    path = Path(folder) / METADATA_JSON
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ExportError(f"{path} is missing: this folder is not an exported bundle.") from None
+    except json.JSONDecodeError as error:
+        raise ExportError(f"{path} is not valid JSON ({error}): export the model again.") from None
+
+
+def zip_bundle(folder: str | Path) -> bytes:
+    """The whole bundle as a zip, every path inside under one folder named after the bundle."""
+    folder = Path(folder)
+    if not (folder / MODEL_JSON).exists():
+        raise ExportError(f"{folder} has no {MODEL_JSON}: export the model before zipping it.")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, Path(folder.name) / path.relative_to(folder))
+    return buffer.getvalue()
