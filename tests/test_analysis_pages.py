@@ -94,13 +94,20 @@ def test_ensembles_page_fits_weights_and_saves_an_ensemble():
     assert not app.exception
     app.button(key="ensemble_fit").click().run()
     assert not app.exception, [exception.value for exception in app.exception]
-    assert "best single model" in page_text(app).lower()
+    labels = [metric.label for metric in app.metric]
+    assert any(label.startswith("Best single model (tiny-") for label in labels), labels
+    weights = app.dataframe[0].value["weight"]
+    assert np.isclose(weights.sum(), 1.0) and (weights >= 0).all()
     app.text_input(key="ensemble_name").set_value("tiny-pair").run()
     app.button(key="ensemble_save").click().run()
     assert not app.exception
     run = registry.read_run("tiny-pair")
     assert run.kind == "ensemble" and run.config["members"] == ["tiny-a", "tiny-b"]
     assert np.isclose(sum(run.config["weights"]), 1.0)
+    app.button(key="ensemble_tta_measure").click().run()
+    assert not app.exception
+    measured = app.dataframe[-1].value
+    assert list(measured.index) == ["tiny-a", "tiny-b"] and "flip+crops" in measured.columns
 
 
 def test_cnn_vs_dnn_shows_histories_of_saved_runs():
