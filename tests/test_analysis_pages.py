@@ -27,12 +27,12 @@ def tiny_model(seed: int):
     )
 
 
-def save_tiny(name: str, seed: int) -> None:
+def save_tiny(name: str, seed: int, architecture: str = "tiny") -> None:
     history = [{"epoch": epoch, "loss": 2.0 - 0.1 * epoch, "accuracy": 0.2 + 0.05 * epoch,
                 "val_loss": 2.1 - 0.1 * epoch, "val_accuracy": 0.18 + 0.05 * epoch} for epoch in range(3)]
     registry.save_run(
-        name, tiny_model(seed), {"architecture": "tiny", "dataset": "synthetic"}, history_rows=history,
-        metrics={"val_accuracy": 0.3, "params": 1015},
+        name, tiny_model(seed), {"architecture": architecture, "dataset": "synthetic", "parameters": 1015},
+        history_rows=history, metrics={"test_accuracy": 0.3 + 0.1 * seed},
     )
 
 
@@ -110,7 +110,14 @@ def test_ensembles_page_fits_weights_and_saves_an_ensemble():
     assert list(measured.index) == ["tiny-a", "tiny-b"] and "flip+crops" in measured.columns
 
 
-def test_cnn_vs_dnn_shows_histories_of_saved_runs():
-    save_tiny("tiny-a", seed=0)
+def test_cnn_vs_dnn_compares_the_two_seed_networks_from_the_registry():
+    save_tiny("cnn-run", seed=1, architecture="seed003_cnn")
+    save_tiny("dnn-run", seed=0, architecture="seed003_dnn")
     app = open_page(CNN_VS_DNN)
-    assert not app.exception
+    assert app.selectbox(key="cnn_vs_dnn_cnn").value == "cnn-run"
+    assert app.selectbox(key="cnn_vs_dnn_dnn").value == "dnn-run"
+    text = page_text(app)
+    assert "the CNN reached **40.0%** test accuracy with 1,015 parameters" in text
+    assert "the DNN reached **30.0%**" in text
+    parameters = app.dataframe[0].value.set_index("network")["parameters"]
+    assert parameters["seed003_cnn"] == 4_087_323 and parameters["seed003_dnn"] > parameters["seed003_cnn"]
