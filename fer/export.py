@@ -125,8 +125,15 @@ def _missing_frontend_file(path: Path) -> ExportError:
     )
 
 
+def _quiet_tensorflowjs_import() -> None:
+    # tensorflowjs imports tensorflow_decision_forests, whose welcome message imports IPython
+    # whenever stdout is not a terminal (pytest, Streamlit): IPython is not installed.
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+
+
 def _convert(model, folder: Path, weights_dtype: str) -> None:
     """Keras model -> SavedModel -> TF.js graph model (model.json + shards) in `folder`."""
+    _quiet_tensorflowjs_import()
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_tf_saved_model
 
     with tempfile.TemporaryDirectory(prefix="fer-savedmodel-") as saved_model_dir:
@@ -237,12 +244,16 @@ def export_bundle(
         _convert(model, staging, weights_dtype)
         model_json = json.loads((staging / MODEL_JSON).read_text())
         model_bytes = _folder_bytes(staging)
+        progress(0.6, "Checking the converted graph against Keras")
+        max_difference = verify_bundle(staging, model)
 
         progress(0.7, "Copying the webcam page, tf.js, opencv.js and the face detector")
         _copy_page(staging)
 
         progress(0.9, "Writing metadata.json")
-        metadata = _write_metadata(staging, build_metadata(run, model_json, weights_dtype, model_bytes))
+        metadata = build_metadata(run, model_json, weights_dtype, model_bytes)
+        metadata["checked_against_keras"] = {"random_faces": 8, "max_abs_difference": max_difference}
+        metadata = _write_metadata(staging, metadata)
         _replace_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -285,6 +296,56 @@ def read_bundle_metadata(folder: str | Path) -> dict:
         raise ExportError(f"{path} is missing: this folder is not an exported bundle.") from None
     except json.JSONDecodeError as error:
         raise ExportError(f"{path} is not valid JSON ({error}): export the model again.") from None
+
+
+def bundle_predictor(folder: str | Path) -> Callable:
+    """Run a bundle's graph model in Python TensorFlow: `predict(x_float (N,48,48,1)) -> (N, 7)`.
+
+    model.json holds the TensorFlow graph (as JSON) with its constants moved into the weight
+    shards; putting them back gives the very computation the browser runs, so an export can
+    be checked against Keras without a browser.
+    """
+    import numpy as np
+    import tensorflow as tf
+    from google.protobuf import json_format
+    from tensorflow.core.framework import graph_pb2
+
+    _quiet_tensorflowjs_import()
+    from tensorflowjs import read_weights
+
+    folder = Path(folder)
+    try:
+        model_json = json.loads((folder / MODEL_JSON).read_text())
+        graph_def = json_format.ParseDict(model_json["modelTopology"], graph_pb2.GraphDef())
+        groups = read_weights.read_weights(model_json["weightsManifest"], str(folder))
+    except (OSError, ValueError, KeyError) as error:
+        raise ExportError(f"{folder / MODEL_JSON} is not a readable TF.js graph model ({error}): export again.") from None
+    weights = {entry["name"]: entry["data"] for group in groups for entry in group}
+    for node in graph_def.node:
+        if node.name in weights:
+            node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(weights[node.name]))
+    input_name, output_name = _signature_names(model_json)
+    signature = model_json["signature"]
+    input_tensor = signature["inputs"][input_name]["name"]
+    output_tensor = signature["outputs"][output_name]["name"]
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+
+    def predict(x) -> "np.ndarray":
+        with tf.compat.v1.Session(graph=graph) as session:
+            return session.run(output_tensor, {input_tensor: np.asarray(x, dtype=np.float32)})
+
+    return predict
+
+
+def verify_bundle(folder: str | Path, model, count: int = 8, seed: int = 0) -> float:
+    """Largest |bundle - Keras| over the 7 probabilities of `count` random faces."""
+    import numpy as np
+
+    faces = np.random.default_rng(seed).random((count, IMAGE_SIZE, IMAGE_SIZE, 1), dtype=np.float32)
+    expected = model.predict(faces, verbose=0)
+    return float(np.abs(bundle_predictor(folder)(faces) - expected).max())
 
 
 def zip_bundle(folder: str | Path) -> bytes:

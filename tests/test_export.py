@@ -1,0 +1,166 @@
+"""Keras -> TF.js bundle: round trip, metadata, the zip, the CLI, and bad inputs."""
+
+import datetime
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+import pytest
+
+from fer import export, registry
+from fer.data import EMOTIONS
+from fer.faces import DEFAULT_SPEC
+
+
+def tiny_model(input_shape=(48, 48, 1), classes=7, seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.MaxPooling2D(4)(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture
+def saved_tiny():
+    model = tiny_model()
+    registry.save_run("tiny", model, {"architecture": "toy", "dataset": "synthetic"}, metrics={"test_accuracy": 0.4321})
+    return model
+
+
+def random_faces(count=5, seed=1):
+    return np.random.default_rng(seed).random((count, 48, 48, 1), dtype=np.float32)
+
+
+def test_float32_bundle_predicts_like_keras_and_is_self_contained(saved_tiny, tmp_path):
+    messages = []
+    result = export.export_bundle("tiny", tmp_path / "bundle", progress=lambda f, m: messages.append((f, m)))
+
+    faces = random_faces()
+    difference = np.abs(export.bundle_predictor(result.folder)(faces) - saved_tiny.predict(faces, verbose=0)).max()
+    assert difference < 1e-6
+    for path in ["model.json", "metadata.json", "index.html", "webcam.js", "vendor/tf.min.js",
+                 "vendor/tf-backend-wasm.min.js", "vendor/tfjs-backend-wasm-simd.wasm", "vendor/opencv.js",
+                 f"vendor/{DEFAULT_SPEC.cascade_file}"]:
+        assert (result.folder / path).is_file(), path
+    assert list(result.folder.glob("group1-shard*.bin"))
+    assert [fraction for fraction, _ in messages] == sorted(fraction for fraction, _ in messages)
+    assert messages[-1][0] == 1.0
+    # The page loads nothing from the network: no http(s) URL in what the bundle's page loads.
+    page = (result.folder / "index.html").read_text() + (result.folder / "webcam.js").read_text()
+    hosts = set(re.findall(r"https?://([\w.-]+)", page))
+    assert hosts <= {"localhost"}, hosts
+
+
+def test_float16_halves_the_weights_and_stays_close(saved_tiny, tmp_path):
+    full = export.export_bundle("tiny", tmp_path / "f32", "float32")
+    half = export.export_bundle("tiny", tmp_path / "f16", "float16")
+
+    shard_bytes = lambda folder: sum(p.stat().st_size for p in folder.glob("group1-shard*.bin"))
+    assert shard_bytes(half.folder) == pytest.approx(shard_bytes(full.folder) / 2, rel=0.05)
+    manifest = json.loads((half.folder / "model.json").read_text())["weightsManifest"][0]["weights"]
+    floats = [weight for weight in manifest if weight["dtype"] == "float32"]
+    assert floats and all(weight.get("quantization", {}).get("dtype") == "float16" for weight in floats)
+    faces = random_faces()
+    difference = np.abs(export.bundle_predictor(half.folder)(faces) - saved_tiny.predict(faces, verbose=0)).max()
+    assert 0 < difference < 1e-3
+    assert half.metadata["weights"]["dtype"] == "float16"
+    assert half.model_bytes < full.model_bytes
+
+
+def test_metadata_states_labels_shapes_preprocessing_and_provenance(saved_tiny, tmp_path):
+    result = export.export_bundle("tiny", tmp_path / "bundle")
+    metadata = export.read_bundle_metadata(result.folder)
+
+    assert metadata == result.metadata
+    assert metadata["labels"] == list(EMOTIONS)
+    assert metadata["model_name"] == "tiny"
+    assert metadata["architecture"] == "toy"
+    assert metadata["test_accuracy"] == 0.4321
+    assert metadata["input"]["shape"] == [None, 48, 48, 1]
+    assert metadata["output"]["shape"] == [None, 7]
+    model_json = json.loads((result.folder / "model.json").read_text())
+    assert metadata["input"]["name"] in model_json["signature"]["inputs"]
+    assert metadata["preprocessing"]["divide_by"] == 255.0
+    assert metadata["preprocessing"]["face_crop"] == json.loads(json.dumps(DEFAULT_SPEC.to_dict()))
+    assert metadata["weights"]["dtype"] == "float32"
+    assert metadata["bundle_bytes"] == sum(p.stat().st_size for p in result.folder.rglob("*") if p.is_file())
+    exported = datetime.datetime.fromisoformat(metadata["exported"])
+    assert abs((datetime.datetime.now(datetime.timezone.utc) - exported).total_seconds()) < 600
+    assert metadata["checked_against_keras"]["max_abs_difference"] < 1e-6
+
+
+def test_zip_holds_every_file_under_one_folder(saved_tiny, tmp_path):
+    result = export.export_bundle("tiny", tmp_path / "tiny-bundle")
+    with zipfile.ZipFile(io.BytesIO(export.zip_bundle(result.folder))) as archive:
+        names = set(archive.namelist())
+        assert json.loads(archive.read("tiny-bundle/metadata.json")) == result.metadata
+    expected = {f"tiny-bundle/{p.relative_to(result.folder).as_posix()}" for p in result.folder.rglob("*") if p.is_file()}
+    assert names == expected
+
+
+def test_reexport_replaces_the_folder_and_a_failed_export_keeps_the_old_one(saved_tiny, tmp_path):
+    target = tmp_path / "bundle"
+    export.export_bundle("tiny", target, "float16")
+    (target / "stale.txt").write_text("from an older export")
+    export.export_bundle("tiny", target, "float32")
+    assert not (target / "stale.txt").exists()
+    assert export.read_bundle_metadata(target)["weights"]["dtype"] == "float32"
+
+    registry.save_run("wide", tiny_model(input_shape=(64, 64, 1)), {"architecture": "toy"})
+    with pytest.raises(export.ExportError, match="48, 48, 1"):
+        export.export_bundle("wide", target)
+    assert export.read_bundle_metadata(target)["model_name"] == "tiny"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_unknown_and_invalid_names_are_refused():
+    with pytest.raises(registry.RegistryError, match="No run called 'ghost'"):
+        export.export_bundle("ghost", "unused")
+    with pytest.raises(registry.RegistryError, match="not a valid run name"):
+        export.export_bundle("../escape", "unused")
+
+
+def test_missing_and_corrupt_model_files_give_sentences(saved_tiny, tmp_path):
+    path = registry.run_path("tiny") / registry.MODEL_FILE
+    path.write_bytes(b"this is not a keras zip")
+    with pytest.raises(registry.RegistryError, match="could not be loaded"):
+        export.export_bundle("tiny", tmp_path / "bundle")
+    path.unlink()
+    with pytest.raises(registry.RegistryError, match="missing"):
+        export.export_bundle("tiny", tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_other_bad_inputs(saved_tiny, tmp_path):
+    with pytest.raises(export.ExportError, match="float32, float16"):
+        export.export_bundle("tiny", tmp_path / "bundle", "int8")
+    registry.save_run("pair", None, {"kind": "ensemble", "members": ["tiny"], "weights": [1.0]})
+    with pytest.raises(export.ExportError, match="ensemble"):
+        export.export_bundle("pair", tmp_path / "bundle")
+    registry.save_run("five", tiny_model(classes=5), {"architecture": "toy"})
+    with pytest.raises(export.ExportError, match="7-class"):
+        export.export_bundle("five", tmp_path / "bundle")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(export.ExportError, match="is a file"):
+        export.export_bundle("tiny", tmp_path / "a-file")
+    with pytest.raises(export.ExportError, match="not an exported bundle"):
+        export.read_bundle_metadata(tmp_path)
+
+
+def test_cli_exports_and_reports_errors_as_sentences(saved_tiny, tmp_path, capsys):
+    from fer.__main__ import main
+
+    assert main(["export", "tiny", str(tmp_path / "cli"), "--float16", "--zip"]) == 0
+    assert export.read_bundle_metadata(tmp_path / "cli")["weights"]["dtype"] == "float16"
+    assert zipfile.is_zipfile(tmp_path / "cli.zip")
+    assert "http.server" in capsys.readouterr().out
+
+    assert main(["export", "ghost", str(tmp_path / "nothing")]) == 2
+    assert "No run called 'ghost'" in capsys.readouterr().err
