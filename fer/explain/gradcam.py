@@ -1,0 +1,62 @@
+"""Grad-CAM (Selvaraju et al. 2017): which regions of a conv layer's maps vote for the class.
+
+Each channel of the chosen layer is weighted by the average gradient of the class logit over
+that channel; the weighted sum, with negatives cut to zero, is a coarse map (6x6 for the
+seed-000 CNN's last conv layer) that is upsampled bilinearly to the face's 48x48.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fer.explain.base import ExplainError, SaliencyMethod, conv_layer_names, normalise_maps, scores_model, spatial_layer_names
+
+
+def default_gradcam_layer(model) -> str:
+    """The last convolution: the most abstract maps that still know where things are."""
+    convs = conv_layer_names(model)
+    if convs:
+        return convs[-1]
+    spatial = spatial_layer_names(model)
+    if not spatial:
+        raise ExplainError(
+            f"{model.name} has no layer with spatial maps (it flattens the face at once), so Grad-CAM "
+            "cannot apply: use the vanilla gradient or SmoothGrad."
+        )
+    return spatial[-1]
+
+
+class GradCAM(SaliencyMethod):
+    name = "Grad-CAM"
+
+    def __init__(self, model, layer_name: str | None = None):
+        super().__init__(model)
+        self.layer_name = layer_name or default_gradcam_layer(model)
+        if self.layer_name not in spatial_layer_names(model):
+            choices = ", ".join(spatial_layer_names(model)) or "none"
+            raise ExplainError(
+                f"Grad-CAM needs a layer with spatial maps; {self.layer_name!r} is not one. Choose one of: {choices}."
+            )
+        self.scores = scores_model(model, [self.layer_name])
+        self.description = (
+            f"Channels of {self.layer_name} weighted by how much they raise the class score, summed, "
+            "negatives cut, upsampled to 48x48."
+        )
+
+    def explain(self, batch, class_indices):
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(batch)
+        mask = tf.one_hot(class_indices, self.num_classes)
+        with tf.GradientTape() as tape:
+            maps, logits = self.scores(x, training=False)
+            score = tf.reduce_sum(logits * mask)
+        gradients = tape.gradient(score, maps)
+        channel_weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
+        cam = tf.nn.relu(tf.reduce_sum(channel_weights * maps, axis=-1, keepdims=True))
+        upsampled = tf.image.resize(cam, batch.shape[1:3], method="bilinear")
+        return normalise_maps(upsampled.numpy()[..., 0])
+
+
+def gradcam(model, images, class_indices, layer_name: str | None = None) -> np.ndarray:
+    return GradCAM(model, layer_name)(images, class_indices)

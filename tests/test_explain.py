@@ -1,0 +1,209 @@
+"""Explanations on tiny hand-built models whose right answers are known in advance."""
+
+import keras
+import numpy as np
+import pytest
+
+from fer import explain
+from fer.explain import base
+
+SIZE = 16
+REGION = (slice(3, 7), slice(9, 13))  # the only pixels the region model's classifier reads
+
+
+def region_model(seed: int = 0) -> keras.Model:
+    """Conv 3x3 -> flatten -> dense softmax, with the dense weights zero outside REGION.
+
+    The class scores can only change through the conv outputs inside REGION, which see the
+    input pixels inside REGION grown by one pixel (the 3x3 kernel's reach), nothing else.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = keras.Input((SIZE, SIZE, 1))
+    features = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="conv")(inputs)
+    flat = keras.layers.Flatten(name="flatten")(features)
+    outputs = keras.layers.Dense(3, activation="softmax", name="predictions")(flat)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("conv").set_weights(
+        [rng.uniform(0.1, 1.0, (3, 3, 1, 3)).astype("float32"), np.full(3, 0.1, "float32")]
+    )
+    mask = np.zeros((SIZE, SIZE, 3), "float32")
+    mask[REGION] = 1.0
+    kernel = rng.uniform(0.2, 1.0, (SIZE * SIZE * 3, 3)).astype("float32") * mask.reshape(-1, 1)
+    model.get_layer("predictions").set_weights([kernel, np.zeros(3, "float32")])
+    return model
+
+
+def grown_region_mask() -> np.ndarray:
+    mask = np.zeros((SIZE, SIZE), bool)
+    mask[REGION[0].start - 1 : REGION[0].stop + 1, REGION[1].start - 1 : REGION[1].stop + 1] = True
+    return mask
+
+
+def small_cnn(seed: int = 0) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(6, 3, padding="same", name="conv2")(x)
+    x = keras.layers.AveragePooling2D(2, name="pool2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs)
+
+
+def faces(count: int = 2, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (count, SIZE, SIZE), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("method", ["Vanilla gradient", "SmoothGrad", "Integrated gradients"])
+def test_saliency_points_at_the_only_region_the_model_reads(method):
+    model = region_model()
+    maps = explain.make_saliency_method(method, model, smooth_samples=8, integration_steps=8)(faces(), [0, 2])
+    assert maps.shape == (2, SIZE, SIZE) and maps.dtype == np.float32
+    assert maps.min() >= 0.0 and np.allclose(maps.max(axis=(1, 2)), 1.0)
+    inside = grown_region_mask()
+    for saliency in maps:
+        peak = np.unravel_index(saliency.argmax(), saliency.shape)
+        assert inside[peak], f"{method} peaks at {peak}, outside the region the model reads"
+        assert saliency[~inside].max() == 0.0
+
+
+def test_gradcam_points_at_the_bright_patch_a_pooled_detector_responds_to():
+    """Conv (positive weights, no bias) -> global average -> dense: only the patch activates the conv."""
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="predictions")(x))
+    model.get_layer("conv").set_weights([np.full((3, 3, 1, 2), 0.5, "float32"), np.zeros(2, "float32")])
+    model.get_layer("predictions").set_weights([np.array([[1.0, -1.0], [0.5, -0.5]], "float32"), np.zeros(2, "float32")])
+    image = np.zeros((SIZE, SIZE), np.uint8)
+    image[REGION] = 255
+    saliency = explain.GradCAM(model, "conv")(image, 0)[0]
+    peak = np.unravel_index(saliency.argmax(), saliency.shape)
+    assert grown_region_mask()[peak]
+    assert saliency[grown_region_mask()].mean() > 5 * saliency[~grown_region_mask()].mean()
+
+
+def test_gradcam_is_48x48_in_unit_range_on_every_spatial_layer():
+    model = explain_model_48()
+    for layer_name in explain.spatial_layer_names(model):
+        maps = explain.GradCAM(model, layer_name)(np.zeros((3, 48, 48), np.uint8) + 120, [0, 1, 2])
+        assert maps.shape == (3, 48, 48)
+        assert maps.min() >= 0.0 and maps.max() <= 1.0
+    with pytest.raises(explain.ExplainError, match="spatial"):
+        explain.GradCAM(model, "flatten")
+
+
+def explain_model_48() -> keras.Model:
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((48, 48, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(4, name="pool1")(x)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    return keras.Model(inputs, keras.layers.Dense(7, activation="softmax", name="predictions")(x))
+
+
+def test_integrated_gradients_add_up_to_the_score_difference():
+    model = region_model()
+    batch = base.as_model_batch(faces(1))
+    method = explain.IntegratedGradients(model, steps=64)
+    credits = method.attributions(batch, np.array([1]))
+    logits = np.asarray(method.scores(np.concatenate([batch, np.zeros_like(batch)])))[:, 1]
+    np.testing.assert_allclose(credits.sum(), logits[0] - logits[1], rtol=0.03)
+
+
+def test_smoothgrad_is_deterministic_from_its_seed():
+    model = small_cnn()  # random ReLUs switch on and off with the noise, so the seed matters
+    first = explain.Saliency(model, smooth_samples=4, seed=7)(faces(), 0)
+    again = explain.Saliency(model, smooth_samples=4, seed=7)(faces(), 0)
+    other = explain.Saliency(model, smooth_samples=4, seed=8)(faces(), 0)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_activation_maximisation_raises_every_filter_on_average():
+    model = small_cnn()
+    settings = explain.AscentSettings(steps=30, learning_rate=0.1, seed=0)
+    gallery = explain.maximise_activations(model, "conv2", settings=settings)
+    assert gallery.images.shape == (6, SIZE, SIZE)
+    assert gallery.images.min() >= 0.0 and gallery.images.max() <= 1.0
+    assert np.mean(gallery.activations - gallery.start_activations) > 0
+    assert np.mean(gallery.activations > gallery.start_activations) >= 5 / 6
+    thirds = [chunk.mean() for chunk in np.array_split(gallery.history.mean(axis=1), 3)]
+    assert thirds[0] < thirds[1] < thirds[2], thirds
+
+
+@pytest.mark.parametrize("regulariser,fourier", [("total variation", False), ("none", True)])
+def test_other_regularisers_and_the_fourier_parametrisation_also_climb(regulariser, fourier):
+    settings = explain.AscentSettings(steps=20, learning_rate=0.1, regulariser=regulariser, fourier=fourier)
+    gallery = explain.maximise_activations(small_cnn(), "conv1", units=[0, 1, 2], settings=settings)
+    assert np.mean(gallery.activations - gallery.start_activations) > 0
+
+
+def test_what_makes_the_network_say_class_one_raises_its_logit():
+    model = small_cnn()
+    settings = explain.AscentSettings(steps=20, learning_rate=0.1)
+    gallery = explain.maximise_activations(model, "predictions", units=[1, 1], settings=settings)
+    assert np.all(gallery.activations > gallery.start_activations)
+    assert not np.array_equal(gallery.images[0], gallery.images[1])  # two different starting noises
+
+
+def test_activation_maximisation_is_deterministic_and_honours_the_step_cap(monkeypatch):
+    model = small_cnn()
+    settings = explain.AscentSettings(steps=50, seed=4)
+    monkeypatch.setenv(base.STEP_CAP_VARIABLE, "5")
+    seen = []
+    first = explain.maximise_activations(model, "conv1", settings=settings, progress=lambda done, total: seen.append((done, total)))
+    again = explain.maximise_activations(model, "conv1", settings=settings)
+    assert seen == [(step, 5) for step in range(1, 6)]
+    assert first.history.shape == (5, 4)
+    np.testing.assert_array_equal(first.images, again.images)
+    other = explain.maximise_activations(model, "conv1", settings=explain.AscentSettings(steps=5, seed=5))
+    assert not np.array_equal(first.images, other.images)
+
+
+def test_filter_galleries_are_cached_by_model_file(tmp_path):
+    model = small_cnn()
+    model_file = tmp_path / "model.keras"
+    model.save(model_file)
+    from fer.explain.cache import ResultCache
+
+    cache = ResultCache(tmp_path / "cache")
+    settings = explain.AscentSettings(steps=4)
+    gallery, cached = explain.cached_maximise_activations(model, model_file, "conv1", [0, 1], settings, cache=cache)
+    again, cached_again = explain.cached_maximise_activations(model, model_file, "conv1", [0, 1], settings, cache=cache)
+    assert (cached, cached_again) == (False, True)
+    np.testing.assert_array_equal(gallery.images, again.images)
+    np.testing.assert_array_equal(gallery.activations, again.activations)
+    _, different_layer = explain.cached_maximise_activations(model, model_file, "conv2", [0, 1], settings, cache=cache)
+    assert not different_layer
+
+
+def test_feature_maps_of_every_conv_and_pooling_layer():
+    model = small_cnn()
+    maps = explain.feature_maps(model, faces(1)[0])
+    assert [(layer.name, layer.kind, layer.maps.shape) for layer in maps] == [
+        ("conv1", "Conv2D", (16, 16, 4)),
+        ("pool1", "MaxPooling2D", (8, 8, 4)),
+        ("conv2", "Conv2D", (8, 8, 6)),
+        ("pool2", "AveragePooling2D", (4, 4, 6)),
+    ]
+    tiles = explain.maps_as_tiles(maps[0].maps)
+    assert tiles.shape == (4, 16, 16) and tiles.dtype == np.uint8
+    pooled = maps[1].maps
+    np.testing.assert_allclose(pooled[0, 0], maps[0].maps[:2, :2].max(axis=(0, 1)), rtol=1e-6)
+
+
+def test_masking_and_overlay():
+    image = np.arange(16, dtype=np.uint8).reshape(4, 4) * 10 + 5
+    saliency = np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4)
+    masked, kept = explain.keep_salient_pixels(image, saliency, 0.5)
+    assert kept == 0.5
+    np.testing.assert_array_equal(masked[saliency < 0.5], 0)
+    np.testing.assert_array_equal(masked[saliency >= 0.5], image[saliency >= 0.5])
+    np.testing.assert_array_equal(explain.overlay(image, saliency, 0.0)[..., 0], image)
+    grid = explain.tile_grid(np.zeros((5, 4, 4), np.uint8), columns=3)
+    assert grid.shape == (2 * 4 + 1, 3 * 4 + 2)
+    with pytest.raises(explain.ExplainError, match="threshold"):
+        explain.keep_salient_pixels(image, saliency, 1.5)
