@@ -509,7 +509,7 @@ def _encode_layer(layer: Layer) -> str:
         return "-".join(parts)
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
         parts = [("maxpool" if isinstance(layer, MaxPooling2D) else "avgpool") + str(layer.pool_size)]
-        if layer.strides is not None and layer.strides != layer.pool_size:
+        if layer.strides is not None:
             parts.append(f"s{layer.strides}")
         if layer.padding != "valid":
             parts.append(f"p{layer.padding}")
