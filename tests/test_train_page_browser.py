@@ -1,0 +1,69 @@
+"""The Train page in a real browser: start a short run, watch the charts gain points, stop it."""
+
+import re
+
+import pytest
+
+from tests.browser import streamlit_exceptions, wait_for_streamlit_page
+
+POINTS = re.compile(r"(\d+) points on the charts")
+
+
+def points_on_charts(page) -> int:
+    match = POINTS.search(page.inner_text('[data-testid="stMain"]'))
+    return int(match.group(1)) if match else 0
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_train_watch_the_charts_grow_and_stop(app_server, page):
+    page.goto(app_server.page_url("lessons/train.py"))
+    wait_for_streamlit_page(page)
+    assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
+    main = page.get_by_test_id("stMainBlockContainer")
+    # A small slice of the synthetic faces and many epochs: quick batches, and still running when we stop.
+    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("512")
+    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
+    main.get_by_role("spinbutton", name="Epochs").fill("50")
+    main.get_by_role("spinbutton", name="Epochs").press("Enter")
+    wait_for_streamlit_page(page)
+    main.get_by_role("button", name="Train", exact=True).click()
+
+    # The fragment re-reads the event log every 1.5 s: the charts must gain points by themselves.
+    page.wait_for_function(
+        "() => /([1-9]\\d*) points on the charts/.test(document.querySelector('[data-testid=\"stMain\"]').innerText)",
+        timeout=240_000,
+    )
+    first = points_on_charts(page)
+    page.wait_for_function(
+        f"""() => {{
+            const match = /(\\d+) points on the charts/.exec(document.querySelector('[data-testid="stMain"]').innerText);
+            return match && Number(match[1]) > {first};
+        }}""",
+        timeout=60_000,
+    )
+    charts = main.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(1).wait_for(timeout=60_000)
+    charts.first.locator("canvas, svg").first.wait_for(timeout=60_000)
+    assert "images/s" in page.inner_text('[data-testid="stMain"]')
+    assert main.get_by_role("button", name="Train", exact=True).is_disabled()
+
+    main.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text(re.compile(r"Stopped\. Saved as")).wait_for(timeout=120_000)
+    assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
+    saved = [path for path in app_server.models_dir.iterdir() if (path / "model.keras").exists()]
+    assert len(saved) == 1 and (saved[0] / "history.csv").read_text().startswith("epoch,")
+    assert saved[0].name in page.inner_text('[data-testid="stMain"]')
+
+    # A reload keeps the student's token in the URL and finds the finished run again.
+    page.reload()
+    wait_for_streamlit_page(page)
+    main = page.get_by_test_id("stMainBlockContainer")
+    page.get_by_text(re.compile(r"Stopped\. Saved as")).wait_for(timeout=60_000)
+    assert main.get_by_role("button", name="Train", exact=True).is_enabled()
