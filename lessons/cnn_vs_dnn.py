@@ -13,18 +13,20 @@ from lessons._shared import selected_dataset
 CNN, DNN = "seed003_cnn", "seed003_dnn"
 JOBS_KEY, OWNER_KEY = "cnn_vs_dnn_jobs", "cnn_vs_dnn_owner"
 # Both networks always get the same recipe and the same faces: only the architecture differs.
+# Adam at 1e-4: at 1e-3 the seed-003 CNN (plain ReLU, no BatchNorm) stayed at chance for six
+# epochs on the synthetic faces; at 1e-4 it passed 38% validation accuracy in the third epoch.
 PRESETS = {
     "quick": (
-        "Quick, for a CPU in class: 3 epochs on 1,500 training faces (a few minutes for both)",
-        dict(epochs=3, max_train_images=1500, batch_size=64),
+        "Quick, for a CPU in class: 4 epochs on the whole training split (about 5 minutes for both)",
+        dict(epochs=4, batch_size=32, learning_rate=1e-4),
     ),
     "longer": (
-        "Longer: 15 epochs on every training face (a GPU, or a coffee break on a CPU)",
-        dict(epochs=15, batch_size=64),
+        "Longer: 15 epochs (a GPU, or a coffee break on a CPU)",
+        dict(epochs=15, batch_size=32, learning_rate=1e-4),
     ),
     "seed": (
         "As in seed report 003: up to 50 epochs, early stopping on validation loss (GPU)",
-        dict(epochs=50, batch_size=64, checkpoint_rule="early_stopping", early_stopping_patience=5),
+        dict(epochs=50, batch_size=64, learning_rate=1e-4, checkpoint_rule="early_stopping", early_stopping_patience=5),
     ),
 }
 
