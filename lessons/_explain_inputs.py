@@ -1,0 +1,155 @@
+"""Widgets the three explanation pages share: the model in use and the face to explain.
+
+A face comes from the data set (by class and index, or among the model's mistakes), from an
+uploaded photo, or from a camera snapshot; photos go through `fer.faces.crop_face`, the same
+crop the webcam export uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from fer import faces, registry
+from fer.data import EMOTIONS
+from fer.explain import ExplainError, enlarge, predict_classes
+from lessons._shared import selected_dataset, selected_model_name
+
+SOURCES = ("Data set image", "A misclassified image", "Upload a photo", "Camera snapshot")
+
+
+@dataclass(frozen=True)
+class ChosenFace:
+    face: np.ndarray  # (48, 48) uint8
+    label: int | None  # the data set's label, when the face comes from it
+    caption: str
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def _load_model(name: str, _modified: float):
+    return registry.load_model(name)
+
+
+def model_file(name: str):
+    return registry.run_path(name) / registry.MODEL_FILE
+
+
+def selected_model():
+    """(run name, Keras model), or None after telling the student what to do."""
+    name = selected_model_name()
+    if name is None:
+        st.info(
+            "There is no trained model yet, so there is nothing to explain. Train one on the "
+            "**Train a network** page (the small CNN learns the synthetic faces in about a minute), "
+            "then come back: this page will use it."
+        )
+        return None
+    run = registry.read_run(name)
+    if run.kind != "keras":
+        st.warning(
+            f"**{name}** is an {run.kind} of several models; explanations need one network. "
+            "Pick a single model in the sidebar."
+        )
+        return None
+    try:
+        path = model_file(name)
+        model = _load_model(name, path.stat().st_mtime if path.exists() else 0.0)
+    except registry.RegistryError as error:
+        st.error(str(error))
+        return None
+    if tuple(model.input_shape[1:]) != (48, 48, 1):
+        st.error(f"**{name}** takes inputs of shape {model.input_shape[1:]}, not 48x48 grayscale faces.")
+        return None
+    return name, model
+
+
+def _split_images(split: str):
+    dataset = selected_dataset()
+    images, labels = dataset.split(split)
+    if len(images) == 0:
+        images, labels = dataset.images, dataset.labels
+    return dataset, images, labels
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _predictions(model_name: str, _model, dataset_name: str, split: str, modified: float, count: int):
+    _, images, _ = _split_images(split)
+    return predict_classes(_model, images)
+
+
+def _face_from_photo(data: bytes, what: str) -> ChosenFace | None:
+    try:
+        result = faces.crop_face(data)
+    except faces.FaceImageError as error:
+        st.error(str(error))
+        return None
+    if not result.found:
+        st.warning(result.message)
+        st.image(result.annotated, caption="What the detector searched", width=360)
+        return None
+    left, right = st.columns([3, 1])
+    left.image(result.annotated, caption=result.message, width=360)
+    right.image(enlarge(result.face, 3), caption="The 48x48 face the model sees")
+    return ChosenFace(result.face, None, what)
+
+
+def choose_face(model_name: str, model, key: str, sources=SOURCES) -> ChosenFace | None:
+    """Widgets to pick one face; None (with a message) until there is one."""
+    source = st.radio("Face to explain", sources, horizontal=True, key=f"{key}_source")
+    if source == "Data set image":
+        dataset, images, labels = _split_images("test")
+        left, right = st.columns(2)
+        emotion = left.selectbox("Expression", range(len(EMOTIONS)), format_func=lambda i: EMOTIONS[i], key=f"{key}_class")
+        indices = np.flatnonzero(labels == emotion)
+        if len(indices) == 0:
+            st.warning(f"The {dataset.name} test split has no {EMOTIONS[emotion]} faces: pick another expression.")
+            return None
+        number = right.number_input(
+            f"Which one (1 to {len(indices)})", min_value=1, max_value=len(indices), value=1, key=f"{key}_index"
+        )
+        index = int(indices[int(number) - 1])
+        return ChosenFace(images[index], int(labels[index]), f"{dataset.name} test face #{index}: {EMOTIONS[emotion]}")
+
+    if source == "A misclassified image":
+        dataset, images, labels = _split_images("test")
+        path = model_file(model_name)
+        with st.spinner(f"Running {model_name} on {len(images):,} test faces..."):
+            _, predicted = _predictions(
+                model_name, model, dataset.name, "test", path.stat().st_mtime if path.exists() else 0.0, len(images)
+            )
+        wrong = np.flatnonzero(predicted != labels)
+        if len(wrong) == 0:
+            st.success(f"{model_name} gets every test face of {dataset.name} right: nothing misclassified to show.")
+            return None
+        number = st.number_input(
+            f"Mistake number (1 to {len(wrong)}; {len(wrong) / len(labels):.0%} of the test faces are wrong)",
+            min_value=1, max_value=len(wrong), value=1, key=f"{key}_wrong",
+        )
+        index = int(wrong[int(number) - 1])
+        caption = (
+            f"{dataset.name} test face #{index}: really {EMOTIONS[labels[index]]}, "
+            f"the model says {EMOTIONS[predicted[index]]}"
+        )
+        return ChosenFace(images[index], int(labels[index]), caption)
+
+    if source == "Upload a photo":
+        upload = st.file_uploader("A photo with a face (PNG or JPEG)", type=["png", "jpg", "jpeg"], key=f"{key}_upload")
+        if upload is None:
+            st.caption("The photo stays on this server's memory for this page only.")
+            return None
+        return _face_from_photo(upload.getvalue(), f"uploaded photo {upload.name}")
+
+    snapshot = st.camera_input("Take a snapshot", key=f"{key}_camera")
+    if snapshot is None:
+        return None
+    return _face_from_photo(snapshot.getvalue(), "camera snapshot")
+
+
+def show_error(error: Exception) -> None:
+    """Explain errors are sentences for the student; anything else is a bug worth its type."""
+    if isinstance(error, (ExplainError, registry.RegistryError, ValueError)):
+        st.error(str(error))
+    else:
+        st.error(f"{type(error).__name__}: {error}")
