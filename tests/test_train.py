@@ -309,3 +309,32 @@ def test_stopping_a_running_job_saves_the_best_epoch(faces):
     assert job.state == STOPPED, job.error
     assert job.metrics["epochs_run"] < 200 and job.metrics["stopped_by"] == "user"
     assert registry.read_run(job.run_name).metrics["chosen_epoch"] >= 1
+
+
+# ----------------------------------------------------------------------------- the page without a browser
+
+
+def test_train_page_lists_runs_and_explains_bad_names(two_epoch_run):
+    from streamlit.testing.v1 import AppTest
+
+    result, _ = two_epoch_run
+    save_result(result, "class-run")
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=60)
+    at.run()
+    at.switch_page("lessons/train.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="train_chosen_run").value == "class-run"
+    at.text_input(key="train_new_name").set_value("../escape")
+    at.button[[button.label for button in at.button].index("Rename")].click()
+    at.run()
+    assert not at.exception
+    assert any("not a valid run name" in error.value for error in at.error)
+    assert [run.name for run in registry.list_runs()] == ["class-run"]
+    at.text_input(key="train_new_name").set_value("renamed-run")
+    at.button[[button.label for button in at.button].index("Rename")].click()
+    at.run()
+    assert [run.name for run in registry.list_runs()] == ["renamed-run"]
+    at.text_input(key="train_run_name").set_value("a/b").run()
+    assert any("not a valid run name" in error.value for error in at.error)
+    assert at.button[[button.label for button in at.button].index("Train")].disabled
