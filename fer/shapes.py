@@ -17,6 +17,7 @@ arithmetic can be checked against the real thing.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 import re
 from dataclasses import dataclass
@@ -658,8 +659,11 @@ def records_to_stack(records: list[dict]) -> list[Layer]:
             value = record.get(column)
             if _blank(value):
                 return getattr(defaults, field_name)
-            if whole and isinstance(value, float) and value.is_integer():
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
                 return int(value)
+            if isinstance(value, numbers.Real):
+                value = float(value)
+                return int(value) if whole and value.is_integer() else value
             return value
 
         def padding(allow_explicit: bool):

@@ -240,3 +240,21 @@ def test_quiz_accepts_common_spellings():
 def test_quiz_needs_a_layer_worth_asking_about():
     with pytest.raises(shapes.StackError):
         shapes.make_quiz(_ours((8, 8, 1), [ReLU()]), random.Random(0))
+
+
+def test_editor_rows_with_numpy_values_and_blanks():
+    import numpy as np
+
+    records = [
+        {"layer": "Conv2D", "filters / units": np.int64(8), "kernel / pool": np.float64(3.0), "stride": None,
+         "padding": "1", "bias": np.bool_(False)},
+        {"layer": "Dropout", "rate / slope": np.float64(0.3)},
+        {"layer": None},  # a row the student added but has not filled yet
+        {"layer": "MaxPooling2D", "kernel / pool": 2.5},
+    ]
+    stack = shapes.records_to_stack(records)
+    assert stack[:2] == [Conv2D(8, 3, padding=1, use_bias=False), Dropout(0.3)]
+    rows = _ours((8, 8, 1), stack)
+    assert rows[-1].name == "maxpool1" and "whole number" in rows[-1].error
+    with pytest.raises(shapes.StackError, match="Row 1"):
+        shapes.records_to_stack([{"layer": "Conv3D"}])
