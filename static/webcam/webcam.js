@@ -20,9 +20,8 @@
     state: 'loading', message: '', backend: null, backendTimings: {},
     ready: false, modelReady: false, detectorReady: false,
     frames: 0, fps: 0, timings: null,
-    lastBox: null, lastCropBox: null, lastCrop: null, lastCropPixels: null,
-    lastProbabilities: null, lastLabel: null, lastFrameSize: null,
-    predict48: null, cropImageData: null, lastFrameRGBA: null,
+    last: null, lastLabel: null,
+    predict48: null, cropImageData: null, snapshot: null,
   };
   window.ferDebug = debug;
 
@@ -32,7 +31,6 @@
   let classifier = null;
   let spec = null;
   let stream = null;
-  let lastFrameImageData = null;
 
   // ------------------------------------------------------------------ states shown to people
 
@@ -89,56 +87,47 @@
     debug.detectorReady = true;
   }
 
-  async function timeBackend(name) {
-    if (!(await tf.setBackend(name))) return Infinity;
-    await tf.ready();
+  function fetchModel() {
+    return tf.loadGraphModel('model.json', { requestInit: { cache: 'no-cache' } });
+  }
+
+  async function millisecondsPerFace(candidate) {
     const input = tf.zeros([1, 48, 48, 1]);
     try {
-      for (let i = 0; i < 3; i += 1) await model.predict(input).data();
+      for (let i = 0; i < 3; i += 1) await candidate.predict(input).data();
       const started = performance.now();
-      for (let i = 0; i < 10; i += 1) await model.predict(input).data();
+      for (let i = 0; i < 10; i += 1) await candidate.predict(input).data();
       return (performance.now() - started) / 10;
     } finally {
       tf.dispose(input);
     }
   }
 
-  // wasm by default; webgl when it is measured faster; cpu as the last resort.
-  async function chooseBackend() {
-    const requested = params.get('backend');
-    if (requested) {
-      if (!(await tf.setBackend(requested))) throw new Error(`the ${requested} backend is not available in this browser`);
-      await tf.ready();
-      return `${requested} (chosen in the URL)`;
-    }
-    const timings = {};
-    for (const name of ['wasm', 'webgl']) {
-      try { timings[name] = await timeBackend(name); } catch (error) { timings[name] = Infinity; }
-    }
-    debug.backendTimings = timings;
-    const best = Object.keys(timings).reduce((a, b) => (timings[b] < timings[a] ? b : a));
-    if (Number.isFinite(timings[best])) {
-      await tf.setBackend(best);
-      await tf.ready();
-      const other = best === 'wasm' ? 'webgl' : 'wasm';
-      const compared = Number.isFinite(timings[other]) ? `, ${other} ${timings[other].toFixed(1)} ms` : `, ${other} unavailable`;
-      return `${best} (${timings[best].toFixed(1)} ms per face${compared})`;
-    }
-    await tf.setBackend('cpu');
-    await tf.ready();
-    return 'cpu (wasm and webgl unavailable: slow)';
-  }
-
+  // wasm by default, webgl if wasm cannot start, cpu as the last resort; ?backend= forces one.
+  // (Timing wasm against webgl in one page and switching back corrupted the graph model's
+  // integer constants in tfjs 4.22, so the page never switches once a model is loaded.)
   async function loadModel() {
-    // Weights land on the backend active while loading: start on the one we expect to keep.
-    const first = params.get('backend') || 'wasm';
-    if (!(await tf.setBackend(first))) await tf.setBackend('cpu');
-    await tf.ready();
-    model = await tf.loadGraphModel('model.json', { requestInit: { cache: 'no-cache' } });
-    const label = await chooseBackend();
-    debug.backend = tf.getBackend();
-    element('backend').textContent = label;
-    debug.modelReady = true;
+    const requested = params.get('backend');
+    const order = requested ? [requested] : ['wasm', 'webgl', 'cpu'];
+    let lastError = null;
+    for (const name of order) {
+      try {
+        if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend is not available in this browser`);
+        await tf.ready();
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      model = await fetchModel();  // a broken model.json throws its real reason here
+      const ms = await millisecondsPerFace(model);
+      debug.backend = name;
+      debug.backendTimings = { [name]: ms };
+      const why = requested ? 'chosen in the URL' : (name === 'wasm' ? 'default' : 'wasm unavailable');
+      element('backend').textContent = `${name} (${why}; model ${ms.toFixed(1)} ms per face)`;
+      debug.modelReady = true;
+      return;
+    }
+    throw lastError || new Error('no TensorFlow.js backend could start');
   }
 
   // ------------------------------------------------------------------ the crop, as fer/faces.py does it
@@ -294,31 +283,29 @@
   }
 
   // One photo or camera frame, already drawn in `view`: crop, predict, show.
+  // debug.last is replaced in one step, so a test never reads a frame with another frame's crop.
   async function analyseView() {
     const started = performance.now();
     const imageData = viewContext.getImageData(0, 0, view.width, view.height);
-    lastFrameImageData = imageData;
     const result = cropImageData(imageData);
     const cropped = performance.now();
     drawBoxes(result);
-    debug.lastFrameSize = [view.width, view.height];
-    debug.lastBox = result.found ? result.box : null;
-    debug.lastCropBox = result.found ? result.cropBox : null;
     if (!result.found) {
       showProbabilities(null);
-      debug.lastProbabilities = null;
+      debug.last = { frame: imageData, found: false };
       return { found: false, cropMs: cropped - started, predictMs: 0 };
     }
     const input = new Float32Array(result.pixels.length);
-    const scale = spec.divide_by;
-    for (let i = 0; i < input.length; i += 1) input[i] = result.pixels[i] / scale;
+    for (let i = 0; i < input.length; i += 1) input[i] = result.pixels[i] / spec.divide_by;
     const probabilities = await predictPixels(input);
     const predicted = performance.now();
-    debug.lastCropPixels = Array.from(result.pixels);
-    debug.lastCrop = Array.from(input);
-    debug.lastProbabilities = probabilities;
     showCrop(result.pixels);
     showProbabilities(probabilities);
+    debug.last = {
+      frame: imageData, found: true, box: result.box, cropBox: result.cropBox,
+      cropPixels: Array.from(result.pixels), crop: Array.from(input), probabilities,
+      label: debug.lastLabel,
+    };
     return { found: true, cropMs: cropped - started, predictMs: predicted - cropped };
   }
 
@@ -327,15 +314,18 @@
     return result.found ? { found: true, box: result.box, cropBox: result.cropBox, pixels: Array.from(result.pixels) } : { found: false };
   };
 
-  // The last analysed frame, RGBA, base64: what Python's fer.faces.crop_face should see.
-  debug.lastFrameRGBA = () => {
-    if (!lastFrameImageData) return null;
-    const bytes = lastFrameImageData.data;
+  // The last analysed frame and what the page made of it; the frame as RGBA in base64, for
+  // Python's fer.faces.crop_face to see the very same pixels.
+  debug.snapshot = () => {
+    const last = debug.last;
+    if (!last) return null;
+    const bytes = last.frame.data;
     let binary = '';
     for (let i = 0; i < bytes.length; i += 0x8000) {
       binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
     }
-    return { width: lastFrameImageData.width, height: lastFrameImageData.height, base64: btoa(binary) };
+    const { frame, ...rest } = last;
+    return { ...rest, width: frame.width, height: frame.height, rgbaBase64: btoa(binary) };
   };
 
   // ------------------------------------------------------------------ camera loop
