@@ -1,6 +1,5 @@
 """Filter visualisation: the picture each filter (or each output) of the network likes best."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 

@@ -6,7 +6,6 @@ import streamlit as st
 
 from fer import explain
 from fer.data import EMOTIONS
-from fer.explain.base import as_model_batch
 from lessons._explain_inputs import choose_face, selected_model, show_error
 from lessons._shared import selected_dataset
 

@@ -93,3 +93,33 @@ def test_feature_maps_page_shows_every_conv_and_pooling_layer(tiny_run):
         "conv2 (Conv2D): 4 maps of 12x12",
         "pool2 (MaxPooling2D): 4 maps of 6x6",
     ]
+
+
+ASSET = Path(__file__).resolve().parent / "assets" / "explain" / "drawn_face_400x300.png"
+
+
+def test_photos_go_through_the_face_crop_on_the_pages(tiny_run):
+    import cv2
+    import numpy as np
+
+    photo = cv2.imread(str(ASSET))
+    jpeg = cv2.imencode(".jpg", photo)[1].tobytes()
+    blank = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))[1].tobytes()
+
+    app = open_page("lessons/feature_maps.py")
+    app.radio(key="feature_maps_source").set_value("Camera snapshot").run()
+    app.camera_input(key="feature_maps_camera").set_value(("snapshot.jpg", jpeg, "image/jpeg")).run()
+    assert not app.exception, app.exception
+    assert any("Face found" in str(image.proto) for image in app.get("image"))
+    assert len(app.main.subheader) == 4
+
+    app.camera_input(key="feature_maps_camera").set_value(("snapshot.jpg", blank, "image/jpeg")).run()
+    assert not app.exception, app.exception
+    assert any("No face found" in warning.value for warning in app.warning)
+    assert len(app.main.subheader) == 0
+
+    app = open_page("lessons/saliency.py")
+    app.radio(key="saliency_source").set_value("Upload a photo").run()
+    app.file_uploader(key="saliency_upload").set_value(("face.png", ASSET.read_bytes(), "image/png")).run()
+    assert not app.exception, app.exception
+    assert any("Overlay, opacity" in str(image.proto) for image in app.get("image"))

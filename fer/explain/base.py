@@ -81,8 +81,6 @@ def pre_softmax_tensor(model):
     Gradients of a softmax probability shrink as the network grows confident, and raising one
     probability can be done by lowering the others; logits avoid both, as tf-keras-vis does.
     """
-    import keras
-
     last = model.layers[-1]
     if not _has_softmax(last):
         return model.outputs[0]
