@@ -64,19 +64,19 @@ def state_from_url() -> str | None:
 
 st.title("Shape arithmetic")
 st.markdown(
-    """
-Before a network learns anything, its shapes must fit. Every convolution or pooling layer slides
-a window of size **k** with stride **s** over an input of width **W** that may be padded with
-**p** pixels on each side. The window fits
-
-$$\\text{out} = \\left\\lfloor \\frac{W + 2p - k}{s} \\right\\rfloor + 1
-\\qquad\\text{or, with dilation } d:\\qquad
-\\left\\lfloor \\frac{W + 2p - d(k-1) - 1}{s} \\right\\rfloor + 1$$
-
-times, and Keras's `padding="same"` picks p so that out = ⌈W / s⌉. A convolution with F filters
-on C input channels learns (k·k·C + 1)·F numbers; a dense layer (N_in + 1)·units.
-Build a stack below (or start from a seed network) and check every row by hand.
-"""
+    "Before a network learns anything, its shapes must fit. Every convolution or pooling layer slides "
+    "a window of size **k** with stride **s** over an input of width **W**, padded with **p** pixels on "
+    "each side. The number of places the window fits is"
+)
+st.latex(
+    r"\text{out} = \left\lfloor \frac{W + 2p - k}{s} \right\rfloor + 1"
+    r"\qquad\text{and with dilation } d: \qquad"
+    r"\text{out} = \left\lfloor \frac{W + 2p - d(k-1) - 1}{s} \right\rfloor + 1"
+)
+st.markdown(
+    "Keras's `padding=\"same\"` pads just enough that out = ⌈W / s⌉. A convolution with F filters on "
+    "C input channels learns (k·k·C + 1)·F numbers, a dense layer (N_in + 1)·units. Build a stack "
+    "below, or start from a seed network, and check every row by hand."
 )
 
 url_problem = state_from_url()
