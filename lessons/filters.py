@@ -41,9 +41,13 @@ if mode == "The filters of a layer":
     if not layers:
         st.error(f"{model_name} has no hidden layer to draw.")
         st.stop()
-    convs = explain.conv_layer_names(model)
+    default_layer = explain.default_filter_layer(model)
     left, right = st.columns(2)
-    layer_name = left.selectbox("Layer", layers, index=layers.index(convs[0]) if convs else 0, key="filters_layer")
+    layer_name = left.selectbox(
+        "Layer", layers, index=layers.index(default_layer) if default_layer in layers else 0, key="filters_layer",
+        help="A convolution before its activation is linear in the pixels: its best picture is flat white "
+        "or black. Pick the layer after the ReLU to see patterns.",
+    )
     available = explain.unit_count(model, layer_name)
     count = right.slider(
         f"How many of its {available} filters", 1, available, min(16, available), key="filters_count",
@@ -128,10 +132,13 @@ st.bar_chart(
         index=labels,
     ),
     stack=False,
+    sort=False,
     height=260,
 )
 history = pd.DataFrame(gallery.history, columns=labels)
-st.line_chart(history.mean(axis=1).rename("mean objective (jittered copies)"), height=200)
+st.line_chart(
+    history.mean(axis=1).rename("mean objective (jittered copies)"), x_label="ascent step", height=200
+)
 if mode != "The filters of a layer":
     probabilities, predicted = explain.predict_classes(model, gallery.images)
     said = ", ".join(f"{EMOTIONS[p]} ({probabilities[i, p]:.0%})" for i, p in enumerate(predicted))

@@ -19,7 +19,7 @@ Bright means *this pixel matters for this class*; it does not say *which way*.
 
 | method | idea |
 | --- | --- |
-| Vanilla gradient | $\\left|\\partial\\, \\text{score}_c / \\partial\\, \\text{pixel}\\right|$ |
+| Vanilla gradient | the size of $\\partial\\, \\text{score}_c / \\partial\\, \\text{pixel}$, pixel by pixel |
 | SmoothGrad | the same, averaged over noisy copies of the face: less speckle |
 | Grad-CAM | a conv layer's maps, each weighted by its average gradient: coarse regions |
 | Integrated gradients | gradients along a fade from black to the face, times the face |
@@ -88,7 +88,7 @@ if mode == "One face":
     columns[1].image(explain.enlarge(explain.heatmap_rgb(saliency), 4), caption=f"{method.name} for {EMOTIONS[class_index]}")
     columns[2].image(explain.enlarge(explain.overlay(chosen.face, saliency, opacity), 4), caption=f"Overlay, opacity {opacity:.2f}")
     columns[3].image(explain.enlarge(masked, 4), caption=f"Pixels with saliency >= {threshold:.2f} ({kept:.0%} kept)")
-    st.bar_chart(pd.DataFrame({"probability": probabilities}, index=list(EMOTIONS)), horizontal=True, height=220)
+    st.bar_chart(pd.DataFrame({"probability": probabilities}, index=list(EMOTIONS)), horizontal=True, sort=False, height=220)
     st.caption(
         f"The model says **{EMOTIONS[predicted]}** ({probabilities[predicted]:.0%})"
         + (f"; the data set says **{EMOTIONS[chosen.label]}**." if chosen.label is not None else ".")

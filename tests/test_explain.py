@@ -207,3 +207,14 @@ def test_masking_and_overlay():
     assert grid.shape == (2 * 4 + 1, 3 * 4 + 2)
     with pytest.raises(explain.ExplainError, match="threshold"):
         explain.keep_salient_pixels(image, saliency, 1.5)
+
+
+def test_the_default_filter_layer_is_the_first_non_linear_conv_output():
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="conv_batchnorm")(x)
+    x = keras.layers.ReLU(name="conv_relu")(x)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    assert explain.default_filter_layer(model) == "conv_relu"
+    assert explain.default_filter_layer(small_cnn()) == "conv1"  # its conv has a built-in ReLU

@@ -10,6 +10,7 @@ from fer.explain.activation_maximisation import (
     AscentSettings,
     FilterGallery,
     cached_maximise_activations,
+    default_filter_layer,
     maximise_activations,
     optimisable_layer_names,
     unit_count,

@@ -19,10 +19,20 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from fer.explain.base import ExplainError, capped_steps, check_layer, model_input, pre_softmax_tensor
+from fer.explain.base import (
+    CONV_KINDS,
+    ExplainError,
+    capped_steps,
+    check_layer,
+    conv_layer_names,
+    layer_kind,
+    model_input,
+    pre_softmax_tensor,
+)
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
 REGULARISERS = ("blur", "total variation", "none")
+ACTIVATION_KINDS = ("ReLU", "LeakyReLU", "Activation", "ELU", "PReLU")
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,29 @@ def unit_count(model, layer_name: str) -> int:
 def optimisable_layer_names(model) -> list[str]:
     """Layers whose units can be maximised: everything after the input with a channel axis."""
     return [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer" and len(layer.output.shape) in (2, 4)]
+
+
+def default_filter_layer(model) -> str:
+    """The first convolution output after its non-linearity.
+
+    A conv layer without its activation is linear in the pixels, so its mean activation is
+    maximised by a flat white or black picture; after a ReLU, a pattern matching the filter wins.
+    """
+    for layer in model.layers:
+        kind = layer_kind(layer)
+        if len(layer.output.shape) != 4:
+            continue
+        if kind in ACTIVATION_KINDS:
+            return layer.name
+        if kind in CONV_KINDS and layer.get_config().get("activation") not in (None, "linear"):
+            return layer.name
+    convs = conv_layer_names(model)
+    if convs:
+        return convs[0]
+    names = optimisable_layer_names(model)
+    if not names:
+        raise ExplainError(f"{model.name} has no layer whose units can be drawn.")
+    return names[0]
 
 
 def _unit_model(model, layer_name: str):
