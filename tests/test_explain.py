@@ -218,3 +218,17 @@ def test_the_default_filter_layer_is_the_first_non_linear_conv_output():
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
     assert explain.default_filter_layer(model) == "conv_relu"
     assert explain.default_filter_layer(small_cnn()) == "conv1"  # its conv has a built-in ReLU
+
+
+def test_a_read_only_cache_costs_the_cache_not_the_gallery(tmp_path):
+    from fer.explain.cache import ResultCache
+
+    model = small_cnn()
+    model_file = tmp_path / "model.keras"
+    model.save(model_file)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    gallery, cached = explain.cached_maximise_activations(
+        model, model_file, "conv1", [0], explain.AscentSettings(steps=2), cache=ResultCache(blocked)
+    )
+    assert not cached and gallery.images.shape == (1, SIZE, SIZE)

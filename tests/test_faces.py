@@ -62,6 +62,7 @@ def test_the_crop_is_the_documented_recipe():
     left, top, side, _ = result.crop_box
     expected = cv2.resize(gray[top : top + side, left : left + side], (48, 48), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(result.face, expected)
+    np.testing.assert_array_equal(faces.crop_from_box(image, result.box), expected)
     assert side == round(max(result.box[2:]) * (1 + 2 * spec.margin))
 
 

@@ -298,5 +298,8 @@ def cached_maximise_activations(
             progress(effective.steps, effective.steps)
         return FilterGallery.from_arrays(layer_name, effective, stored), True
     gallery = maximise_activations(model, layer_name, units, effective, progress)
-    cache.save(key, gallery.to_arrays())
+    try:
+        cache.save(key, gallery.to_arrays())
+    except OSError:  # a read-only models folder costs the cache, not the picture
+        pass
     return gallery, False
