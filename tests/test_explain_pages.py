@@ -123,3 +123,9 @@ def test_photos_go_through_the_face_crop_on_the_pages(tiny_run):
     app.file_uploader(key="saliency_upload").set_value(("face.png", ASSET.read_bytes(), "image/png")).run()
     assert not app.exception, app.exception
     assert any("Overlay, opacity" in str(image.proto) for image in app.get("image"))
+
+
+def test_an_ensemble_is_refused_with_a_sentence(tiny_run):
+    registry.save_run("pair", None, {"members": ["tiny"], "weights": [1.0], "architecture": "ensemble", "dataset": "synthetic"})
+    app = open_page("lessons/saliency.py")
+    assert any("Pick a single model" in warning.value for warning in app.warning)

@@ -32,6 +32,8 @@ from fer.explain.base import (
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
 REGULARISERS = ("blur", "total variation", "none")
+# Layers that only copy, pad or reshape their input: nothing of their own to draw.
+_PASS_THROUGH_KINDS = ("InputLayer", "Flatten", "Dropout", "ZeroPadding2D", "Reshape")
 ACTIVATION_KINDS = ("ReLU", "LeakyReLU", "Activation", "ELU", "PReLU")
 
 
@@ -98,7 +100,11 @@ def unit_count(model, layer_name: str) -> int:
 
 def optimisable_layer_names(model) -> list[str]:
     """Layers whose units can be maximised: everything after the input with a channel axis."""
-    return [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer" and len(layer.output.shape) in (2, 4)]
+    return [
+        layer.name
+        for layer in model.layers
+        if layer_kind(layer) not in _PASS_THROUGH_KINDS and len(layer.output.shape) in (2, 4)
+    ]
 
 
 def default_filter_layer(model) -> str:
