@@ -1,0 +1,70 @@
+"""python -m fer data import PATH | list | info NAME: bring FER2013 in and see what is there."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("data", help="import FER2013 and list the data sets the app can use")
+    actions = parser.add_subparsers(dest="data_command", required=True)
+
+    importing = actions.add_parser(
+        "import",
+        help="convert fer2013.csv, the train/ and test/ image folders, an .npz or a .zip of them into the cache",
+    )
+    importing.add_argument("path", help="a file (.csv, .zip, .npz) or a folder")
+    importing.add_argument("--name", help="the data set's name in the app (default: the file name, e.g. fer2013)")
+    importing.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="leave out bad rows or unreadable images and report them, instead of stopping at the first",
+    )
+    importing.set_defaults(func=import_command)
+
+    listing = actions.add_parser("list", help="the data sets the app can use")
+    listing.set_defaults(func=list_command)
+
+    info = actions.add_parser("info", help="faces per class in each split of one data set")
+    info.add_argument("name")
+    info.set_defaults(func=info_command)
+
+
+def import_command(args) -> int:
+    from fer import importers
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"\r{message} ({fraction:.0%})", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = importers.import_path(args.path, name=args.name, skip_bad_rows=args.skip_bad_rows, progress=progress)
+    finally:
+        print(file=sys.stderr)
+    print(report)
+    return 0
+
+
+def list_command(args) -> int:
+    from fer import data
+
+    for name in data.available_datasets():
+        if name == data.SYNTHETIC:
+            print(f"{name}\t(built in: drawn faces, not photographs)")
+        else:
+            path = data.data_dir() / f"{name}.npz"
+            print(f"{name}\t{path}\t{path.stat().st_size / 1e6:.1f} MB")
+    return 0
+
+
+def info_command(args) -> int:
+    from fer import data
+
+    dataset = data.load_dataset(args.name)
+    print(dataset.description)
+    width = max(len(emotion) for emotion in data.EMOTIONS)
+    print(f"{'':{width}}  " + "  ".join(f"{split:>7}" for split in data.SPLITS))
+    per_split = {split: dataset.class_counts(split) for split in data.SPLITS}
+    for index, emotion in enumerate(data.EMOTIONS):
+        print(f"{emotion:{width}}  " + "  ".join(f"{per_split[split][index]:>7,}" for split in data.SPLITS))
+    print(f"{'total':{width}}  " + "  ".join(f"{per_split[split].sum():>7,}" for split in data.SPLITS))
+    return 0
