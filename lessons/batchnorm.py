@@ -1,4 +1,268 @@
+"""BatchNorm backprop: every term of the chain rule, its formula beside its numbers, checked three ways."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title("batchnorm")
-st.info("This lesson is being written.")
+from fer import gradcheck, grads
+
+EPSILONS = [1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+
+
+def numbers(values) -> str:
+    """A vector or a number, written for st.latex."""
+    values = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    written = ", ".join(f"{value:.4g}" for value in values)
+    return rf"\left[{written}\right]" if values.size > 1 else written
+
+
+def styled(table: pd.DataFrame):
+    def colour(verdict):
+        return "background-color: #c8e6c9" if verdict == "pass" else "background-color: #ffcdd2"
+
+    errors = ["rel. error vs autodiff", "rel. error vs finite diff."]
+    return (
+        table.style.format("{:.6g}", subset=table.columns[1:4])
+        .format("{:.1e}", subset=errors)
+        .map(colour, subset=["verdict"])
+    )
+
+
+def new_batch():
+    st.session_state.batchnorm_seed = st.session_state.get("batchnorm_seed", 0) + 1
+
+
+st.title("BatchNorm backprop, by hand")
+st.markdown(
+    """
+Batch normalisation standardises each feature with the **mean and variance of the current
+mini-batch**, then lets the network rescale it with a learnt $\\gamma$ and shift it with a learnt
+$\\beta$. Because the statistics are computed *from the batch itself*, every example's output
+depends on every other example, and so does its gradient. Below, one feature of a mini-batch of
+$m$ values goes forward and back. Edit any number and watch every term change.
+"""
+)
+
+controls, editor_column = st.columns([1, 1])
+with controls:
+    batch_size = st.number_input("Batch size m", min_value=2, max_value=16, value=5, key="bn_m")
+    st.button("Draw a new random batch", on_click=new_batch)
+    gamma = st.number_input("gamma (scale)", value=1.5, step=0.1, key="bn_gamma")
+    beta = st.number_input("beta (shift)", value=0.2, step=0.1, key="bn_beta")
+    epsilon = st.select_slider(
+        "eps (added to the variance)", options=EPSILONS, value=1e-3, key="bn_eps",
+        format_func=lambda value: f"{value:.0e}",
+    )
+seed = st.session_state.get("batchnorm_seed", 0)
+rng = np.random.default_rng(seed)
+initial = pd.DataFrame(
+    {
+        "x": np.round(rng.normal(1.0, 2.0, batch_size), 2),
+        "dl/dy (upstream)": np.round(rng.normal(0.0, 1.0, batch_size), 2),
+    }
+)
+with editor_column:
+    st.caption("The batch and the gradient arriving from the layer above. Click a cell to edit.")
+    edited = st.data_editor(initial, key=f"bn_batch_{seed}_{batch_size}", hide_index=False)
+
+with st.container(border=True):
+    show_mistake = st.toggle("Show a mistake students make", key="bn_mistake_on")
+    mistake = None
+    if show_mistake:
+        mistake = st.selectbox(
+            "Which mistake",
+            list(grads.BATCHNORM_MISTAKES),
+            format_func=lambda name: grads.BATCHNORM_MISTAKES[name].title,
+            key="bn_mistake",
+        )
+        chosen = grads.BATCHNORM_MISTAKES[mistake]
+        st.latex(chosen.wrong_formula)
+        st.caption(chosen.explanation + " The backward pass below now uses this wrong formula.")
+
+x = edited["x"].to_numpy(dtype=np.float64)
+upstream = edited["dl/dy (upstream)"].to_numpy(dtype=np.float64)
+try:
+    forward = grads.batchnorm_forward(x, gamma, beta, epsilon)
+    backward = grads.batchnorm_backward(forward, upstream, mistake=mistake)
+except grads.GradientInputError as error:
+    st.error(f"{error} (Every cell of the table needs a number.)")
+    st.stop()
+
+st.header("Forward pass (training mode)")
+left, right = st.columns(2)
+with left:
+    st.latex(rf"\mu_B = \frac{{1}}{{m}}\sum_i x_i = {numbers(forward.batch_mean)}")
+    st.latex(
+        rf"\sigma_B^2 = \frac{{1}}{{m}}\sum_i (x_i-\mu_B)^2 = {numbers(forward.batch_variance)}"
+    )
+    st.latex(r"\hat x_i = \frac{x_i-\mu_B}{\sqrt{\sigma_B^2+\epsilon}}, \quad y_i = \gamma\hat x_i + \beta")
+with right:
+    st.dataframe(
+        pd.DataFrame(
+            {"x": forward.x, "x - mu_B": forward.centered, "x_hat": forward.x_hat, "y": forward.y}
+        ),
+        width="stretch",
+    )
+
+st.header("Backward pass, one term at a time")
+st.markdown("The loss here is $l = \\sum_i \\frac{\\partial l}{\\partial y_i}\\, y_i$, so its gradient with respect to $y$ is exactly the upstream column you edited.")
+terms = [
+    (r"\frac{\partial l}{\partial \hat x_i} = \frac{\partial l}{\partial y_i}\cdot\gamma", backward.grad_x_hat),
+    (
+        r"\frac{\partial l}{\partial \sigma_B^2} = \sum_i \frac{\partial l}{\partial \hat x_i}(x_i-\mu_B)\cdot\left(-\tfrac12\right)(\sigma_B^2+\epsilon)^{-3/2}",
+        backward.grad_variance,
+    ),
+    (
+        r"\frac{\partial l}{\partial \mu_B} = \sum_i \frac{\partial l}{\partial \hat x_i}\cdot\frac{-1}{\sqrt{\sigma_B^2+\epsilon}} + \frac{\partial l}{\partial \sigma_B^2}\cdot\frac{\sum_i -2(x_i-\mu_B)}{m}",
+        backward.grad_mean,
+    ),
+    (
+        r"\frac{\partial l}{\partial x_i} = \frac{\partial l}{\partial \hat x_i}\cdot\frac{1}{\sqrt{\sigma_B^2+\epsilon}} + \frac{\partial l}{\partial \sigma_B^2}\cdot\frac{2(x_i-\mu_B)}{m} + \frac{\partial l}{\partial \mu_B}\cdot\frac{1}{m}",
+        backward.grad_x,
+    ),
+    (r"\frac{\partial l}{\partial \gamma} = \sum_i \frac{\partial l}{\partial y_i}\,\hat x_i", backward.grad_gamma),
+    (r"\frac{\partial l}{\partial \beta} = \sum_i \frac{\partial l}{\partial y_i}", backward.grad_beta),
+]
+for formula, values in terms:
+    formula_column, value_column = st.columns([3, 2])
+    formula_column.latex(formula)
+    value_column.latex("= " + numbers(values))
+if mistake is not None:
+    st.warning("These numbers come from the wrong formula you picked above.")
+
+st.subheader("The compact, one-line form")
+st.latex(
+    r"\frac{\partial l}{\partial x_i} = \frac{\gamma}{m\sqrt{\sigma_B^2+\epsilon}}"
+    r"\left(m\frac{\partial l}{\partial y_i} - \sum_j \frac{\partial l}{\partial y_j}"
+    r" - \hat x_i \sum_j \frac{\partial l}{\partial y_j}\hat x_j\right)"
+)
+compact = grads.grad_x_compact(upstream, forward)
+difference = float(np.max(np.abs(compact - backward.grad_x)))
+st.latex("= " + numbers(compact))
+st.write(f"Largest difference from the step-by-step chain: **{difference:.2e}**.")
+st.caption(
+    "It says the same thing more plainly: BatchNorm's backward removes from the upstream gradient "
+    "its batch average and its component along x_hat, then scales by gamma / sqrt(sigma^2 + eps)."
+)
+
+st.header("Checked three ways")
+st.markdown(
+    f"""
+The hand formulas against **autodiff** (TensorFlow's own `tf.nn.moments` and
+`tf.nn.batch_normalization`, differentiated by `tf.GradientTape` in float64) and against
+**central finite differences** $(l(p+h)-l(p-h))/2h$. Relative error
+$|a-b| / \\max(|a|,|b|)$ over the whole gradient; it passes below
+{gradcheck.AUTODIFF_TOLERANCE:.0e} against autodiff and {gradcheck.FINITE_DIFFERENCE_TOLERANCE:.0e}
+against finite differences (which carry their own truncation and rounding error).
+"""
+)
+with st.spinner("Asking TensorFlow for its gradients..."):
+    comparisons = gradcheck.check_batchnorm(x, gamma, beta, epsilon, upstream, mistake=mistake)
+st.dataframe(styled(gradcheck.comparison_table(comparisons)), width="stretch")
+if gradcheck.all_passed(comparisons):
+    if mistake is None:
+        st.success("Verdict: all three agree. The hand-derived gradient is right.")
+    else:
+        st.success(
+            "Verdict: all three still agree. This 'mistake' is harmless: the term it drops is "
+            "multiplied by a sum that is exactly zero."
+        )
+else:
+    st.error(
+        "Verdict: the check FAILS. The analytic gradient disagrees with both autodiff and finite "
+        "differences: the formula is wrong."
+    )
+
+st.header("How eps and the batch size shape the gradient")
+sweep = grads.gradient_versus_epsilon(x, upstream, gamma)
+eps_chart = (
+    alt.Chart(sweep)
+    .mark_line()
+    .encode(
+        x=alt.X("epsilon:Q", scale=alt.Scale(type="log"), title="eps"),
+        y=alt.Y("grad_x:Q", title="dl/dx_i"),
+        color=alt.Color("example:N", title="example i"),
+    )
+)
+variance_rule = (
+    alt.Chart(pd.DataFrame({"epsilon": [float(forward.batch_variance)]}))
+    .mark_rule(strokeDash=[4, 4])
+    .encode(x="epsilon:Q")
+)
+left, right = st.columns(2)
+with left:
+    st.altair_chart((eps_chart + variance_rule).properties(height=300), width="stretch")
+    st.caption(
+        "While eps is far below the batch variance (dashed line) it changes nothing. Once it "
+        "dominates, BatchNorm stops normalising and the gradient shrinks like gamma / sqrt(eps)."
+    )
+
+
+@st.cache_data(show_spinner="Drawing 200 batches of each size...")
+def batch_size_sweep(epsilon: float) -> pd.DataFrame:
+    return grads.gradient_versus_batch_size(epsilon=epsilon)
+
+
+sizes = batch_size_sweep(epsilon).melt("batch_size", var_name="curve", value_name="fraction")
+with right:
+    st.altair_chart(
+        alt.Chart(sizes)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2), title="batch size m"),
+            y=alt.Y("fraction:Q", title="||dl/dx|| / ||dl/dx_hat / sqrt(sigma^2+eps)||"),
+            color=alt.Color("curve:N", title=None),
+        )
+        .properties(height=300),
+        width="stretch",
+    )
+    st.caption(
+        "Random standard-normal batches: training mode throws away the gradient's batch mean and "
+        "its part along x_hat, 2 directions out of m. With m = 2 almost nothing is left."
+    )
+
+st.header("Training mode versus inference mode")
+st.markdown(
+    """
+At inference there may be a single face, so there is no batch to take statistics from. During
+training each step updates **running** averages,
+$\\mu_{run} \\leftarrow \\rho\\,\\mu_{run} + (1-\\rho)\\,\\mu_B$ (Keras: $\\rho = 0.99$), and at
+inference BatchNorm uses those fixed numbers. Then each example is normalised on its own and
+the gradient has a single term: $\\frac{\\partial l}{\\partial x_i} = \\frac{\\partial l}{\\partial y_i}\\cdot\\frac{\\gamma}{\\sqrt{\\sigma_{run}^2+\\epsilon}}$.
+"""
+)
+left, right = st.columns(2)
+with left:
+    running_mean = st.number_input("running mean", value=0.0, step=0.1, key="bn_running_mean")
+    running_variance = st.number_input(
+        "running variance", value=1.0, min_value=0.0, step=0.1, key="bn_running_variance"
+    )
+    momentum = st.slider("momentum rho", 0.0, 1.0, 0.99, 0.01, key="bn_momentum")
+running = grads.RunningStatistics(np.array(running_mean), np.array(running_variance))
+updated = grads.update_running_statistics(running, forward, momentum)
+with left:
+    st.latex(
+        rf"\text{{after this batch: }}\mu_{{run}} = {float(updated.mean):.4g},\ "
+        rf"\sigma^2_{{run}} = {float(updated.variance):.4g}"
+    )
+inference_y = grads.batchnorm_inference_forward(x, running, gamma, beta, epsilon)
+with st.spinner("Checking the inference-mode gradient..."):
+    inference_check = gradcheck.check_batchnorm_inference(x, running, gamma, beta, epsilon, upstream)
+with right:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "x": x,
+                "y (training)": forward.y,
+                "y (inference)": inference_y,
+                "dl/dx (training)": backward.grad_x,
+                "dl/dx (inference)": inference_check.analytic,
+            }
+        ),
+        width="stretch",
+    )
+    st.write(
+        f"Inference-mode dl/dx: relative error {inference_check.max_autodiff_error:.1e} vs autodiff, "
+        f"{inference_check.max_finite_difference_error:.1e} vs finite differences."
+    )
