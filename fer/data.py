@@ -68,7 +68,8 @@ def data_dir() -> Path:
 def available_datasets() -> list[str]:
     """The built-in synthetic set first, then every imported cache in `data_dir()`."""
     folder = data_dir()
-    cached = sorted(path.stem for path in folder.glob("*.npz")) if folder.is_dir() else []
+    # Hidden files are half-written imports (see save_cache), not data sets.
+    cached = sorted(path.stem for path in folder.glob("*.npz") if not path.name.startswith(".")) if folder.is_dir() else []
     return [SYNTHETIC, *cached]
 
 
