@@ -47,7 +47,7 @@ $m$ values goes forward and back. Edit any number and watch every term change.
 controls, editor_column = st.columns([1, 1])
 with controls:
     batch_size = st.number_input("Batch size m", min_value=2, max_value=16, value=5, key="bn_m")
-    st.button("Draw a new random batch", on_click=new_batch)
+    st.button("Draw a new random batch", on_click=new_batch, key="bn_new_batch")
     gamma = st.number_input("gamma (scale)", value=1.5, step=0.1, key="bn_gamma")
     beta = st.number_input("beta (shift)", value=0.2, step=0.1, key="bn_beta")
     epsilon = st.select_slider(
