@@ -236,10 +236,14 @@ class _Problems:
     def __init__(self, source: str, skip: bool):
         self.source, self.skip, self.found = source, skip, []
 
-    def add(self, where: str, what: str, fix: str) -> None:
+    def add(self, where: str, what: str, fix: str, order: int = 0) -> None:
+        """`order` (the line number) keeps the list in file order when problems are found out of order."""
         if not self.skip:
             raise DataError(f"{self.source}, {where}: {what}. {fix}, {SKIP_HINT}.")
-        self.found.append(f"{where}: {what}")
+        self.found.append((order, f"{where}: {what}"))
+
+    def in_order(self) -> list[str]:
+        return [text for _, text in sorted(self.found, key=lambda found: found[0])]
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -305,7 +309,7 @@ def _read_csv(source: str, opener, skip_bad_rows: bool, progress: Progress | Non
         notes.append("The CSV has no Usage column: a stratified 10% of the faces was held out as the test split.")
     if first_row is not None:
         notes.append("The CSV has no header line; its columns were read as emotion,pixels[,Usage].")
-    return _Faces("csv", images, labels, usage, rows_read, problems.found, notes)
+    return _Faces("csv", images, labels, usage, rows_read, problems.in_order(), notes)
 
 
 def _csv_lines(opener):
@@ -390,11 +394,12 @@ class _CsvBatches:
                 where,
                 f"it has {len(row)} fields, the header has {self.columns['count']}",
                 "Each line is emotion,pixels,Usage with the pixels in one field; fix that line",
+                line,
             )
             return
         label_text = row[self.columns["emotion"]].strip()
         if not (label_text.isascii() and label_text.isdigit()):
-            self._problem(where, f"the emotion {label_text!r} is not a whole number 0-6", "Fix the label")
+            self._problem(where, f"the emotion {label_text!r} is not a whole number 0-6", "Fix the label", line)
             return
         label = int(label_text)
         if label >= NUM_CLASSES:
@@ -402,6 +407,7 @@ class _CsvBatches:
                 where,
                 f"the emotion label {label} is outside 0-6 ({', '.join(f'{i} {e}' for i, e in enumerate(EMOTIONS))})",
                 "Fix the label",
+                line,
             )
             return
         usage = ""
@@ -413,17 +419,18 @@ class _CsvBatches:
                     f"the Usage {row[self.columns['usage']].strip()!r} is unknown; FER2013 uses Training, "
                     "PublicTest or PrivateTest",
                     "Fix the Usage",
+                    line,
                 )
                 return
         self.pending.append((line, label, usage, row[self.columns["pixels"]]))
         if len(self.pending) >= CSV_BATCH_ROWS:
             self.flush()
 
-    def _problem(self, where: str, what: str, fix: str) -> None:
+    def _problem(self, where: str, what: str, fix: str, line: int) -> None:
         # Earlier lines waiting in the batch are checked first, so the first bad line is reported.
         if not self.problems.skip:
             self.flush()
-        self.problems.add(where, what, fix)
+        self.problems.add(where, what, fix, order=line)
 
     def flush(self) -> None:
         if not self.pending:
@@ -436,7 +443,10 @@ class _CsvBatches:
                 face, reason = _diagnose_pixels(pixels)
                 if face is None:
                     self.problems.add(
-                        f"line {line}", reason, "Fix or delete that line (48x48 = 2,304 numbers 0-255, spaces between)"
+                        f"line {line}",
+                        reason,
+                        "Fix or delete that line (48x48 = 2,304 numbers 0-255, spaces between)",
+                        order=line,
                     )
                     continue
                 images[index] = face
@@ -648,7 +658,7 @@ def _read_image_folders(tree: _Tree, label: str, skip_bad_rows: bool, progress: 
             content = np.frombuffer(stream.read(), dtype=np.uint8)
         image = cv2.imdecode(content, cv2.IMREAD_UNCHANGED) if len(content) else None
         if image is None:
-            problems.add(path, "the file cannot be read as an image", "Delete or replace that file")
+            problems.add(path, "the file cannot be read as an image", "Delete or replace that file", order=index)
             continue
         image, was_colour = _to_gray_uint8(image)
         from_colour += was_colour
@@ -677,7 +687,7 @@ def _read_image_folders(tree: _Tree, label: str, skip_bad_rows: bool, progress: 
     usage = np.array([usage for _, _, usage in work], dtype="<U11")[kept]
     if not np.any(usage != "Training"):
         usage = _usage_without_column(labels)
-    return _Faces("image folders", faces[kept], labels, usage, len(work), problems.found, notes)
+    return _Faces("image folders", faces[kept], labels, usage, len(work), problems.in_order(), notes)
 
 
 def _to_gray_uint8(image: np.ndarray) -> tuple[np.ndarray, bool]:
