@@ -1,4 +1,212 @@
+"""Your data: what FER2013 is, how to bring it in, and a look at the data set in use."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title("data")
-st.info("This lesson is being written.")
+from fer import data, importers
+from lessons._shared import selected_dataset
+
+REPORT_KEY = "data_page_report"
+FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
+SAMPLES_PER_CLASS = 10
+
+st.title("Your data")
+st.markdown(
+    """
+**FER2013** is the data set this course is built around: 35,887 grayscale photographs of faces,
+48x48 pixels, each labelled with one of seven expressions (0 Angry, 1 Disgust, 2 Fear, 3 Happy,
+4 Sad, 5 Surprise, 6 Neutral). It was collected with Google image searches for the ICML 2013
+"Challenges in Representation Learning" contest (Goodfellow et al., 2013). It comes with its own
+split: **Training** 28,709 faces, **PublicTest** 3,589 and **PrivateTest** 3,589. Humans agree
+with its labels only about 65% of the time, and Disgust has just 547 faces: both will show in
+your results.
+"""
+)
+
+with st.expander("How to get FER2013", expanded=False):
+    st.markdown(
+        """
+FER2013 is not shipped with this app: you download it yourself from Kaggle (free account,
+accept the rules) in either of its two forms, then import it below or from a terminal.
+
+- **The CSV** from the contest page *Challenges in Representation Learning: Facial Expression
+  Recognition Challenge*: `fer2013.csv` with the columns `emotion,pixels,Usage`, one face per line
+  as 2,304 numbers. `train.csv` (no Usage) and `icml_face_data.csv` work too; the zip of the
+  whole contest download works as it is.
+- **The image folders** from the data set *FER-2013*: `train/<expression>/*.png` and
+  `test/<expression>/*.png`, folder names `angry, disgust, fear, happy, neutral, sad, surprise`.
+  Zip the folder that holds `train/` and `test/`, or give its path.
+
+From a terminal: `python -m fer data import ~/Downloads/fer2013.csv`, then
+`python -m fer data list`. Importing converts once into a fast cache; after that the data set
+appears in the sidebar of every page.
+"""
+    )
+
+# --- import ---------------------------------------------------------------------------------
+
+st.header("Import FER2013")
+
+
+def run_import(kind: str, start_import) -> None:
+    """Run one import with a progress bar; keep the report, or the error sentence, for the page."""
+    bar = st.progress(0.0, text="Starting the import...")
+    try:
+        report = start_import(lambda fraction, message: bar.progress(min(1.0, fraction), text=message))
+    except (data.DataError, OSError) as error:
+        bar.empty()
+        st.session_state[FAILED_KEY] = (kind, str(error))
+        st.session_state.pop(REPORT_KEY, None)
+        return
+    bar.empty()
+    st.session_state[REPORT_KEY] = report
+    st.session_state.pop(FAILED_KEY, None)
+    st.rerun()  # so the sidebar lists the new data set
+
+
+upload_tab, path_tab = st.tabs(["Upload a file", "A file or folder on this server"])
+with upload_tab:
+    uploaded = st.file_uploader(
+        "fer2013.csv, a .zip of it or of the train/ and test/ folders, or an .npz cache",
+        type=["csv", "zip", "npz"],
+        key="data_upload",
+    )
+    st.caption(
+        f"Uploads are limited to {st.get_option('server.maxUploadSize')} MB here. fer2013.csv is "
+        "about 290 MB: zip it first (about 80 MB) or give its path in the other tab."
+    )
+    upload_clicked = st.button("Import the upload", disabled=uploaded is None, key="data_import_upload")
+with path_tab:
+    server_path = st.text_input(
+        "Path", placeholder="/home/me/Downloads/fer2013.csv", key="data_path",
+        help="A .csv, .zip or .npz file, or a folder holding train/ and test/.",
+    ).strip()
+    path_clicked = st.button("Import from the path", disabled=not server_path, key="data_import_path")
+
+source_name = uploaded.name if uploaded is not None else server_path
+name_column, skip_column = st.columns([2, 1], vertical_alignment="bottom")
+name = name_column.text_input(
+    "Name in the app (optional)",
+    placeholder=importers.dataset_name_for(source_name) if source_name else "fer2013",
+    key="data_name",
+    help="Left empty, the file's name is used. Importing again under the same name replaces the "
+    "earlier import.",
+).strip() or None
+skip_bad_rows = skip_column.checkbox(
+    "Skip bad rows",
+    key="data_skip",
+    help="Leave out rows with wrong pixels, labels or Usage (and unreadable images), and count "
+    "them in the report, instead of stopping at the first one.",
+)
+
+
+def import_upload(skip: bool) -> None:
+    run_import(
+        "upload",
+        lambda progress: importers.import_bytes(
+            uploaded.getvalue(), uploaded.name, name=name, skip_bad_rows=skip, progress=progress
+        ),
+    )
+
+
+def import_server_path(skip: bool) -> None:
+    run_import(
+        "path",
+        lambda progress: importers.import_path(server_path, name=name, skip_bad_rows=skip, progress=progress),
+    )
+
+
+if upload_clicked:
+    import_upload(skip_bad_rows)
+if path_clicked:
+    import_server_path(skip_bad_rows)
+
+failed = st.session_state.get(FAILED_KEY)
+if failed:
+    kind, sentence = failed
+    st.error(sentence)
+    row_problem = "skip bad rows" in sentence
+    if row_problem and not skip_bad_rows:
+        st.markdown("Fix the file, or leave such rows out and see how many there were:")
+        if st.button("Import again, skipping bad rows", key="data_retry_skipping"):
+            if kind == "upload" and uploaded is not None:
+                import_upload(skip=True)
+            elif kind == "path" and server_path:
+                import_server_path(skip=True)
+
+report = st.session_state.get(REPORT_KEY)
+if report is not None:
+    st.success(report.lines()[0])
+    if report.rows_skipped:
+        st.warning(
+            f"{report.rows_skipped:,} of {report.rows_read:,} rows were bad and left out. The first: "
+            + "; ".join(report.skipped_examples)
+            + "."
+        )
+    st.markdown("\n".join(f"- {line}" for line in report.lines()[1:]))
+    st.info(f"Choose **{report.dataset_name}** under *Data set* in the sidebar to use it on every page.")
+
+# --- the data set in use ----------------------------------------------------------------------
+
+dataset = selected_dataset()
+st.header(f"The data set in use: {dataset.name}")
+if dataset.synthetic:
+    st.warning(
+        "These are **synthetic faces**: cartoons the app draws itself (brows, eyes and mouth set "
+        "for each expression, then random pose, lighting and noise), so every lesson works on a "
+        "fresh machine. They are not photographs, and a model trained on them will not read real "
+        "faces. Import FER2013 above for that."
+    )
+st.caption(dataset.description)
+
+per_split = pd.DataFrame(
+    [
+        {"expression": emotion, "split": split, "faces": int(count)}
+        for split in data.SPLITS
+        for emotion, count in zip(data.EMOTIONS, dataset.class_counts(split))
+    ]
+)
+st.subheader("How many faces of each expression")
+st.altair_chart(
+    alt.Chart(per_split)
+    .mark_bar()
+    .encode(
+        x=alt.X("expression:N", sort=list(data.EMOTIONS), title=None),
+        y=alt.Y("faces:Q", title="faces"),
+        color=alt.Color("split:N", sort=list(data.SPLITS), title="split"),
+        column=alt.Column("split:N", sort=list(data.SPLITS), title=None),
+        tooltip=["split", "expression", "faces"],
+    )
+    .properties(width=220, height=220)
+    .resolve_scale(y="independent"),  # each split's own scale, so its imbalance shows
+)
+totals = per_split.pivot_table(index="expression", columns="split", values="faces", aggfunc="sum")
+totals = totals.reindex(index=list(data.EMOTIONS), columns=list(data.SPLITS))
+st.dataframe(totals, width="content")
+smallest = data.EMOTIONS[int(np.argmin(dataset.class_counts("train")))]
+if not dataset.synthetic:
+    st.markdown(
+        f"The classes are far from balanced: **{smallest}** has the fewest training faces. A model "
+        "can score well by mostly answering the big classes, which is why the later lessons look "
+        "at per-class accuracy and the confusion matrix, not only overall accuracy."
+    )
+st.markdown(
+    "The **val** split is a stratified tenth of Training that training uses to pick the best "
+    "epoch; **test** (FER2013's PublicTest and PrivateTest) is kept for the final score."
+)
+
+st.subheader("Sample faces per expression")
+shuffle_seed = st.number_input("Draw other samples (seed)", min_value=0, value=0, step=1, key="data_sample_seed")
+rng = np.random.default_rng(int(shuffle_seed))
+train_images, train_labels = dataset.split("train")
+for label, emotion in enumerate(data.EMOTIONS):
+    candidates = np.flatnonzero(train_labels == label)
+    label_column, faces_column = st.columns([1, 9])
+    label_column.markdown(f"**{emotion}**  \n{len(candidates):,} faces")
+    if len(candidates) == 0:
+        faces_column.caption("No training faces of this expression.")
+        continue
+    chosen = rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False)
+    faces_column.image([train_images[index] for index in chosen], width=64)

@@ -1,0 +1,68 @@
+"""The Your data page: renders on the synthetic set, imports from a server path, explains bad input."""
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from fer import data
+from tests.conftest import REPO_ROOT
+
+HEADER = "emotion,pixels,Usage"
+
+
+def open_data_page() -> AppTest:
+    app = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("lessons/data.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+def write_csv(path, count: int, bad_line: str | None = None):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(count, 48, 48), dtype=np.uint8)
+    lines = [HEADER] + [
+        f"{index % 7},{' '.join(map(str, image.ravel()))},{'Training' if index < count - 7 else 'PublicTest'}"
+        for index, image in enumerate(images)
+    ]
+    if bad_line is not None:
+        lines.insert(3, bad_line)
+    path.write_text("\n".join(lines) + "\n")
+    return images
+
+
+def import_from_path(app: AppTest, path) -> AppTest:
+    app.text_input(key="data_path").input(str(path)).run()
+    app.button(key="data_import_path").click().run()
+    assert not app.exception
+    return app
+
+
+def test_renders_on_the_synthetic_faces_and_says_so():
+    app = open_data_page()
+    assert "synthetic faces" in " ".join(warning.value for warning in app.warning)
+    assert len(app.get("vega_lite_chart")) == 1  # the class counts per split
+    assert len(app.get("image")) == data.NUM_CLASSES  # one row of sample faces per expression
+    counts = app.dataframe[0].value
+    assert list(counts.index) == list(data.EMOTIONS)
+    assert counts.loc["Happy", "train"] == 400
+
+
+def test_importing_a_csv_from_a_server_path_adds_the_data_set(tmp_path):
+    images = write_csv(tmp_path / "class.csv", 21)
+    app = import_from_path(open_data_page(), tmp_path / "class.csv")
+    assert not app.error
+    assert "Imported 21 faces" in app.success[0].value
+    assert "class" in app.sidebar.selectbox[0].options
+    assert np.array_equal(data.load_dataset("class").images, images)
+
+
+def test_a_bad_row_is_one_sentence_and_skipping_is_offered(tmp_path):
+    write_csv(tmp_path / "broken.csv", 14, bad_line="3,1 2 3,Training")
+    app = import_from_path(open_data_page(), tmp_path / "broken.csv")
+    assert "broken.csv, line 4: the pixels field has 3 numbers" in app.error[0].value
+    assert data.available_datasets() == [data.SYNTHETIC]
+    app.button(key="data_retry_skipping").click().run()
+    assert not app.exception and not app.error
+    assert "1 of 15 rows were bad" in app.warning[0].value
+    assert "broken" in data.available_datasets()
