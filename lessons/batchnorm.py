@@ -127,7 +127,13 @@ terms = [
 for formula, values in terms:
     formula_column, value_column = st.columns([3, 2])
     formula_column.latex(formula)
-    value_column.latex("= " + numbers(values))
+    if np.size(values) > 1:
+        value_column.dataframe(
+            pd.DataFrame([values], columns=[f"i={index + 1}" for index in range(np.size(values))]),
+            hide_index=True,
+        )
+    else:
+        value_column.latex("= " + numbers(values))
 if mistake is not None:
     st.warning("These numbers come from the wrong formula you picked above.")
 

@@ -161,17 +161,19 @@ with left:
 with right:
     st.latex(r"J_{it} = \frac{\partial \hat y_i}{\partial s_t} = \hat y_i(\delta_{it} - \hat y_t), \quad s = z/T")
     st.latex(r"\frac{\partial L}{\partial \hat y_i} = -\frac{y_i}{\hat y_i}")
-    st.latex(
-        r"\frac{\partial L}{\partial z_t} = \frac{1}{T}\sum_i -\frac{y_i}{\hat y_i}\,\hat y_i(\delta_{it}-\hat y_t)"
-        r" = \frac{1}{T}\Big(\hat y_t\sum_i y_i - y_t\Big) = \frac{\hat y_t - y_t}{T}"
-    )
-    long_way = grads.grad_logits_through_jacobian(probabilities, targets, temperature)
-    st.latex("= " + numbers(long_way))
+    st.latex(r"\frac{\partial L}{\partial z_t} = \frac{1}{T}\sum_i \frac{\partial L}{\partial \hat y_i} J_{it}")
     st.caption(
         f"Every row of J sums to 0 (largest row sum here {np.abs(jacobian.sum(axis=1)).max():.1e}): "
         "raising one probability must lower the others. Because the targets sum to 1, the whole "
         "matrix product collapses to yhat - y."
     )
+
+st.latex(
+    r"\frac{1}{T}\sum_i -\frac{y_i}{\hat y_i}\,\hat y_i(\delta_{it}-\hat y_t)"
+    r" = \frac{1}{T}\Big(\hat y_t\sum_i y_i - y_t\Big) = \frac{\hat y_t - y_t}{T}"
+)
+long_way = grads.grad_logits_through_jacobian(probabilities, targets, temperature)
+st.latex(r"\text{through the Jacobian: }" + numbers(long_way))
 
 st.header("Checked three ways")
 st.markdown(
@@ -213,7 +215,7 @@ st.dataframe(
     pd.DataFrame(
         {
             "logit + shift": shifted,
-            "naive exp(z)/sum exp(z)": naive_probabilities,
+            "naive exp(z)/sum exp(z)": [f"{value:.4g}" for value in naive_probabilities],
             "stable (shift by max)": stable_probabilities,
         },
         index=list(EMOTIONS),
