@@ -28,6 +28,11 @@ def selected_dataset() -> data.FaceDataset:
     return _load_dataset(name, _dataset_cache_key(name))
 
 
+def select_dataset(name: str) -> None:
+    """Make `name` the data set of every page; use it as a button's on_click (before the sidebar renders)."""
+    st.session_state[DATASET_KEY] = name
+
+
 def selected_model_name() -> str | None:
     chosen = st.session_state.get(MODEL_KEY)
     names = [run.name for run in registry.list_runs()]

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, importers
-from lessons._shared import selected_dataset
+from lessons._shared import select_dataset, selected_dataset
 
 REPORT_KEY = "data_page_report"
 FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
@@ -146,7 +146,15 @@ if report is not None:
             + "."
         )
     st.markdown("\n".join(f"- {line}" for line in report.lines()[1:]))
-    st.info(f"Choose **{report.dataset_name}** under *Data set* in the sidebar to use it on every page.")
+    if selected_dataset().name != report.dataset_name:
+        st.button(
+            f"Use {report.dataset_name} on every page",
+            key="data_use_imported",
+            on_click=select_dataset,
+            args=(report.dataset_name,),
+            type="primary",
+        )
+        st.caption("Or choose it under *Data set* in the sidebar at any time.")
 
 # --- the data set in use ----------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ st.altair_chart(
         tooltip=["expression", "split", "faces"],
     )
     .properties(height=260),
-    use_container_width=True,
+    width="stretch",
 )
 
 st.subheader("Sample faces per expression")

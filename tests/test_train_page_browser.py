@@ -27,6 +27,7 @@ def test_train_watch_the_charts_grow_and_stop(app_server, page):
     wait_for_streamlit_page(page)
     assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
     main = page.get_by_test_id("stMainBlockContainer")
+    runs_before = {path.name for path in app_server.models_dir.iterdir()}
     # A small slice of the synthetic faces and many epochs: quick batches, and still running when we stop.
     main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("512")
     main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
@@ -57,7 +58,11 @@ def test_train_watch_the_charts_grow_and_stop(app_server, page):
     main.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text(re.compile(r"Stopped\. Saved as")).wait_for(timeout=120_000)
     assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
-    saved = [path for path in app_server.models_dir.iterdir() if (path / "model.keras").exists()]
+    # The app server is shared with other browser tests, which may have saved their own runs.
+    saved = [
+        path for path in app_server.models_dir.iterdir()
+        if path.name not in runs_before and (path / "model.keras").exists()
+    ]
     assert len(saved) == 1 and (saved[0] / "history.csv").read_text().startswith("epoch,")
     assert saved[0].name in page.inner_text('[data-testid="stMain"]')
 

@@ -212,10 +212,6 @@ def test_a_broken_model_says_why(bundles, camera_browser, tmp_path):
         server.shutdown()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known bug, open: inside the Streamlit iframe the wasm graph model fails to load "
-    "('axis 544106855,...': int32 constants read as text), while the same bundle served by "
-    "http.server works (tests above)."))
 def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
     name = f"webcam-e2e-{os.getpid()}"
     with models_dir(app_server.models_dir):

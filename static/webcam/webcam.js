@@ -88,7 +88,10 @@
   }
 
   function fetchModel() {
-    return tf.loadGraphModel('model.json', { requestInit: { cache: 'no-cache' } });
+    // An absolute URL: TF.js resolves the weight files against the model URL's folder, and a bare
+    // 'model.json' makes that the server root (which Streamlit answers with its own HTML page).
+    const modelUrl = new URL('model.json', document.baseURI).href;
+    return tf.loadGraphModel(modelUrl, { requestInit: { cache: 'no-cache' } });
   }
 
   async function millisecondsPerFace(candidate) {
