@@ -25,7 +25,7 @@ $(PIP_STAMP): requirements.txt
 
 # Front-end libraries for the in-browser pages, copied under static/ so Streamlit serves them
 # and the webcam page works with no network.
-$(JS_STAMP): package.json package-lock.json scripts/vendor_frontend.py $(PIP_STAMP)
+$(JS_STAMP): package.json package-lock.json scripts/vendor_frontend.py static/webcam/index.html static/webcam/webcam.js $(PIP_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) scripts/vendor_frontend.py
 	touch $@

@@ -274,6 +274,22 @@ def _replace_folder(staging: Path, target: Path) -> None:
         os.replace(staging, target)
 
 
+def complete_shipped_bundles() -> list[Path]:
+    """Give every shipped bundle (static/exports/pretrained-*/) its page and browser libraries.
+
+    Git holds only a shipped bundle's model files and metadata; the page (static/webcam/) and the
+    libraries (static/vendor/, from npm) are copied beside them at install time, so they never
+    go stale or bloat the repository.
+    """
+    completed = []
+    for folder in sorted(EXPORTS_DIR.glob(f"{registry.PRETRAINED_PREFIX}*")):
+        if (folder / "model.json").exists() and (folder / METADATA_JSON).exists():
+            shutil.rmtree(folder / "vendor", ignore_errors=True)
+            _copy_page(folder)
+            completed.append(folder)
+    return completed
+
+
 def served_folder(name: str) -> Path:
     """Where the app keeps the bundle it serves: static/exports/<name>/ (git-ignored)."""
     return EXPORTS_DIR / registry.validate_name(name)

@@ -14,7 +14,8 @@ Parameter counts, as `model.count_params()` gives them:
 | seed003_cnn | 4,087,323      | 4,087,323  |                                              |
 | seed003_dnn | 5,447,687      | 5,447,687  |                                              |
 | small_cnn   | 97,623         | 97,399     | ours: for class demos, trains in seconds     |
-| vgg_fer     | 7,182,919      | 7,179,079  | ours: the pretrained model's architecture    |
+| vgg_fer     | 7,182,919      | 7,179,079  | ours: VGG-style, for GPUs                    |
+| quick_cnn   | 1,129,127      | 1,127,911  | ours: the shipped model, CPU-sized           |
 
 The difference between "all" and "trainable" is BatchNormalization's moving mean and
 variance: Keras counts them as (non-trainable) parameters, PyTorch does not.
@@ -167,12 +168,40 @@ def build_vgg_fer(
     return keras.Model(inputs, outputs, name="vgg_fer")
 
 
+def build_quick_cnn(
+    num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.4
+) -> keras.Model:
+    """Ours, sized for a laptop CPU: five 3x3 convs (32, 64, 128, 128, 256) with BatchNorm and ReLU.
+
+    Pooling 48 -> 24 -> 12 -> 6 -> 3 after the 1st, 2nd, 4th and 5th conv, then dropout, a
+    256-unit dense layer, dropout and the classes. About 54M multiply-adds per face, less than
+    half the seed-000 CNN's 125M, so it sees twice the faces in the same minutes.
+    """
+    _check_dropout_rate(dropout_rate)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    plan = [("conv1", 32, True), ("conv2", 64, True), ("conv3", 128, False), ("conv4", 128, True), ("conv5", 256, True)]
+    for block, (name, filters, pool) in enumerate(plan, start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
+        x = layers.BatchNormalization(name=f"{name}_batchnorm")(x)
+        x = layers.ReLU(name=f"{name}_relu")(x)
+        if pool:
+            x = layers.MaxPooling2D(pool_size=2, name=f"pool{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout_rate, name="flatten_dropout")(x)
+    x = layers.Dense(256, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout_rate, name="dense_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="quick_cnn")
+
+
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "seed000_cnn": build_seed000_cnn,
     "seed003_cnn": build_seed003_cnn,
     "seed003_dnn": build_seed003_dnn,
     "small_cnn": build_small_cnn,
     "vgg_fer": build_vgg_fer,
+    "quick_cnn": build_quick_cnn,
 }
 
 _DESCRIPTIONS = {
@@ -199,8 +228,13 @@ _DESCRIPTIONS = {
     ),
     "vgg_fer": (
         "Our VGG-style CNN: four blocks of two 3x3 convolutions (64, 128, 256, 512 filters) with "
-        "BatchNorm, ReLU, 2x2 pooling and dropout, then dense 512 and 256. 7.2M parameters; the "
-        "architecture of the shipped pretrained model."
+        "BatchNorm, ReLU, 2x2 pooling and dropout, then dense 512 and 256. 7.2M parameters: "
+        "worth it on a GPU, slow on a CPU."
+    ),
+    "quick_cnn": (
+        "Our CPU-sized CNN: five 3x3 convolutions (32, 64, 128, 128, 256 filters) with BatchNorm "
+        "and ReLU, pooling 48 -> 3, then a 256-unit dense layer with dropout. 1.1M parameters and "
+        "less than half the seed-000 CNN's arithmetic per face; the shipped pretrained model."
     ),
 }
 

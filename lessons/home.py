@@ -110,3 +110,25 @@ else:
         column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
     )
     st.caption(f"Models live in `{registry.models_dir()}`, one folder per run.")
+
+for run in (run for run in runs if run.shipped):
+    public = run.metrics.get("public_test", {})
+    st.subheader(f"Shipped with the app: {run.name}")
+    if "accuracy" in public:
+        by_tta = public.get("accuracy_by_tta", {})
+        columns = st.columns(3)
+        columns[0].metric("FER2013 PublicTest accuracy", f"{public['accuracy']:.1%}")
+        if "flip" in by_tta:
+            columns[1].metric("with flip TTA", f"{by_tta['flip']:.1%}")
+        columns[2].metric("parameters", f"{run.config.get('parameters', 0):,}")
+    st.markdown(
+        f"""
+Architecture **{run.config.get("architecture", "?")}** (the *Shape arithmetic* and *Feature maps*
+pages take it apart). Trained on FER2013's Training split ({run.config.get("train_images", 0):,} faces, with
+{run.config.get("val_images", 0):,} held out for validation) with the app's own engine, so you
+can repeat it with your copy of FER2013: `python -m fer train --preset shipped-model`. For scale:
+people agree with FER2013's labels about 65% of the time, and the 2013 Kaggle winner scored 71%.
+It was trained on photographs: on the synthetic cartoon faces it does much worse, which is a
+lesson in itself. It is the model every page uses until you train your own.
+"""
+    )

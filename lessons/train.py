@@ -74,6 +74,9 @@ def apply_preset() -> None:
     chosen = st.session_state[field_key("preset")]
     if chosen in engine.PRESETS:
         values = engine.preset(chosen).to_dict()
+        named_dataset = engine.PRESETS[chosen][1].get("dataset")
+        if named_dataset not in available_datasets():
+            values.pop("dataset")  # keep the student's data set: the preset names none, or one not imported here
         for name, value in values.items():
             st.session_state[field_key(name)] = value
 

@@ -33,6 +33,11 @@ def main() -> int:
             return 1
         shutil.copyfile(path, VENDOR / target)
     print(f"Copied {len(FILES)} browser files into {VENDOR.relative_to(ROOT)}")
+    sys.path.insert(0, str(ROOT))
+    from fer import export
+
+    for folder in export.complete_shipped_bundles():
+        print(f"Completed the shipped webcam bundle {folder.relative_to(ROOT)}")
     return 0
 
 

@@ -56,6 +56,11 @@ def test_importing_a_csv_from_a_server_path_adds_the_data_set(tmp_path):
     assert "class" in app.sidebar.selectbox[0].options
     assert np.array_equal(data.load_dataset("class").images, images)
 
+    app.button(key="data_use_imported").click().run()
+    assert not app.exception
+    assert app.sidebar.selectbox[0].value == "class"
+    assert "The data set in use: class" in [header.value for header in app.header]
+
 
 def test_a_bad_row_is_one_sentence_and_skipping_is_offered(tmp_path):
     write_csv(tmp_path / "broken.csv", 14, bad_line="3,1 2 3,Training")

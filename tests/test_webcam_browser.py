@@ -232,6 +232,10 @@ def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
         except Exception:
             raise AssertionError(demo.evaluate("window.ferDebug && [ferDebug.state, ferDebug.message, ferDebug.frames]")) from None
         assert demo.evaluate("ferDebug.state") == "face"
+        # No ?backend=: the page timed every backend that started and kept the fastest.
+        trials = demo.evaluate("ferDebug.backendTimings")
+        assert "wasm" in trials, trials
+        assert demo.evaluate("ferDebug.backend") == min(trials, key=trials.get), trials
         assert demo.inner_text("#prediction")
         assert page.query_selector_all('[data-testid="stException"]') == []
         page.close()

@@ -106,31 +106,66 @@
     }
   }
 
-  // wasm by default, webgl if wasm cannot start, cpu as the last resort; ?backend= forces one.
-  // (Timing wasm against webgl in one page and switching back corrupted the graph model's
-  // integer constants in tfjs 4.22, so the page never switches once a model is loaded.)
+  async function backendWorks(name) {
+    try {
+      if (!(await tf.setBackend(name))) return false;
+      await tf.ready();
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  // A fresh copy of the model on the current backend, and its time per face. Each backend gets its
+  // own copy: a graph model moved from webgl back to wasm read its integer constants wrongly.
+  async function timedModel(name) {
+    const candidate = await fetchModel();  // a broken model.json throws its real reason here
+    return { name, candidate, ms: await millisecondsPerFace(candidate) };
+  }
+
+  // wasm by default; webgl when it runs the model faster; cpu as the last resort; ?backend= forces one.
   async function loadModel() {
     const requested = params.get('backend');
-    const order = requested ? [requested] : ['wasm', 'webgl', 'cpu'];
-    let lastError = null;
-    for (const name of order) {
-      try {
-        if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend is not available in this browser`);
-        await tf.ready();
-      } catch (error) {
-        lastError = error;
-        continue;
+    const timings = {};
+    let chosen = null;
+    let why = 'chosen in the URL';
+    if (requested) {
+      if (!(await backendWorks(requested))) throw new Error(`the ${requested} backend is not available in this browser`);
+      chosen = await timedModel(requested);
+    } else {
+      let wasm = null;
+      let webgl = null;
+      if (await backendWorks('wasm')) {
+        wasm = await timedModel('wasm');
+        timings.wasm = wasm.ms;
+        wasm.candidate.dispose();
       }
-      model = await fetchModel();  // a broken model.json throws its real reason here
-      const ms = await millisecondsPerFace(model);
-      debug.backend = name;
-      debug.backendTimings = { [name]: ms };
-      const why = requested ? 'chosen in the URL' : (name === 'wasm' ? 'default' : 'wasm unavailable');
-      element('backend').textContent = `${name} (${why}; model ${ms.toFixed(1)} ms per face)`;
-      debug.modelReady = true;
-      return;
+      if (await backendWorks('webgl')) {
+        try {
+          webgl = await timedModel('webgl');
+          timings.webgl = webgl.ms;
+        } catch (error) {
+          if (!wasm) throw error;
+        }
+      }
+      if (webgl && (!wasm || webgl.ms < wasm.ms)) {
+        chosen = webgl;
+        why = wasm ? `faster than wasm's ${wasm.ms.toFixed(1)} ms` : 'wasm unavailable';
+      } else {
+        if (webgl) webgl.candidate.dispose();
+        const name = wasm ? 'wasm' : 'cpu';
+        if (!(await backendWorks(name))) throw new Error('no TensorFlow.js backend could start in this browser');
+        chosen = await timedModel(name);
+        if (name === 'cpu') why = 'wasm and webgl unavailable';
+        else why = webgl ? `faster than webgl's ${webgl.ms.toFixed(1)} ms` : 'default; webgl unavailable';
+      }
     }
-    throw lastError || new Error('no TensorFlow.js backend could start');
+    model = chosen.candidate;
+    if (requested) timings[requested] = chosen.ms;
+    debug.backend = chosen.name;
+    debug.backendTimings = timings;
+    element('backend').textContent = `${chosen.name} (${why}; model ${chosen.ms.toFixed(1)} ms per face)`;
+    debug.modelReady = true;
   }
 
   // ------------------------------------------------------------------ the crop, as fer/faces.py does it

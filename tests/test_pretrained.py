@@ -1,0 +1,85 @@
+"""The pretrained model shipped in models/: complete, loadable, honest about its accuracy, exported."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from fer import REPO_ROOT, data, evaluate, export, registry, synth
+
+SHIPPED_MODELS = REPO_ROOT / "models"
+CLAIM_TOLERANCE = 0.005
+
+
+def shipped_names() -> list[str]:
+    return sorted(path.name for path in SHIPPED_MODELS.glob(f"{registry.PRETRAINED_PREFIX}*") if path.is_dir())
+
+
+@pytest.fixture
+def shipped(monkeypatch) -> str:
+    monkeypatch.setenv("FER_MODELS_DIR", str(SHIPPED_MODELS))
+    names = shipped_names()
+    assert len(names) == 1, f"expected exactly one shipped model in {SHIPPED_MODELS}, found {names}"
+    return names[0]
+
+
+def test_the_shipped_model_loads_and_predicts_probabilities(shipped):
+    model = registry.load_model(shipped)
+    assert model.input_shape == (None, 48, 48, 1) and model.output_shape == (None, 7)
+    faces = synth.draw_faces(np.arange(14) % 7, seed=3)
+    probabilities = np.asarray(model.predict(data.to_model_input(faces), verbose=0))
+    assert probabilities.shape == (len(faces), 7)
+    assert np.all(probabilities >= 0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_the_shipped_model_states_its_recipe_and_its_public_test_numbers(shipped):
+    run = registry.read_run(shipped)
+    for key in ("architecture", "dataset", "epochs", "batch_size", "optimizer", "learning_rate", "schedule",
+                "augment_flip", "augment_shift", "seed", "train_images", "library_versions"):
+        assert key in run.config, key
+    assert run.config["dataset"] == "fer2013" and not run.config["dataset_synthetic"]
+    public = run.metrics["public_test"]
+    assert public["faces"] == 3589
+    matrix = np.array(public["confusion_matrix"])
+    assert matrix.shape == (7, 7) and matrix.sum() == 3589
+    assert public["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
+    assert [row["emotion"] for row in public["per_class"]] == list(data.EMOTIONS)
+    assert set(public["accuracy_by_tta"]) >= {"none", "flip"}
+
+
+def test_the_shipped_model_fits_in_git(shipped):
+    model_bytes = sum(path.stat().st_size for path in (SHIPPED_MODELS / shipped).rglob("*") if path.is_file())
+    bundle = export.served_folder(shipped)
+    bundle_bytes = sum(path.stat().st_size for path in bundle.glob("*") if path.is_file() and path.suffix in (".bin", ".json"))
+    assert model_bytes + bundle_bytes < 20_000_000
+
+
+def test_the_shipped_bundle_is_the_shipped_model(shipped):
+    bundle = export.served_folder(shipped)
+    metadata = export.read_bundle_metadata(bundle)
+    assert metadata["model_name"] == shipped
+    assert metadata["labels"] == list(data.EMOTIONS)
+    model_json = json.loads((bundle / "model.json").read_text())
+    shards = [path for group in model_json["weightsManifest"] for path in group["paths"]]
+    assert shards and all((bundle / shard).is_file() for shard in shards)
+    # `make` puts the page beside it, so the webcam demo works on a fresh checkout.
+    assert (bundle / "index.html").is_file() and (bundle / "vendor" / "tf.min.js").is_file()
+
+
+def test_pages_default_to_the_shipped_model_until_the_student_trains_one(shipped, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    shutil.copytree(SHIPPED_MODELS / shipped, models / shipped)
+    monkeypatch.setenv("FER_MODELS_DIR", str(models))
+    assert registry.default_model_name() == shipped
+    registry.save_run("my-first-run", registry.load_model(shipped), {"architecture": "quick_cnn"})
+    assert registry.default_model_name() == "my-first-run"
+
+
+def test_the_shipped_model_scores_what_it_claims_on_public_test(shipped, fer2013_npz):
+    images, labels = data.load_npz(fer2013_npz, name="fer2013").split("test")
+    claimed = registry.read_run(shipped).metrics["public_test"]["accuracy"]
+    probabilities = evaluate.load_predictor(shipped).predict_proba(data.to_model_input(images))
+    measured = evaluate.evaluate_probabilities(probabilities, labels).accuracy
+    assert measured >= claimed - CLAIM_TOLERANCE, f"claimed {claimed:.4f}, measured {measured:.4f}"
