@@ -6,27 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from fer import gradcheck, grads
+from lessons._gradient_tables import numbers, styled
 
 EPSILONS = [1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
-
-
-def numbers(values) -> str:
-    """A vector or a number, written for st.latex."""
-    values = np.atleast_1d(np.asarray(values, dtype=np.float64))
-    written = ", ".join(f"{value:.4g}" for value in values)
-    return rf"\left[{written}\right]" if values.size > 1 else written
-
-
-def styled(table: pd.DataFrame):
-    def colour(verdict):
-        return "background-color: #c8e6c9" if verdict == "pass" else "background-color: #ffcdd2"
-
-    errors = ["rel. error vs autodiff", "rel. error vs finite diff."]
-    return (
-        table.style.format("{:.6g}", subset=table.columns[1:4])
-        .format("{:.1e}", subset=errors)
-        .map(colour, subset=["verdict"])
-    )
 
 
 def new_batch():

@@ -7,26 +7,9 @@ import streamlit as st
 
 from fer import gradcheck, grads
 from fer.data import EMOTIONS
+from lessons._gradient_tables import numbers, styled
 
 DEFAULT_LOGITS = (1.0, -1.5, 0.5, 2.5, 0.0, 1.0, 1.5)
-
-
-def numbers(values) -> str:
-    values = np.atleast_1d(np.asarray(values, dtype=np.float64))
-    written = ", ".join(f"{value:.3g}" for value in values)
-    return rf"\left[{written}\right]" if values.size > 1 else written
-
-
-def styled(table: pd.DataFrame):
-    def colour(verdict):
-        return "background-color: #c8e6c9" if verdict == "pass" else "background-color: #ffcdd2"
-
-    errors = ["rel. error vs autodiff", "rel. error vs finite diff."]
-    return (
-        table.style.format("{:.6g}", subset=table.columns[1:4])
-        .format("{:.1e}", subset=errors)
-        .map(colour, subset=["verdict"])
-    )
 
 
 st.title("Softmax and cross-entropy")
@@ -79,10 +62,10 @@ except grads.GradientInputError as error:
 
 st.header("Forward")
 st.latex(
-    rf"\hat y_t = \frac{{e^{{z_t/T}}}}{{\sum_i e^{{z_i/T}}}} = {numbers(probabilities)}"
+    rf"\hat y_t = \frac{{e^{{z_t/T}}}}{{\sum_i e^{{z_i/T}}}} = {numbers(probabilities, digits=3)}"
 )
 st.latex(
-    rf"y = (1-\alpha)\,\text{{onehot}} + \frac{{\alpha}}{{7}} = {numbers(targets)}"
+    rf"y = (1-\alpha)\,\text{{onehot}} + \frac{{\alpha}}{{7}} = {numbers(targets, digits=3)}"
 )
 st.latex(rf"L = -\sum_i y_i \log \hat y_i = {loss:.4f}")
 st.caption(
@@ -93,9 +76,9 @@ st.caption(
 
 st.header("Backward")
 st.latex(
-    rf"\frac{{\partial L}}{{\partial z}} = \frac{{\hat y - y}}{{T}} = {numbers(gradient)}"
+    rf"\frac{{\partial L}}{{\partial z}} = \frac{{\hat y - y}}{{T}} = {numbers(gradient, digits=3)}"
     if mistake is None
-    else rf"\text{{(wrong formula)}}\ \frac{{\partial L}}{{\partial z}} = {numbers(gradient)}"
+    else rf"\text{{(wrong formula)}}\ \frac{{\partial L}}{{\partial z}} = {numbers(gradient, digits=3)}"
 )
 bars = pd.DataFrame(
     {
@@ -173,7 +156,7 @@ st.latex(
     r" = \frac{1}{T}\Big(\hat y_t\sum_i y_i - y_t\Big) = \frac{\hat y_t - y_t}{T}"
 )
 long_way = grads.grad_logits_through_jacobian(probabilities, targets, temperature)
-st.latex(r"\text{through the Jacobian: }" + numbers(long_way))
+st.latex(r"\text{through the Jacobian: }" + numbers(long_way, digits=3))
 
 st.header("Checked three ways")
 st.markdown(
