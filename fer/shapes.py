@@ -459,7 +459,9 @@ def _small_cnn() -> list[Layer]:
     stack: list[Layer] = []
     for filters in (16, 32, 64):
         stack += [Conv2D(filters, 3, padding="same", use_bias=False), BatchNormalization(), ReLU(), MaxPooling2D(2)]
-    return stack + [Flatten(), Dropout(0.25), Dense(32, activation="relu"), Dense(7, activation="softmax")]
+    return stack + [
+        Flatten(), Dropout(0.25), Dense(32, use_bias=False), BatchNormalization(), ReLU(), Dense(7, activation="softmax"),
+    ]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from fer.train import (
     balanced_class_weights,
     learning_rate_for_epoch,
     make_pipeline,
+    preset,
     save_result,
     train,
 )
@@ -338,3 +339,10 @@ def test_train_page_lists_runs_and_explains_bad_names(two_epoch_run):
     at.text_input(key="train_run_name").set_value("a/b").run()
     assert any("not a valid run name" in error.value for error in at.error)
     assert at.button[[button.label for button in at.button].index("Train")].disabled
+
+
+def test_the_classroom_preset_learns_the_synthetic_faces():
+    """What a class does first on a fresh machine must work: the preset's own run, on the built-in set."""
+    result = train(preset("classroom-quick"))
+    chance = 1 / 7
+    assert result.metrics["test_accuracy"] > 4 * chance, [row["val_accuracy"] for row in result.history]
