@@ -34,15 +34,12 @@ def shoot(page, url: str, path: Path, settle_ms: int = 1500) -> None:
 def train_on_the_page(page, url: str, path: Path) -> None:
     page.goto(url)
     wait_for_streamlit_page(page)
-    main = page.get_by_test_id("stMainBlockContainer")
-    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("1024")
-    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
-    main.get_by_role("spinbutton", name="Epochs").fill("6")
-    main.get_by_role("spinbutton", name="Epochs").press("Enter")
-    wait_for_streamlit_page(page)
+    main = page.get_by_test_id("stMainBlockContainer")  # the page opens on the classroom-quick preset
     main.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Saved as").first.wait_for(timeout=600_000)
     page.wait_for_timeout(2000)
+    page.get_by_role("heading", name="Training").first.evaluate("element => element.scrollIntoView()")
+    page.wait_for_timeout(500)
     page.screenshot(path=str(path))
     print(f"wrote {path.relative_to(ROOT)}", flush=True)
 
