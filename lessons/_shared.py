@@ -4,6 +4,7 @@ Pages ask `selected_dataset()` and `selected_model_name()`; only this module kno
 session-state keys behind them.
 """
 
+import pandas as pd
 import streamlit as st
 
 from fer import data, registry
@@ -26,6 +27,17 @@ def _dataset_cache_key(name: str) -> float:
 def selected_dataset() -> data.FaceDataset:
     name = st.session_state.get(DATASET_KEY) or data.available_datasets()[0]
     return _load_dataset(name, _dataset_cache_key(name))
+
+
+def class_counts_frame(dataset: data.FaceDataset) -> pd.DataFrame:
+    """Faces per expression and split, one row each (expression, split, faces), for charts."""
+    return pd.DataFrame(
+        [
+            {"expression": emotion, "split": split, "faces": int(count)}
+            for split in data.SPLITS
+            for emotion, count in zip(data.EMOTIONS, dataset.class_counts(split))
+        ]
+    )
 
 
 def select_dataset(name: str) -> None:

@@ -2,11 +2,10 @@
 
 import altair as alt
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from fer import data, importers
-from lessons._shared import select_dataset, selected_dataset
+from lessons._shared import class_counts_frame, select_dataset, selected_dataset
 
 REPORT_KEY = "data_page_report"
 FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
@@ -169,13 +168,7 @@ if dataset.synthetic:
     )
 st.caption(dataset.description)
 
-per_split = pd.DataFrame(
-    [
-        {"expression": emotion, "split": split, "faces": int(count)}
-        for split in data.SPLITS
-        for emotion, count in zip(data.EMOTIONS, dataset.class_counts(split))
-    ]
-)
+per_split = class_counts_frame(dataset)
 st.subheader("How many faces of each expression")
 st.altair_chart(
     alt.Chart(per_split)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, registry
-from lessons._shared import selected_dataset, selected_model_name
+from lessons._shared import class_counts_frame, selected_dataset, selected_model_name
 
 st.title("Facial expressions with convolutional networks")
 st.markdown(
@@ -48,13 +48,7 @@ if dataset.synthetic:
     )
 st.caption(dataset.description)
 
-counts = pd.DataFrame(
-    [
-        {"expression": name, "split": split, "faces": int(count)}
-        for split in data.SPLITS
-        for name, count in zip(data.EMOTIONS, dataset.class_counts(split))
-    ]
-)
+counts = class_counts_frame(dataset)
 st.altair_chart(
     alt.Chart(counts)
     .mark_bar()
