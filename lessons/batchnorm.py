@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import gradcheck, grads
-from lessons._gradient_tables import numbers, styled
+from lessons._gradient_tables import mistake_picker, numbers, styled
 
 EPSILONS = [1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 
@@ -48,19 +48,7 @@ with editor_column:
     st.caption("The batch and the gradient arriving from the layer above. Click a cell to edit.")
     edited = st.data_editor(initial, key=f"bn_batch_{seed}_{batch_size}", hide_index=False)
 
-with st.container(border=True):
-    show_mistake = st.toggle("Show a mistake students make", key="bn_mistake_on")
-    mistake = None
-    if show_mistake:
-        mistake = st.selectbox(
-            "Which mistake",
-            list(grads.BATCHNORM_MISTAKES),
-            format_func=lambda name: grads.BATCHNORM_MISTAKES[name].title,
-            key="bn_mistake",
-        )
-        chosen = grads.BATCHNORM_MISTAKES[mistake]
-        st.latex(chosen.wrong_formula)
-        st.caption(chosen.explanation + " The backward pass below now uses this wrong formula.")
+mistake = mistake_picker(grads.BATCHNORM_MISTAKES, "bn", "The backward pass below now uses this wrong formula.")
 
 x = edited["x"].to_numpy(dtype=np.float64)
 upstream = edited["dl/dy (upstream)"].to_numpy(dtype=np.float64)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from fer import gradcheck, grads
 from fer.data import EMOTIONS
-from lessons._gradient_tables import numbers, styled
+from lessons._gradient_tables import mistake_picker, numbers, styled
 
 DEFAULT_LOGITS = (1.0, -1.5, 0.5, 2.5, 0.0, 1.0, 1.5)
 
@@ -37,19 +37,7 @@ true_class = middle.selectbox(
 )
 smoothing = right.slider("Label smoothing alpha", 0.0, 0.5, 0.0, 0.01, key="sm_smoothing")
 
-with st.container(border=True):
-    show_mistake = st.toggle("Show a mistake students make", key="sm_mistake_on")
-    mistake = None
-    if show_mistake:
-        mistake = st.selectbox(
-            "Which mistake",
-            list(grads.SOFTMAX_MISTAKES),
-            format_func=lambda name: grads.SOFTMAX_MISTAKES[name].title,
-            key="sm_mistake",
-        )
-        chosen = grads.SOFTMAX_MISTAKES[mistake]
-        st.latex(chosen.wrong_formula)
-        st.caption(chosen.explanation + " The gradient below now uses this wrong formula.")
+mistake = mistake_picker(grads.SOFTMAX_MISTAKES, "sm", "The gradient below now uses this wrong formula.")
 
 try:
     targets = grads.targets_for(true_class, len(EMOTIONS), smoothing)
