@@ -1,4 +1,4 @@
-"""Benchmark: a 64-filter activation-maximisation gallery, 200 ascent steps, seed-000 CNN, on this CPU.
+"""Benchmark: a 64-filter activation-maximisation gallery, 200 ascent steps, report-A CNN, on this CPU.
 
     TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/bench_filters.py [--layer conv2] [--filters 64] [--steps 200]
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layer", default="conv2", help="a conv layer of the seed-000 CNN (conv1..conv4)")
+    parser.add_argument("--layer", default="conv2", help="a conv layer of the report-A CNN (conv1..conv4)")
     parser.add_argument("--filters", type=int, default=64)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--fourier", action="store_true")
@@ -29,10 +29,10 @@ def main() -> int:
     import tensorflow as tf
 
     from fer.explain import AscentSettings, maximise_activations
-    from fer.nets import build_seed000_cnn
+    from fer.nets import build_report_a_cnn
 
     keras.utils.set_random_seed(0)
-    model = build_seed000_cnn()
+    model = build_report_a_cnn()
     settings = AscentSettings(steps=arguments.steps, fourier=arguments.fourier, seed=0)
     step_times = []
     last = [time.perf_counter()]
@@ -48,7 +48,7 @@ def main() -> int:
     total = time.perf_counter() - start
     gained = float((gallery.activations - gallery.start_activations).mean())
     print(
-        f"seed000_cnn {arguments.layer}: {arguments.filters} filters x {len(step_times)} steps "
+        f"report_a_cnn {arguments.layer}: {arguments.filters} filters x {len(step_times)} steps "
         f"({'fourier' if arguments.fourier else 'pixel'} parametrisation, {settings.regulariser}) "
         f"in {total:.1f} s total; first step {step_times[0]:.2f} s (graph tracing), "
         f"then {1000 * sum(step_times[1:]) / max(1, len(step_times) - 1):.0f} ms per step; "

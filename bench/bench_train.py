@@ -8,7 +8,7 @@
    turns the events into a table and builds the altair charts; (b) by `model.train_on_batch`
    on ready-made float batches, nothing else. Both skip their first epoch (tracing) and time
    the next ones. The engine should keep at least 90 % of the bare speed.
-2. One FER2013 epoch of the seed-000 CNN through the engine (when the shared npz exists).
+2. One FER2013 epoch of the report-A CNN through the engine (when the shared npz exists).
 """
 
 from __future__ import annotations
@@ -107,20 +107,20 @@ def fer2013_epoch(batch_size: int, sample_images: int) -> None:
     dataset = load_npz(FER2013_NPZ, name="fer2013")
     full = int((dataset.splits == "train").sum())
     config = TrainConfig(
-        architecture="seed000_cnn", dataset="fer2013", batch_size=batch_size, device="cpu",
+        architecture="report_a_cnn", dataset="fer2013", batch_size=batch_size, device="cpu",
         epochs=2 if sample_images else 1, max_train_images=sample_images,
     )
     result = train(config, dataset=dataset, events=EventLog())
     row = result.history[-1]
     if sample_images:
         print(
-            f"FER2013, seed000_cnn, batch {batch_size}: {row['images_per_second']:.0f} training images/s over "
+            f"FER2013, report_a_cnn, batch {batch_size}: {row['images_per_second']:.0f} training images/s over "
             f"{sample_images:,} faces (second epoch) -> one epoch of {full:,} faces ~ "
             f"{full / row['images_per_second']:.0f} s of training (validation not included)"
         )
     else:
         print(
-            f"FER2013, seed000_cnn, batch {batch_size}, one epoch of {full:,} faces: {row['seconds']:.1f} s "
+            f"FER2013, report_a_cnn, batch {batch_size}, one epoch of {full:,} faces: {row['seconds']:.1f} s "
             f"including validation of {result.run_config['val_images']:,} faces; training "
             f"{row['images_per_second']:.0f} images/s (tracing included); val_accuracy {row['val_accuracy']:.3f}"
         )
@@ -129,7 +129,7 @@ def fer2013_epoch(batch_size: int, sample_images: int) -> None:
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--architecture", default="seed000_cnn")
+    parser.add_argument("--architecture", default="report_a_cnn")
     parser.add_argument("--images", type=int, default=2304, help="training faces per epoch (+256 val/test)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=3, help="the first is not timed")

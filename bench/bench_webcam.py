@@ -3,7 +3,7 @@
     TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/bench_webcam.py [--model NAME] [--seconds 20] [--backend wasm]
 
 Exports a registry model (default: the model the app uses by default; with no runs at all, an
-untrained seed-000 CNN, which has the same size and cost as a trained one) as float32 and float16,
+untrained report-A CNN, which has the same size and cost as a trained one) as float32 and float16,
 serves each bundle with http.server as `python -m http.server` would, points Chromium's fake
 camera at a 640x480 video of a drawn face at 60 fps, and prints, per weight type: the bundle size,
 the frames per second the page reports, and the page's own time per frame (detection and crop,
@@ -46,8 +46,8 @@ def model_to_export(requested: str | None, scratch: Path) -> str:
     from fer.nets import ARCHITECTURES
 
     os.environ["FER_MODELS_DIR"] = str(scratch / "models")
-    registry.save_run("bench-seed000-untrained", ARCHITECTURES["seed000_cnn"](), {"architecture": "seed000_cnn"})
-    return "bench-seed000-untrained"
+    registry.save_run("bench-report-a-untrained", ARCHITECTURES["report_a_cnn"](), {"architecture": "report_a_cnn"})
+    return "bench-report-a-untrained"
 
 
 def measure(browser, url: str, seconds: float) -> dict:

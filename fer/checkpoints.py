@@ -1,4 +1,4 @@
-"""Which epoch's weights to keep: the checkpoint rules of the seed reports.
+"""Which epoch's weights to keep: the checkpoint rules of the two homework reports.
 
 A history is a list of rows, one per epoch, as in `history.csv`:
 `{"epoch": 1, "loss": ..., "accuracy": ..., "val_loss": ..., "val_accuracy": ...}` (epochs count
@@ -6,10 +6,10 @@ from 1). Each rule looks at the history so far and names the epoch it would keep
 engine can snapshot the weights the moment an epoch becomes the choice.
 
 - `best_val_accuracy`: the epoch with the highest validation accuracy.
-- `lowest_val_loss_above_train_accuracy` (seed report 000): among the epochs whose training
+- `lowest_val_loss_above_train_accuracy` (report A): among the epochs whose training
   accuracy is at least a threshold, the one with the lowest validation loss. It skips the
   early epochs where validation loss is low only because the network has not learnt anything.
-- `early_stopping` (seed report 003): watch validation loss; stop once it has not improved for
+- `early_stopping` (report B): watch validation loss; stop once it has not improved for
   `patience` epochs and keep the best epoch.
 """
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 RULES = {
-    "early_stopping": "Early stopping on validation loss (seed report 003)",
-    "lowest_val_loss_above_train_accuracy": "Lowest validation loss once training accuracy passes a threshold (seed report 000)",
+    "early_stopping": "Early stopping on validation loss (report B)",
+    "lowest_val_loss_above_train_accuracy": "Lowest validation loss once training accuracy passes a threshold (report A)",
     "best_val_accuracy": "Best validation accuracy",
 }
 

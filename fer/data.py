@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from fer import REPO_ROOT
+from fer.preprocessing import IMAGE_SIZE, to_model_input  # noqa: F401  (re-exported for callers)
 
 EMOTIONS = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
 NUM_CLASSES = len(EMOTIONS)
-IMAGE_SIZE = 48
 SPLITS = ("train", "val", "test")
 SYNTHETIC = "synthetic"
 
@@ -50,15 +50,6 @@ class FaceDataset:
         labels = self.labels if which is None else self.split(which)[1]
         return np.bincount(labels, minlength=NUM_CLASSES)
 
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 faces (N, 48, 48) -> float32 (N, 48, 48, 1) in [0, 1], what every model eats."""
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[None]
-    if images.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ValueError(f"Faces must be {IMAGE_SIZE}x{IMAGE_SIZE}; got shape {images.shape}.")
-    return (images.astype(np.float32) / 255.0)[..., None]
 
 
 def data_dir() -> Path:

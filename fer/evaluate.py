@@ -5,7 +5,7 @@ Everything a model is judged by starts from one array: its predicted probabiliti
 a single Keras model from the registry, an ensemble of them, or either wrapped in
 test-time augmentation. `load_predictor(name)` hides which one a registry entry is.
 
-The confusion matrix follows the seed reports: true label down the rows, predicted label
+The confusion matrix follows the two reports: true label down the rows, predicted label
 across the columns, so row `i` says where the faces that really show emotion `i` went.
 """
 

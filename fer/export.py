@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fer import REPO_ROOT, registry
+from fer import REPO_ROOT, preprocessing, registry
 from fer.data import EMOTIONS, IMAGE_SIZE
 
 WEIGHT_DTYPES = ("float32", "float16")
@@ -167,9 +167,7 @@ def build_metadata(run: registry.RunInfo, model_json: dict, weights_dtype: str, 
         "output": {"name": output_name, "shape": [None, len(EMOTIONS)], "meaning": "softmax probabilities, in label order"},
         "preprocessing": {
             "face_crop": spec.to_dict(),
-            "pixel_scale": "pixel / 255",
-            "divide_by": 255.0,
-            "layout": "NHWC, one grayscale channel, 0.0 = black",
+            **preprocessing.metadata(),
         },
         "webcam": {"frame_width": WEBCAM_FRAME_WIDTH},
         "weights": {"dtype": weights_dtype, "model_bytes": model_bytes},

@@ -1,4 +1,4 @@
-"""Architectures: the seed reports' networks, rebuilt exactly, and two of our own.
+"""Architectures: the two homework reports' networks (report A, report B), rebuilt exactly, and two of our own.
 
 Every builder takes `num_classes=7` and `input_shape=(48, 48, 1)` and returns an
 uncompiled `keras.Model` whose last layer outputs softmax probabilities. Layers carry
@@ -10,9 +10,9 @@ Parameter counts, as `model.count_params()` gives them:
 
 | name        | all parameters | trainable  | note                                         |
 | ----------- | -------------- | ---------- | -------------------------------------------- |
-| seed000_cnn | 1,584,199      | 1,582,343  | report 000 counts trainable (PyTorch style)  |
-| seed003_cnn | 4,087,323      | 4,087,323  |                                              |
-| seed003_dnn | 5,447,687      | 5,447,687  |                                              |
+| report_a_cnn | 1,584,199      | 1,582,343  | report A counts trainable (PyTorch style)  |
+| report_b_cnn | 4,087,323      | 4,087,323  |                                              |
+| report_b_dnn | 5,447,687      | 5,447,687  |                                              |
 | small_cnn   | 97,719         | 97,431     | ours: for class demos, trains in seconds     |
 | vgg_fer     | 7,182,919      | 7,179,079  | ours: VGG-style, for GPUs                    |
 | quick_cnn   | 1,129,127      | 1,127,911  | ours: the shipped model, CPU-sized           |
@@ -39,8 +39,8 @@ def _check_dropout_rate(dropout_rate: float) -> None:
         )
 
 
-def build_seed000_cnn(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE) -> keras.Model:
-    """Seed report 000: four conv blocks (conv, LeakyReLU 0.05, BatchNorm, MaxPool 2), then a dense head.
+def build_report_a_cnn(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE) -> keras.Model:
+    """Report A: four conv blocks (conv, LeakyReLU 0.05, BatchNorm, MaxPool 2), then a dense head.
 
     The report pads every convolution explicitly (5x5 with pad 2, 3x3 with pad 1); with
     stride 1 that is exactly Keras's `padding="same"`, so the image keeps its size until
@@ -57,13 +57,13 @@ def build_seed000_cnn(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE) -
     x = layers.Dense(256, activation="relu", name="dense")(x)
     x = layers.BatchNormalization(name="dense_batchnorm")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="seed000_cnn")
+    return keras.Model(inputs, outputs, name="report_a_cnn")
 
 
-def build_seed003_cnn(
+def build_report_b_cnn(
     num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.2
 ) -> keras.Model:
-    """Seed report 003's Keras CNN: 4,087,323 parameters, three quarters of them in the dense head.
+    """Report B's Keras CNN: 4,087,323 parameters, three quarters of them in the dense head.
 
     It alternates ZeroPadding2D(1) with valid 3x3 convolutions (which keeps the size), and
     shrinks the image with a 5x5/2 max pool and two 3x3/2 average pools: 48 -> 44 -> 22 -> 10 -> 5.
@@ -96,13 +96,13 @@ def build_seed003_cnn(
     x = layers.Dense(900, activation="relu", name="dense1")(x)
     x = layers.Dense(900, activation="relu", name="dense2")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="seed003_cnn")
+    return keras.Model(inputs, outputs, name="report_b_cnn")
 
 
-def build_seed003_dnn(
+def build_report_b_dnn(
     num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, dropout_rate: float = 0.2
 ) -> keras.Model:
-    """Seed report 003's fully connected network: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7.
+    """Report B's fully connected network: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7.
 
     It sees the face as 2,304 unrelated numbers, so it has more parameters than the CNN and
     none of the CNN's knowledge that neighbouring pixels belong together.
@@ -114,7 +114,7 @@ def build_seed003_dnn(
         x = layers.Dense(units, activation="relu", name=f"dense{index}")(x)
         x = layers.Dropout(dropout_rate, name=f"dropout{index}")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="seed003_dnn")
+    return keras.Model(inputs, outputs, name="report_b_dnn")
 
 
 def build_small_cnn(
@@ -179,7 +179,7 @@ def build_quick_cnn(
 
     Pooling 48 -> 24 -> 12 -> 6 -> 3 after the 1st, 2nd, 4th and 5th conv, then dropout, a
     256-unit dense layer, dropout and the classes. About 54M multiply-adds per face, less than
-    half the seed-000 CNN's 125M, so it sees twice the faces in the same minutes.
+    half the report-A CNN's 125M, so it sees twice the faces in the same minutes.
     """
     _check_dropout_rate(dropout_rate)
     inputs = keras.Input(shape=input_shape, name="image")
@@ -200,28 +200,28 @@ def build_quick_cnn(
 
 
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
-    "seed000_cnn": build_seed000_cnn,
-    "seed003_cnn": build_seed003_cnn,
-    "seed003_dnn": build_seed003_dnn,
+    "report_a_cnn": build_report_a_cnn,
+    "report_b_cnn": build_report_b_cnn,
+    "report_b_dnn": build_report_b_dnn,
     "small_cnn": build_small_cnn,
     "vgg_fer": build_vgg_fer,
     "quick_cnn": build_quick_cnn,
 }
 
 _DESCRIPTIONS = {
-    "seed000_cnn": (
-        "Seed report 000's CNN: four blocks of convolution (5x5, 5x5, 3x3, 3x3; 32, 128, 256, 256 "
+    "report_a_cnn": (
+        "Report A's CNN: four blocks of convolution (5x5, 5x5, 3x3, 3x3; 32, 128, 256, 256 "
         "filters), LeakyReLU(0.05), BatchNorm and 2x2 max pooling shrink the face 48 -> 3, then a "
         "256-unit dense layer classifies the 3x3x256 features. 1.58M trainable parameters; "
         "about 60% validation accuracy on FER2013 without augmentation."
     ),
-    "seed003_cnn": (
-        "Seed report 003's Keras CNN: six convolutions kept at size by zero padding, one max and "
+    "report_b_cnn": (
+        "Report B's Keras CNN: six convolutions kept at size by zero padding, one max and "
         "two average poolings (48 -> 5), dropout, then two 900-unit dense layers. 4.1M parameters, "
         "70% of them in the first dense layer; 65% on FER2013's public test set."
     ),
-    "seed003_dnn": (
-        "Seed report 003's fully connected network: the face flattened to 2,304 numbers, six dense "
+    "report_b_dnn": (
+        "Report B's fully connected network: the face flattened to 2,304 numbers, six dense "
         "layers (1024, 1024, 768, 768, 512, 512) with dropout. More parameters than the CNN (5.4M) "
         "but no notion that neighbouring pixels belong together, so it learns faces worse."
     ),
@@ -238,7 +238,7 @@ _DESCRIPTIONS = {
     "quick_cnn": (
         "Our CPU-sized CNN: five 3x3 convolutions (32, 64, 128, 128, 256 filters) with BatchNorm "
         "and ReLU, pooling 48 -> 3, then a 256-unit dense layer with dropout. 1.1M parameters and "
-        "less than half the seed-000 CNN's arithmetic per face; the shipped pretrained model."
+        "less than half the report-A CNN's arithmetic per face; the shipped pretrained model."
     ),
 }
 

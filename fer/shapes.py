@@ -425,17 +425,17 @@ def table_records(rows: list[Row], quiz: "Quiz | None" = None) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------
-# Presets: the seed reports' networks, layer for layer.
+# Presets: the two reports' networks, layer for layer.
 
 
-def _seed000_cnn() -> list[Layer]:
+def _report_a_cnn() -> list[Layer]:
     stack: list[Layer] = []
     for filters, kernel, pad in ((32, 5, 2), (128, 5, 2), (256, 3, 1), (256, 3, 1)):
         stack += [Conv2D(filters, kernel, padding=pad), LeakyReLU(0.05), BatchNormalization(), MaxPooling2D(2)]
     return stack + [Flatten(), Dense(256, activation="relu"), BatchNormalization(), Dense(7, activation="softmax")]
 
 
-def _seed003_cnn() -> list[Layer]:
+def _report_b_cnn() -> list[Layer]:
     return [
         Conv2D(64, 5, activation="relu"), ZeroPadding2D(2), MaxPooling2D(5, strides=2),
         ZeroPadding2D(1), Conv2D(64, 3, activation="relu"),
@@ -448,7 +448,7 @@ def _seed003_cnn() -> list[Layer]:
     ]
 
 
-def _seed003_dnn() -> list[Layer]:
+def _report_b_dnn() -> list[Layer]:
     stack: list[Layer] = [Flatten()]
     for units in (1024, 1024, 768, 768, 512, 512):
         stack += [Dense(units, activation="relu"), Dropout(0.2)]
@@ -473,17 +473,17 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "seed000_cnn": Preset(
-        "Seed report 000 CNN", "Four conv blocks with explicit padding 2, 2, 1, 1; 1,582,343 trainable parameters.",
-        (48, 48, 1), tuple(_seed000_cnn()),
+    "report_a_cnn": Preset(
+        "Report A CNN", "Four conv blocks with explicit padding 2, 2, 1, 1; 1,582,343 trainable parameters.",
+        (48, 48, 1), tuple(_report_a_cnn()),
     ),
-    "seed003_cnn": Preset(
-        "Seed report 003 CNN", "Zero padding, pooling with 5x5/2 and 3x3/2 windows; 4,087,323 parameters.",
-        (48, 48, 1), tuple(_seed003_cnn()),
+    "report_b_cnn": Preset(
+        "Report B CNN", "Zero padding, pooling with 5x5/2 and 3x3/2 windows; 4,087,323 parameters.",
+        (48, 48, 1), tuple(_report_b_cnn()),
     ),
-    "seed003_dnn": Preset(
-        "Seed report 003 DNN", "No convolutions: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7.",
-        (48, 48, 1), tuple(_seed003_dnn()),
+    "report_b_dnn": Preset(
+        "Report B DNN", "No convolutions: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7.",
+        (48, 48, 1), tuple(_report_b_dnn()),
     ),
     "small_cnn": Preset(
         "Our small demo CNN", "Three 'same'-padded conv blocks that halve the image each time.",

@@ -1,6 +1,6 @@
 """The training engine shared by the Train page, `python -m fer train` and the tests.
 
-    config = TrainConfig(architecture="seed000_cnn", dataset="synthetic", epochs=3)
+    config = TrainConfig(architecture="report_a_cnn", dataset="synthetic", epochs=3)
     result = train(config, events=EventLog(), stop=threading.Event())
     run_folder = save_result(result)
 
@@ -28,6 +28,7 @@ import numpy as np
 from fer import checkpoints, devices, registry
 from fer.data import IMAGE_SIZE, NUM_CLASSES, FaceDataset, load_dataset
 from fer.events import EventLog
+from fer.preprocessing import scale_pixels
 
 OPTIMIZERS = {"adam": "Adam", "sgd_nesterov": "SGD with Nesterov momentum"}
 SCHEDULES = {
@@ -45,7 +46,7 @@ class TrainConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    architecture: str = "seed000_cnn"
+    architecture: str = "report_a_cnn"
     dataset: str = "synthetic"
     epochs: int = 10
     batch_size: int = 64
@@ -129,18 +130,18 @@ PRESETS: dict[str, tuple[str, dict]] = {
         "Classroom quick: a small CNN on the synthetic faces, 10 epochs (about a minute on a laptop).",
         dict(architecture="small_cnn", dataset="synthetic", epochs=10, batch_size=32, learning_rate=1e-3),
     ),
-    "seed-000": (
-        "Seed report 000: the 4-convolution CNN, Adam, no augmentation, keep the lowest validation "
+    "report-a": (
+        "Report A: the 4-convolution CNN, Adam, no augmentation, keep the lowest validation "
         "loss once training accuracy passes 0.6.",
         dict(
-            architecture="seed000_cnn", epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
+            architecture="report_a_cnn", epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
             checkpoint_rule="lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.6,
         ),
     ),
-    "seed-003": (
-        "Seed report 003: the large Keras CNN with early stopping on validation loss.",
+    "report-b": (
+        "Report B: the large Keras CNN with early stopping on validation loss.",
         dict(
-            architecture="seed003_cnn", epochs=50, batch_size=64, optimizer="adam", learning_rate=1e-3,
+            architecture="report_b_cnn", epochs=50, batch_size=64, optimizer="adam", learning_rate=1e-3,
             checkpoint_rule="early_stopping", early_stopping_patience=5,
         ),
     ),
@@ -158,7 +159,7 @@ PRESETS: dict[str, tuple[str, dict]] = {
         "The literature's recipe: SGD with Nesterov momentum, reduce-on-plateau, flips, shifts and "
         "small rotations (long: give it 50+ epochs on FER2013).",
         dict(
-            architecture="seed000_cnn", epochs=50, batch_size=64, optimizer="sgd_nesterov", learning_rate=0.01,
+            architecture="report_a_cnn", epochs=50, batch_size=64, optimizer="sgd_nesterov", learning_rate=0.01,
             schedule="plateau", augment_flip=True, augment_shift=0.1, augment_rotation=10.0,
             checkpoint_rule="best_val_accuracy",
         ),
@@ -240,7 +241,7 @@ def make_pipeline(
     weight_table = None if class_weights is None else tf.constant(class_weights)
 
     def prepare(batch_images, batch_labels):
-        inputs = tf.cast(batch_images, tf.float32)[..., None] / 255.0
+        inputs = scale_pixels(tf.cast(batch_images, tf.float32))[..., None]
         if augmenter is not None:
             inputs = augmenter(inputs, training=True)
         targets = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)

@@ -1,4 +1,4 @@
-"""CNN versus DNN: the seed-003 convolutional network against a dense one of similar size."""
+"""CNN versus DNN: report B's convolutional network against a dense one of similar size."""
 
 import math
 import uuid
@@ -10,10 +10,10 @@ import streamlit as st
 from fer import registry
 from lessons._shared import selected_dataset
 
-CNN, DNN = "seed003_cnn", "seed003_dnn"
+CNN, DNN = "report_b_cnn", "report_b_dnn"
 JOBS_KEY, OWNER_KEY = "cnn_vs_dnn_jobs", "cnn_vs_dnn_owner"
 # Both networks always get the same recipe and the same faces: only the architecture differs.
-# Adam at 1e-4: at 1e-3 the seed-003 CNN (plain ReLU, no BatchNorm) stayed at chance for six
+# Adam at 1e-4: at 1e-3 the report-B CNN (plain ReLU, no BatchNorm) stayed at chance for six
 # epochs on the synthetic faces; at 1e-4 it passed 38% validation accuracy in the third epoch.
 PRESETS = {
     "quick": (
@@ -25,7 +25,7 @@ PRESETS = {
         dict(epochs=15, batch_size=32, learning_rate=1e-4),
     ),
     "seed": (
-        "As in seed report 003: up to 50 epochs, early stopping on validation loss (GPU)",
+        "As in report B: up to 50 epochs, early stopping on validation loss (GPU)",
         dict(epochs=50, batch_size=64, learning_rate=1e-4, checkpoint_rule="early_stopping", early_stopping_patience=5),
     ),
 }
@@ -33,7 +33,7 @@ PRESETS = {
 st.title("CNN versus DNN")
 st.markdown(
     """
-Seed report 003 trained two networks on the same faces: its **CNN** (six convolutions, then
+Report B trained two networks on the same faces: its **CNN** (six convolutions, then
 two dense layers; 4.1 million parameters) and a **DNN** that only has dense layers
 (5.4 million parameters). The DNN has *more* parameters, yet the CNN wins clearly. Train
 both here on the same data with the same recipe, and compare.
@@ -123,8 +123,8 @@ def default_index(architecture: str):
 
 
 cnn_column, dnn_column = st.columns(2)
-cnn_name = cnn_column.selectbox("CNN run", names, index=default_index(CNN), placeholder="no seed-003 CNN trained yet", key="cnn_vs_dnn_cnn")
-dnn_name = dnn_column.selectbox("DNN run", names, index=default_index(DNN), placeholder="no seed-003 DNN trained yet", key="cnn_vs_dnn_dnn")
+cnn_name = cnn_column.selectbox("CNN run", names, index=default_index(CNN), placeholder="no report-B CNN trained yet", key="cnn_vs_dnn_cnn")
+dnn_name = dnn_column.selectbox("DNN run", names, index=default_index(DNN), placeholder="no report-B DNN trained yet", key="cnn_vs_dnn_dnn")
 
 
 def accuracy_of(run: registry.RunInfo):
@@ -142,7 +142,7 @@ def parameters_of(run: registry.RunInfo):
 if cnn_name is None or dnn_name is None:
     st.info(
         "Train both networks with the button above (or on the **Train a network** page, "
-        "architectures seed003_cnn and seed003_dnn), then compare them here."
+        "architectures report_b_cnn and report_b_dnn), then compare them here."
     )
 else:
     history_frames = []

@@ -18,7 +18,7 @@ st.markdown(
 Accuracy is one number; the **confusion matrix** shows where the errors go. Each row is
 the expression a face *really* shows, each column the expression the model *predicted*.
 The diagonal holds the faces it got right; everything off the diagonal is a mistake, and
-which cells fill up tells you what the model finds hard. On FER2013 the seed reports all
+which cells fill up tells you what the model finds hard. On FER2013 both homework reports
 found the same ones: Angry taken for Sad, Disgust for Angry or Fear, Sad and Neutral
 for each other. **Click a cell** to see exactly the faces in it.
 """

@@ -24,7 +24,7 @@ Bright means *this pixel matters for this class*; it does not say *which way*.
 | Grad-CAM | a conv layer's maps, each weighted by its average gradient: coarse regions |
 | Integrated gradients | gradients along a fade from black to the face, times the face |
 
-The seed report also blacked out every pixel of low saliency: what survives is what the
+Report B also blacked out every pixel of low saliency: what survives is what the
 network looks at. A network that really learned expressions should look at eyes, brows and mouth.
 """
 )
@@ -74,7 +74,7 @@ if mode == "One face":
     class_index = predicted if target == "predicted" else int(target)
     threshold = st.slider(
         "Mask: keep pixels with saliency at least", 0.0, 1.0, 0.3, 0.05, key="saliency_threshold",
-        help="The seed report's view: everything less salient than this is blacked out.",
+        help="Report B's view: everything less salient than this is blacked out.",
     )
     with st.spinner(f"Computing {method.name}..."):
         try:

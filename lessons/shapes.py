@@ -8,7 +8,7 @@ import streamlit as st
 
 from fer import shapes
 
-DEFAULT_PRESET = "seed003_cnn"
+DEFAULT_PRESET = "report_b_cnn"
 CUSTOM = "custom"
 BASE_KEY = "shapes_base"  # (input shape, stack) the editor starts from
 VERSION_KEY = "shapes_editor_version"  # bumped to reset the editor to a new base
@@ -173,7 +173,7 @@ with table_tab:
     if all_params != trainable_params:
         st.caption(
             "BatchNorm keeps a moving mean and variance per channel: Keras counts them as parameters, "
-            "but no gradient changes them. PyTorch and seed report 000 count only the trainable ones."
+            "but no gradient changes them. PyTorch and report A count only the trainable ones."
         )
     st.dataframe(pd.DataFrame(shapes.table_records(rows)), hide_index=True, width="stretch")
 

@@ -111,8 +111,8 @@ def test_ensembles_page_fits_weights_and_saves_an_ensemble():
 
 
 def test_cnn_vs_dnn_compares_the_two_seed_networks_from_the_registry():
-    save_tiny("cnn-run", seed=1, architecture="seed003_cnn")
-    save_tiny("dnn-run", seed=0, architecture="seed003_dnn")
+    save_tiny("cnn-run", seed=1, architecture="report_b_cnn")
+    save_tiny("dnn-run", seed=0, architecture="report_b_dnn")
     app = open_page(CNN_VS_DNN)
     assert app.selectbox(key="cnn_vs_dnn_cnn").value == "cnn-run"
     assert app.selectbox(key="cnn_vs_dnn_dnn").value == "dnn-run"
@@ -120,4 +120,4 @@ def test_cnn_vs_dnn_compares_the_two_seed_networks_from_the_registry():
     assert "the CNN reached **40.0%** test accuracy with 1,015 parameters" in text
     assert "the DNN reached **30.0%**" in text
     parameters = app.dataframe[0].value.set_index("network")["parameters"]
-    assert parameters["seed003_cnn"] == 4_087_323 and parameters["seed003_dnn"] > parameters["seed003_cnn"]
+    assert parameters["report_b_cnn"] == 4_087_323 and parameters["report_b_dnn"] > parameters["report_b_cnn"]

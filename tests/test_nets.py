@@ -1,4 +1,4 @@
-"""The seed networks, layer by layer, against the numbers the seed reports give."""
+"""The reports' networks, layer by layer, against the numbers report A and report B give."""
 
 import numpy as np
 import pytest
@@ -19,8 +19,8 @@ def _trainable(model) -> int:
     return sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
 
 
-def test_seed000_cnn_matches_report_000():
-    model = nets.build_seed000_cnn()
+def test_report_a_cnn_matches_report_a():
+    model = nets.build_report_a_cnn()
     table = {name: (shape, params) for name, shape, params in _layer_table(model)}
     # conv(1->32, 5x5, pad 2), conv(32->128, 5x5, pad 2), conv(128->256, 3x3), conv(256->256, 3x3)
     expected_convs = {
@@ -44,7 +44,7 @@ def test_seed000_cnn_matches_report_000():
     assert model.count_params() == 1_582_343 + 2 * batchnorm_channels
 
 
-SEED003_CNN = [
+REPORT_B_CNN = [
     ("conv1", (44, 44, 64), 1_664),
     ("pad1", (48, 48, 64), 0),
     ("pool1", (22, 22, 64), 0),
@@ -71,17 +71,17 @@ SEED003_CNN = [
 ]
 
 
-def test_seed003_cnn_matches_report_003_layer_by_layer():
-    model = nets.build_seed003_cnn()
-    assert _layer_table(model) == SEED003_CNN
+def test_report_b_cnn_matches_report_b_layer_by_layer():
+    model = nets.build_report_b_cnn()
+    assert _layer_table(model) == REPORT_B_CNN
     assert model.count_params() == 4_087_323
     assert _trainable(model) == 4_087_323
     assert type(model.get_layer("pool1")).__name__ == "MaxPooling2D"
     assert type(model.get_layer("pool2")).__name__ == "AveragePooling2D"
 
 
-def test_seed003_dnn_matches_report_003():
-    model = nets.build_seed003_dnn(dropout_rate=0.4)
+def test_report_b_dnn_matches_report_b():
+    model = nets.build_report_b_dnn(dropout_rate=0.4)
     dense = [(shape, params) for name, shape, params in _layer_table(model) if name.startswith(("dense", "pred"))]
     widths = [2304, 1024, 1024, 768, 768, 512, 512, 7]
     assert dense == [((out,), (inp + 1) * out) for inp, out in zip(widths, widths[1:])]
@@ -124,4 +124,4 @@ def test_bad_names_and_rates_get_sentences():
     with pytest.raises(ValueError, match="Unknown architecture"):
         nets.describe_architecture("resnet1000")
     with pytest.raises(ValueError, match="dropout_rate"):
-        nets.build_seed003_cnn(dropout_rate=1.5)
+        nets.build_report_b_cnn(dropout_rate=1.5)

@@ -35,7 +35,7 @@ def test_presets_equal_the_real_architectures_row_by_row(name):
 
 
 def test_seed_presets_reproduce_the_issue_tables():
-    rows = _ours((48, 48, 1), shapes.PRESETS["seed003_cnn"].stack)
+    rows = _ours((48, 48, 1), shapes.PRESETS["report_b_cnn"].stack)
     convs = [(row.output_shape, row.params) for row in rows if row.layer_type == "Conv2D"]
     assert convs == [
         ((44, 44, 64), 1_664), ((22, 22, 64), 36_928), ((22, 22, 64), 36_928),
@@ -43,14 +43,14 @@ def test_seed_presets_reproduce_the_issue_tables():
     ]
     assert [row.output_shape for row in rows if "Pooling" in row.layer_type] == [(22, 22, 64), (10, 10, 64), (5, 5, 128)]
     assert shapes.total_params(rows) == (4_087_323, 4_087_323)
-    assert shapes.total_params(_ours((48, 48, 1), shapes.PRESETS["seed003_dnn"].stack))[0] == 5_447_687
-    seed000 = _ours((48, 48, 1), shapes.PRESETS["seed000_cnn"].stack)
-    assert shapes.total_params(seed000)[1] == 1_582_343
-    assert [row.output_shape for row in seed000 if row.layer_type == "Flatten"] == [(2304,)]
+    assert shapes.total_params(_ours((48, 48, 1), shapes.PRESETS["report_b_dnn"].stack))[0] == 5_447_687
+    report_a = _ours((48, 48, 1), shapes.PRESETS["report_a_cnn"].stack)
+    assert shapes.total_params(report_a)[1] == 1_582_343
+    assert [row.output_shape for row in report_a if row.layer_type == "Flatten"] == [(2304,)]
 
 
 def test_preset_stack_built_in_keras_folds_explicit_padding_back():
-    preset = shapes.PRESETS["seed000_cnn"]
+    preset = shapes.PRESETS["report_a_cnn"]
     model = shapes.build_keras_model(preset.input_shape, list(preset.stack))
     assert "conv1" + shapes.EXPLICIT_PADDING_SUFFIX in [layer.name for layer in model.layers]
     ours, theirs = _ours(preset.input_shape, preset.stack), shapes.keras_table(model)
@@ -194,7 +194,7 @@ def test_dilation_and_rectangular_inputs_show_both_axes():
 
 
 def test_table_records_hide_the_quiz_cell():
-    rows = _ours((48, 48, 1), shapes.PRESETS["seed003_cnn"].stack)
+    rows = _ours((48, 48, 1), shapes.PRESETS["report_b_cnn"].stack)
     quiz = shapes.make_quiz(rows, random.Random(3))
     records = shapes.table_records(rows, quiz)
     hidden = records[quiz.row_index]
@@ -207,7 +207,7 @@ def test_table_records_hide_the_quiz_cell():
 
 
 def test_quiz_checks_answers_and_shows_the_working():
-    rows = _ours((48, 48, 1), shapes.PRESETS["seed003_cnn"].stack)
+    rows = _ours((48, 48, 1), shapes.PRESETS["report_b_cnn"].stack)
     seen_fields = set()
     for seed in range(30):
         quiz = shapes.make_quiz(rows, random.Random(seed))

@@ -25,7 +25,7 @@ def test_page_renders_in_the_app_with_the_default_preset():
     at.switch_page("lessons/shapes.py")
     at.run()
     assert not at.exception
-    default = shapes.PRESETS["seed003_cnn"]
+    default = shapes.PRESETS["report_b_cnn"]
     total = shapes.total_params(shapes.compute_table(default.input_shape, list(default.stack)))[0]
     assert _metrics(at) == ["(7,)", f"{total:,}", f"{total:,}"]
     assert at.query_params["stack"] == shapes.encode_stack(default.stack)
@@ -36,10 +36,10 @@ def test_choosing_a_preset_changes_table_and_url():
     at.run()
     at.switch_page("lessons/shapes.py")
     at.run()
-    at.selectbox(key="shapes_preset").set_value("seed000_cnn").run()
+    at.selectbox(key="shapes_preset").set_value("report_a_cnn").run()
     assert not at.exception
     assert _metrics(at) == ["(7,)", "1,584,199", "1,582,343"]
-    assert at.query_params["stack"] == shapes.encode_stack(shapes.PRESETS["seed000_cnn"].stack)
+    assert at.query_params["stack"] == shapes.encode_stack(shapes.PRESETS["report_a_cnn"].stack)
 
 
 def test_a_shared_link_restores_the_stack_and_keras_agrees():

@@ -1,7 +1,7 @@
 """`python -m fer train ...` trains with the app's engine; `python -m fer models` lists the runs.
 
     python -m fer train --preset classroom-quick
-    python -m fer train --arch seed000_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
+    python -m fer train --arch report_a_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
 
 Ctrl-C stops after the current batch and still saves the best epoch, like the page's Stop button.
 """
@@ -40,8 +40,8 @@ FLAGS = {
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train a network and save it in models/", description=__doc__)
-    parser.add_argument("--preset", help="start from a preset: classroom-quick, seed-000, seed-003, literature")
-    parser.add_argument("--arch", help="architecture (fer.nets.ARCHITECTURES), e.g. seed000_cnn or small_cnn")
+    parser.add_argument("--preset", help="start from a preset: classroom-quick, report-a, report-b, literature")
+    parser.add_argument("--arch", help="architecture (fer.nets.ARCHITECTURES), e.g. report_a_cnn or small_cnn")
     parser.add_argument("--data", help="data set: synthetic or an imported name such as fer2013")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
@@ -60,7 +60,7 @@ def register(subparsers) -> None:
     parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 on a GPU")
     parser.add_argument("--checkpoint", choices=["early_stopping", "lowest_val_loss_above_train_accuracy", "best_val_accuracy"])
     parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
-    parser.add_argument("--threshold", type=float, help="training-accuracy threshold of the seed-000 rule")
+    parser.add_argument("--threshold", type=float, help="training-accuracy threshold of the report-A rule")
     parser.add_argument("--name", help="run name in models/ (made unique; default: architecture-data-date)")
     parser.set_defaults(func=run_train)
 

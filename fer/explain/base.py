@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from fer.preprocessing import scale_pixels
+
 # Optimisations (activation maximisation, SmoothGrad samples, integrated-gradient steps) never
 # run more steps than this when the variable is set: tests and slow laptops set it low.
 STEP_CAP_VARIABLE = "FER_EXPLAIN_MAX_STEPS"
@@ -41,7 +43,7 @@ def as_model_batch(images: np.ndarray) -> np.ndarray:
     """uint8 faces (N, H, W) or (H, W), or float (N, H, W, 1) in [0, 1] -> float32 (N, H, W, 1)."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
-        images = images.astype(np.float32) / 255.0
+        images = scale_pixels(images.astype(np.float32))
     images = images.astype(np.float32)
     if images.ndim == 2:
         images = images[None, ..., None]

@@ -2,7 +2,7 @@
 
 Each channel of the chosen layer is weighted by the average gradient of the class logit over
 that channel; the weighted sum, with negatives cut to zero, is a coarse map (6x6 for the
-seed-000 CNN's last conv layer) that is upsampled bilinearly to the face's 48x48.
+report-A CNN's last conv layer) that is upsampled bilinearly to the face's 48x48.
 """
 
 from __future__ import annotations

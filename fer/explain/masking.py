@@ -1,6 +1,6 @@
-"""Pictures of an explanation: the seed report's masked face, heat-map overlays, image grids.
+"""Pictures of an explanation: report B's masked face, heat-map overlays, image grids.
 
-The seed report showed a saliency map next to the face with every pixel of low saliency
+Report B showed a saliency map next to the face with every pixel of low saliency
 blacked out: if the model looks at the eyes and mouth, that is what is left.
 """
 
