@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, registry
+from fer.urlstate import UrlState
 
 DATASET_KEY = "sidebar_dataset"
 MODEL_KEY = "sidebar_model"
@@ -80,3 +81,22 @@ def render_sidebar() -> None:
             st.selectbox("Model", names, key=MODEL_KEY)
         else:
             st.caption("No trained model yet: train one on the **Train a network** page.")
+
+
+def read_url_state(state: UrlState) -> dict:
+    """The page's state as its URL gives it (defaults where it gives none); bad values become warnings."""
+    values, problems = state.decode(st.query_params.to_dict())
+    for problem in problems:
+        st.warning(problem)
+    return values
+
+
+def write_url_state(state: UrlState, values: dict) -> None:
+    """Put the page's state into its URL (only what differs from the defaults), leaving other parameters."""
+    wanted = state.encode(values)
+    for field in state.fields:
+        if field.name in wanted:
+            if st.query_params.get(field.name) != wanted[field.name]:
+                st.query_params[field.name] = wanted[field.name]
+        elif field.name in st.query_params:
+            del st.query_params[field.name]

@@ -1,0 +1,144 @@
+"""A page's state in its URL: one declarative table of fields, decoded with limits, encoded back.
+
+A teacher shares a link and the student's page opens in the same state. Each page declares its
+state once, like TensorFlow Playground's table of properties:
+
+    SOFTMAX_STATE = UrlState(
+        Field.floats("logits", default=(2.0, 1.0, 0.1), low=-20, high=20, max_items=7),
+        Field.number("temperature", default=1.0, low=0.1, high=10),
+        Field.choice("mistake", default="none", choices=("none", "forgot_log")),
+    )
+    values, problems = SOFTMAX_STATE.decode(query_params)   # never raises
+    query = SOFTMAX_STATE.encode(values)                    # only what differs from the defaults
+
+Decoding never raises and never trusts the URL: a value out of range, unreadable or too long is
+replaced by the field's default and named in one sentence in `problems`, so any query string
+opens the page. Text is capped at `MAX_TEXT` characters before it is even parsed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+MAX_TEXT = 2_000
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # "int", "float", "floats", "choice", "bool"
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    max_items: int = 0
+    min_items: int = 1
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def integer(cls, name: str, default: int, low: int, high: int) -> "Field":
+        return cls(name, "int", int(default), low, high)
+
+    @classmethod
+    def number(cls, name: str, default: float, low: float, high: float) -> "Field":
+        return cls(name, "float", float(default), low, high)
+
+    @classmethod
+    def floats(cls, name: str, default, low: float, high: float, max_items: int, min_items: int = 1) -> "Field":
+        return cls(name, "floats", tuple(float(v) for v in default), low, high, max_items=max_items, min_items=min_items)
+
+    @classmethod
+    def choice(cls, name: str, default: str, choices) -> "Field":
+        choices = tuple(choices)
+        if default not in choices:
+            raise ValueError(f"The default {default!r} of {name!r} is not one of its choices.")
+        return cls(name, "choice", default, choices=choices)
+
+    @classmethod
+    def flag(cls, name: str, default: bool = False) -> "Field":
+        return cls(name, "bool", bool(default))
+
+    # ------------------------------------------------------------------ one value
+
+    def parse(self, text: str) -> Any:
+        """The value in `text`, or a ValueError whose message says what the field accepts."""
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"is longer than {MAX_TEXT} characters")
+        if self.kind == "choice":
+            if text not in self.choices:
+                raise ValueError(f"must be one of {', '.join(map(str, self.choices))}")
+            return text
+        if self.kind == "bool":
+            if text not in ("0", "1"):
+                raise ValueError("must be 0 or 1")
+            return text == "1"
+        if self.kind == "floats":
+            parts = [part for part in text.split(",")]
+            if not self.min_items <= len(parts) <= self.max_items:
+                raise ValueError(f"must hold {self.min_items} to {self.max_items} numbers separated by commas")
+            return tuple(self._bounded(float(part)) for part in parts)
+        if self.kind == "int":
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError("must be a whole number")
+            return int(self._bounded(number))
+        return self._bounded(float(text))
+
+    def _bounded(self, number: float) -> float:
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            raise ValueError(f"must lie between {self.low:g} and {self.high:g}")
+        return number
+
+    def format(self, value: Any) -> str:
+        if self.kind == "bool":
+            return "1" if value else "0"
+        if self.kind == "floats":
+            return ",".join(f"{float(v):g}" for v in value)
+        if self.kind == "float":
+            return f"{float(value):g}"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class UrlState:
+    fields: tuple[Field, ...]
+
+    def __init__(self, *fields: Field) -> None:
+        names = [field.name for field in fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Two URL fields share a name: {names}.")
+        object.__setattr__(self, "fields", tuple(fields))
+
+    def defaults(self) -> dict[str, Any]:
+        return {field.name: field.default for field in self.fields}
+
+    def decode(self, query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Values for every field (defaults where the URL has none or a bad one) and the problems."""
+        values, problems = self.defaults(), []
+        for field in self.fields:
+            raw = query.get(field.name)
+            if raw is None:
+                continue
+            if isinstance(raw, (list, tuple)):
+                raw = raw[-1] if raw else ""
+            try:
+                values[field.name] = field.parse(str(raw))
+            except ValueError as error:
+                reason = str(error) if not str(error).startswith("could not convert") else "must be a number"
+                problems.append(
+                    f"The link's {field.name}={str(raw)[:40]!r} {reason}, so the page starts from "
+                    f"{field.format(field.default)!r} instead."
+                )
+        return values, problems
+
+    def encode(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Query parameters for `values`, leaving out those equal to their default."""
+        query = {}
+        for field in self.fields:
+            value = values.get(field.name, field.default)
+            if field.format(value) != field.format(field.default):
+                query[field.name] = field.format(value)
+        return query
