@@ -48,7 +48,8 @@ class Field:
 
     @classmethod
     def floats(cls, name: str, default, low: float, high: float, max_items: int, min_items: int = 1) -> "Field":
-        return cls(name, "floats", tuple(float(v) for v in default), low, high, max_items=max_items, min_items=min_items)
+        values = tuple(float(value) for value in default)
+        return cls(name, "floats", values, low, high, max_items=max_items, min_items=min_items)
 
     @classmethod
     def choice(cls, name: str, default: str, choices) -> "Field":
