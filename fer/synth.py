@@ -15,7 +15,7 @@ import functools
 import cv2
 import numpy as np
 
-from fer.data import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, SYNTHETIC, FaceDataset, splits_from_usage
+from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, SYNTHETIC, FaceDataset, splits_from_usage
 
 # Faces are drawn at twice the final size and shrunk with area averaging: smooth edges, no jaggies.
 _CANVAS = 2 * IMAGE_SIZE
