@@ -1,0 +1,126 @@
+"""Kaggle's FER-2013 image folders: ROOT/train/<emotion>/*.png and ROOT/test/<emotion>/*.png.
+
+The split folder gives the Usage (train -> Training, test -> PublicTest) and the class folder
+the label; class folder names are matched without regard to case, with the common spellings of
+other releases ("happiness", "surprised") meaning the same class.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, DataError
+from fer.importers.decode import IMAGE_SUFFIXES, decode_face
+from fer.importers.found import BadRows, FoundFaces, Progress, hold_out_test_split
+from fer.importers.tree import Tree
+
+# Kaggle's image-folder release names its split folders train/ and test/.
+SPLIT_FOLDERS = {
+    "train": "Training",
+    "training": "Training",
+    "test": "PublicTest",
+    "publictest": "PublicTest",
+    "privatetest": "PrivateTest",
+}
+# Class folder names, lower case; the common spellings of other releases map to the same class.
+CLASS_FOLDERS = {
+    "angry": 0, "anger": 0,
+    "disgust": 1, "disgusted": 1,
+    "fear": 2, "fearful": 2,
+    "happy": 3, "happiness": 3,
+    "sad": 4, "sadness": 4,
+    "surprise": 5, "surprised": 5,
+    "neutral": 6,
+}  # fmt: skip
+LAYOUT = "ROOT/train/<emotion>/*.png and ROOT/test/<emotion>/*.png, emotions " + ", ".join(
+    emotion.lower() for emotion in EMOTIONS
+)
+
+
+def has_image_folders(tree: Tree) -> bool:
+    return any(PurePosixPath(folder).name.lower() in SPLIT_FOLDERS for folder in tree.folders)
+
+
+def read_image_folders(tree: Tree, label: str, skip_bad_rows: bool, progress: Progress | None) -> FoundFaces:
+    """Every face image of the layout in `tree`; `label` names the folder or zip in sentences."""
+    work = _images_to_read(tree, label)  # image path, label, usage
+    problems = BadRows(label, skip_bad_rows)
+    faces = np.zeros((len(work), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
+    kept = np.zeros(len(work), dtype=bool)
+    from_colour = resized = 0
+    for index, (path, _, _) in enumerate(work):
+        with tree.files[path]() as stream:
+            decoded = decode_face(stream.read())
+        if decoded is None:
+            problems.add(path, "the file cannot be read as an image", "Delete or replace that file", order=index)
+            continue
+        from_colour += decoded.was_colour
+        resized += decoded.was_resized
+        faces[index] = decoded.face
+        kept[index] = True
+        if progress and (index + 1) % 500 == 0:
+            progress((index + 1) / len(work), f"Read {index + 1:,} of {len(work):,} images")
+    if progress:
+        progress(1.0, f"Read {len(work):,} images")
+    notes = []
+    if from_colour:
+        notes.append(f"{from_colour:,} colour images were converted to grayscale.")
+    if resized:
+        notes.append(f"{resized:,} images were not 48x48 and were resized to 48x48 (the aspect ratio was not kept).")
+    labels = np.array([label_ for _, label_, _ in work], dtype=np.uint8)[kept]
+    usage = np.array([usage for _, _, usage in work], dtype="<U11")[kept]
+    if not any(usage_ != "Training" for _, _, usage_ in work):
+        notes.append("There is no test/ folder: a stratified 10% of the faces was held out as the test split.")
+    if not np.any(usage != "Training"):
+        usage = hold_out_test_split(labels)
+    return FoundFaces("image folders", faces[kept], labels, usage, len(work), problems.in_order(), notes)
+
+
+def _images_to_read(tree: Tree, label: str) -> list[tuple[str, int, str]]:
+    """(image path, label, usage) for every image of the layout, after checking the layout is whole."""
+    split_folders = [folder for folder in tree.folders if PurePosixPath(folder).name.lower() in SPLIT_FOLDERS]
+    if not split_folders:
+        raise DataError(
+            f"{label} has no fer2013.csv, no .npz and no train/ or test/ folder: the image layout is {LAYOUT}."
+        )
+    shallowest = min(len(PurePosixPath(folder).parts) for folder in split_folders)
+    split_folders = sorted(f for f in split_folders if len(PurePosixPath(f).parts) == shallowest)
+    if len({PurePosixPath(folder).parent for folder in split_folders}) > 1:
+        raise DataError(
+            f"{label} has train/test folders in several places ({', '.join(split_folders)}): keep one "
+            f"copy laid out as {LAYOUT}."
+        )
+    work = []
+    for split_folder in split_folders:
+        usage = SPLIT_FOLDERS[PurePosixPath(split_folder).name.lower()]
+        class_folders = {
+            PurePosixPath(folder).name: folder
+            for folder in tree.folders
+            if PurePosixPath(folder).parent == PurePosixPath(split_folder)
+        }
+        unknown = sorted(name for name in class_folders if name.lower() not in CLASS_FOLDERS)
+        if unknown:
+            raise DataError(
+                f"{label}/{split_folder} has folder(s) {', '.join(unknown)} that name no FER2013 class: "
+                f"rename or remove them; the layout is {LAYOUT}."
+            )
+        present = {CLASS_FOLDERS[name.lower()] for name in class_folders}
+        missing = [EMOTIONS[index].lower() for index in range(NUM_CLASSES) if index not in present]
+        if missing:
+            raise DataError(
+                f"{label}/{split_folder} lacks the class folder(s) {', '.join(missing)}: FER2013 has all "
+                f"seven; the layout is {LAYOUT}."
+            )
+        for name, folder in sorted(class_folders.items()):
+            images = sorted(
+                path
+                for path in tree.files
+                if PurePosixPath(path).parent == PurePosixPath(folder)
+                and PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not images:
+                raise DataError(f"{label}/{folder} is empty: put that class's face images (.png or .jpg) in it.")
+            work.extend((path, CLASS_FOLDERS[name.lower()], usage) for path in images)
+    return work

@@ -1,0 +1,73 @@
+"""The import report: what was read, what was kept and left out, and where the cache went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fer.data import save_cache
+from fer.face_dataset import SPLITS, DataError, splits_from_usage
+from fer.importers.found import USAGES, FoundFaces
+from fer.importers.names import check_dataset_name
+
+SHOWN_PROBLEMS = 5  # skipped rows quoted in the report; the rest are only counted
+
+
+@dataclass
+class ImportReport:
+    source: str
+    dataset_name: str
+    cache_path: Path
+    format: str  # "csv", "image folders" or "npz"
+    rows_read: int  # data rows (CSV lines, image files, npz entries) looked at
+    rows_imported: int
+    rows_skipped: int = 0
+    skipped_examples: list[str] = field(default_factory=list)  # the first few, "line 7: ..."
+    usage_counts: dict[str, int] = field(default_factory=dict)  # FER2013 Usage -> faces
+    split_counts: dict[str, int] = field(default_factory=dict)  # train/val/test as the app uses them
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"Imported {self.rows_imported:,} faces from {self.source} ({self.format}) as data set "
+            f"{self.dataset_name!r}.",
+            f"Rows read: {self.rows_read:,}; skipped: {self.rows_skipped:,}.",
+        ]
+        if self.rows_skipped:
+            lines.append("First skipped: " + "; ".join(self.skipped_examples) + ".")
+        lines.append("FER2013 Usage: " + ", ".join(f"{k} {v:,}" for k, v in self.usage_counts.items()) + ".")
+        lines.append(
+            "Splits the app uses: " + ", ".join(f"{k} {v:,}" for k, v in self.split_counts.items())
+            + " (validation is a stratified 10% of Training)."
+        )
+        lines.extend(self.notes)
+        lines.append(f"Cache: {self.cache_path}")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def cache_and_report(faces: FoundFaces, source: str, name: str) -> ImportReport:
+    """Write what a reader found into the data cache under `name`, and say what happened."""
+    check_dataset_name(name)
+    if len(faces.labels) == 0:
+        detail = f" (all {faces.rows_read:,} rows were bad; first: {faces.problems[0]})" if faces.problems else ""
+        raise DataError(f"{source} holds no usable faces{detail}: check that it is FER2013.")
+    path = save_cache(name, faces.images, faces.labels, faces.usage)
+    splits = splits_from_usage(faces.usage, faces.labels)
+    return ImportReport(
+        source=source,
+        dataset_name=name,
+        cache_path=path,
+        format=faces.format,
+        rows_read=faces.rows_read,
+        rows_imported=len(faces.labels),
+        rows_skipped=len(faces.problems),
+        skipped_examples=faces.problems[:SHOWN_PROBLEMS],
+        usage_counts={usage: int(np.sum(faces.usage == usage)) for usage in USAGES if np.any(faces.usage == usage)},
+        split_counts={split: int(np.sum(splits == split)) for split in SPLITS},
+        notes=faces.notes,
+    )
