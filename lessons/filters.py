@@ -67,7 +67,7 @@ with st.expander("Optimisation settings"):
     left, middle, right = st.columns(3)
     steps = left.slider("Ascent steps", 10, 400, 200, step=10, key="filters_steps")
     learning_rate = left.select_slider("Step size", [0.01, 0.02, 0.05, 0.1, 0.2], value=0.05, key="filters_lr")
-    regulariser = middle.selectbox("Smoothness", explain.activation_maximisation.REGULARISERS, key="filters_regulariser")
+    regulariser = middle.selectbox("Smoothness", explain.REGULARISERS, key="filters_regulariser")
     fourier = middle.checkbox("Fourier parametrisation", key="filters_fourier")
     jitter = right.slider("Jitter (pixels)", 0, 4, 2, key="filters_jitter")
     rotation = right.slider("Rotation (degrees)", 0.0, 15.0, 5.0, 1.0, key="filters_rotation")

@@ -1,4 +1,8 @@
-"""Explanations on tiny hand-built models whose right answers are known in advance."""
+"""Explanations on tiny hand-built models whose right answers are known in advance.
+
+The known-answer tests run twice: on the model as built, and on the same model saved to a
+.keras file and loaded back, as the pages get it from the registry.
+"""
 
 import keras
 import numpy as np
@@ -6,6 +10,7 @@ import pytest
 
 from fer import explain
 from fer.explain import base
+from tests.models import saved_and_reloaded, tiny_cnn
 
 SIZE = 16
 REGION = (slice(3, 7), slice(9, 13))  # the only pixels the region model's classifier reads
@@ -22,7 +27,7 @@ def region_model(seed: int = 0) -> keras.Model:
     features = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="conv")(inputs)
     flat = keras.layers.Flatten(name="flatten")(features)
     outputs = keras.layers.Dense(3, activation="softmax", name="predictions")(flat)
-    model = keras.Model(inputs, outputs)
+    model = keras.Model(inputs, outputs, name="region_model")
     model.get_layer("conv").set_weights(
         [rng.uniform(0.1, 1.0, (3, 3, 1, 3)).astype("float32"), np.full(3, 0.1, "float32")]
     )
@@ -40,24 +45,25 @@ def grown_region_mask() -> np.ndarray:
 
 
 def small_cnn(seed: int = 0) -> keras.Model:
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((SIZE, SIZE, 1))
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
-    x = keras.layers.Conv2D(6, 3, padding="same", name="conv2")(x)
-    x = keras.layers.AveragePooling2D(2, name="pool2")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    outputs = keras.layers.Dense(3, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs)
+    """16x16 -> conv1 (4, ReLU) -> max-pool 2 -> conv2 (6, linear) -> average-pool 2 -> 3 classes."""
+    return tiny_cnn(seed, input_shape=(SIZE, SIZE, 1), classes=3, filters=(4, 6), pools=(2, 2))
 
 
 def faces(count: int = 2, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (count, SIZE, SIZE), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("method", ["Vanilla gradient", "SmoothGrad", "Integrated gradients"])
-def test_saliency_points_at_the_only_region_the_model_reads(method):
-    model = region_model()
+@pytest.fixture(params=["as built", "saved and reloaded"])
+def loaded(request, tmp_path):
+    """A function giving the model as built, or the same model after a .keras round trip."""
+    if request.param == "as built":
+        return lambda model: model
+    return lambda model: saved_and_reloaded(model, tmp_path)
+
+
+@pytest.mark.parametrize("method", ["vanilla", "smoothgrad", "integrated_gradients"])
+def test_saliency_points_at_the_only_region_the_model_reads(method, loaded):
+    model = loaded(region_model())
     maps = explain.make_saliency_method(method, model, smooth_samples=8, integration_steps=8)(faces(), [0, 2])
     assert maps.shape == (2, SIZE, SIZE) and maps.dtype == np.float32
     assert maps.min() >= 0.0 and np.allclose(maps.max(axis=(1, 2)), 1.0)
@@ -68,14 +74,16 @@ def test_saliency_points_at_the_only_region_the_model_reads(method):
         assert saliency[~inside].max() == 0.0
 
 
-def test_gradcam_points_at_the_bright_patch_a_pooled_detector_responds_to():
+def test_gradcam_points_at_the_bright_patch_a_pooled_detector_responds_to(loaded):
     """Conv (positive weights, no bias) -> global average -> dense: only the patch activates the conv."""
     inputs = keras.Input((SIZE, SIZE, 1))
     x = keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="conv")(inputs)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="predictions")(x))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="predictions")(x), name="detector")
     model.get_layer("conv").set_weights([np.full((3, 3, 1, 2), 0.5, "float32"), np.zeros(2, "float32")])
-    model.get_layer("predictions").set_weights([np.array([[1.0, -1.0], [0.5, -0.5]], "float32"), np.zeros(2, "float32")])
+    dense = [np.array([[1.0, -1.0], [0.5, -0.5]], "float32"), np.zeros(2, "float32")]
+    model.get_layer("predictions").set_weights(dense)
+    model = loaded(model)
     image = np.zeros((SIZE, SIZE), np.uint8)
     image[REGION] = 255
     saliency = explain.GradCAM(model, "conv")(image, 0)[0]
@@ -85,27 +93,16 @@ def test_gradcam_points_at_the_bright_patch_a_pooled_detector_responds_to():
 
 
 def test_gradcam_is_48x48_in_unit_range_on_every_spatial_layer():
-    model = explain_model_48()
+    model = tiny_cnn(seed=3)
     for layer_name in explain.spatial_layer_names(model):
         maps = explain.GradCAM(model, layer_name)(np.zeros((3, 48, 48), np.uint8) + 120, [0, 1, 2])
         assert maps.shape == (3, 48, 48)
         assert maps.min() >= 0.0 and maps.max() <= 1.0
-    with pytest.raises(explain.ExplainError, match="spatial"):
-        explain.GradCAM(model, "flatten")
+    assert explain.default_gradcam_layer(model) == "conv2"
 
 
-def explain_model_48() -> keras.Model:
-    keras.utils.set_random_seed(3)
-    inputs = keras.Input((48, 48, 1))
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = keras.layers.MaxPooling2D(4, name="pool1")(x)
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv2")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    return keras.Model(inputs, keras.layers.Dense(7, activation="softmax", name="predictions")(x))
-
-
-def test_integrated_gradients_add_up_to_the_score_difference():
-    model = region_model()
+def test_integrated_gradients_add_up_to_the_score_difference(loaded):
+    model = loaded(region_model())
     batch = base.as_model_batch(faces(1))
     method = explain.IntegratedGradients(model, steps=64)
     credits = method.attributions(batch, np.array([1]))
@@ -154,7 +151,9 @@ def test_activation_maximisation_is_deterministic_and_honours_the_step_cap(monke
     settings = explain.AscentSettings(steps=50, seed=4)
     monkeypatch.setenv(base.STEP_CAP_VARIABLE, "5")
     seen = []
-    first = explain.maximise_activations(model, "conv1", settings=settings, progress=lambda done, total: seen.append((done, total)))
+    first = explain.maximise_activations(
+        model, "conv1", settings=settings, progress=lambda done, total: seen.append((done, total))
+    )
     again = explain.maximise_activations(model, "conv1", settings=settings)
     assert seen == [(step, 5) for step in range(1, 6)]
     assert first.history.shape == (5, 4)
@@ -172,7 +171,9 @@ def test_filter_galleries_are_cached_by_model_file(tmp_path):
     cache = ResultCache(tmp_path / "cache")
     settings = explain.AscentSettings(steps=4)
     gallery, cached = explain.cached_maximise_activations(model, model_file, "conv1", [0, 1], settings, cache=cache)
-    again, cached_again = explain.cached_maximise_activations(model, model_file, "conv1", [0, 1], settings, cache=cache)
+    again, cached_again = explain.cached_maximise_activations(
+        model, model_file, "conv1", [0, 1], settings, cache=cache
+    )
     assert (cached, cached_again) == (False, True)
     np.testing.assert_array_equal(gallery.images, again.images)
     np.testing.assert_array_equal(gallery.activations, again.activations)
@@ -180,8 +181,8 @@ def test_filter_galleries_are_cached_by_model_file(tmp_path):
     assert not different_layer
 
 
-def test_feature_maps_of_every_conv_and_pooling_layer():
-    model = small_cnn()
+def test_feature_maps_of_every_conv_and_pooling_layer(loaded):
+    model = loaded(small_cnn())
     maps = explain.feature_maps(model, faces(1)[0])
     assert [(layer.name, layer.kind, layer.maps.shape) for layer in maps] == [
         ("conv1", "Conv2D", (16, 16, 4)),
@@ -205,8 +206,6 @@ def test_masking_and_overlay():
     np.testing.assert_array_equal(explain.overlay(image, saliency, 0.0)[..., 0], image)
     grid = explain.tile_grid(np.zeros((5, 4, 4), np.uint8), columns=3)
     assert grid.shape == (2 * 4 + 1, 3 * 4 + 2)
-    with pytest.raises(explain.ExplainError, match="threshold"):
-        explain.keep_salient_pixels(image, saliency, 1.5)
 
 
 def test_the_default_filter_layer_is_the_first_non_linear_conv_output():
@@ -232,3 +231,96 @@ def test_a_read_only_cache_costs_the_cache_not_the_gallery(tmp_path):
         model, model_file, "conv1", [0], explain.AscentSettings(steps=2), cache=ResultCache(blocked)
     )
     assert not cached and gallery.images.shape == (1, SIZE, SIZE)
+
+
+@pytest.mark.parametrize("method_id,label", list(explain.SALIENCY_METHODS.items()))
+def test_each_method_is_built_by_its_id_and_carries_its_label(method_id, label):
+    method = explain.make_saliency_method(method_id, small_cnn(), smooth_samples=2, integration_steps=2)
+    assert (method.method_id, method.name) == (method_id, label)
+    assert method.description.endswith(".")
+
+
+@pytest.mark.parametrize("method_id", list(explain.SALIENCY_METHODS))
+def test_every_method_gives_the_same_maps_after_a_save_and_reload(method_id, tmp_path):
+    model = small_cnn()
+    reloaded = saved_and_reloaded(model, tmp_path)
+    options = {"smooth_samples": 3, "integration_steps": 4, "layer_name": "conv1" if method_id == "gradcam" else None}
+    original = explain.make_saliency_method(method_id, model, **options)(faces(3), [0, 1, 2])
+    again = explain.make_saliency_method(method_id, reloaded, **options)(faces(3), [0, 1, 2])
+    assert original.max() > 0
+    np.testing.assert_allclose(again, original, atol=1e-5)
+
+
+def test_feature_maps_and_filter_pictures_are_the_same_after_a_save_and_reload(tmp_path):
+    model = small_cnn()
+    reloaded = saved_and_reloaded(model, tmp_path)
+    for before, after in zip(explain.feature_maps(model, faces(1)[0]), explain.feature_maps(reloaded, faces(1)[0])):
+        assert (before.name, before.kind) == (after.name, after.kind)
+        np.testing.assert_allclose(after.maps, before.maps, atol=1e-5)
+    settings = explain.AscentSettings(steps=5, seed=2)
+    first = explain.maximise_activations(model, "conv2", units=[0, 5], settings=settings)
+    again = explain.maximise_activations(reloaded, "conv2", units=[0, 5], settings=settings)
+    np.testing.assert_allclose(again.images, first.images, atol=1e-5)
+
+
+def _dense_only() -> keras.Model:
+    inputs = keras.Input((SIZE, SIZE, 1))
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, outputs, name="dense_only")
+
+
+def _call(method_id, images, classes, **options):
+    return explain.make_saliency_method(method_id, small_cnn(), **options)(images, classes)
+
+
+RGB_FACES = np.zeros((2, SIZE, SIZE, 3), np.float32)
+SALIENCY = np.linspace(0, 1, SIZE * SIZE, dtype=np.float32).reshape(SIZE, SIZE)
+
+# (what a caller might do wrong, a fragment of the one sentence that must explain it)
+case = pytest.param
+BAD_INPUTS = [
+    case(lambda: _call("Vanilla gradient", faces(), 0), "by its id 'vanilla'", id="a label for an id"),
+    case(lambda: _call("sobel", faces(), 0), "choose one of: vanilla, smoothgrad", id="unknown method"),
+    case(lambda: _call("vanilla", RGB_FACES, 0), "Expected grayscale faces", id="colour faces"),
+    case(lambda: _call("vanilla", np.zeros((2, 2, 2, 2, 1)), 0), "got shape (2, 2, 2, 2, 1)", id="5-D batch"),
+    case(lambda: _call("vanilla", faces(), 3), "between 0 and 2; got [3, 3]", id="class too large"),
+    case(lambda: _call("smoothgrad", faces(), [0, -1]), "between 0 and 2; got [0, -1]", id="negative class"),
+    case(lambda: _call("gradcam", faces(), [0, 1, 2]), "one class per face; got 3 classes", id="classes != faces"),
+    case(lambda: _call("vanilla", faces(), 1.5), "whole numbers; got 1.5", id="fractional class"),
+    case(lambda: _call("gradcam", faces(), 0, layer_name="flatten"), "'flatten' is not one", id="flat layer"),
+    case(lambda: _call("gradcam", faces(), 0, layer_name="conv9"), "Choose one of: conv1, pool1", id="no layer"),
+    case(lambda: explain.default_gradcam_layer(_dense_only()), "Grad-CAM cannot apply", id="no spatial layer"),
+    case(lambda: explain.Saliency(small_cnn(), smooth_samples=-1), "smooth_samples must be 0", id="samples<0"),
+    case(lambda: explain.Saliency(small_cnn(), noise_level=-0.1), "noise_level must be 0 or more", id="noise<0"),
+    case(lambda: explain.IntegratedGradients(small_cnn(), steps=0), "at least 1; got 0", id="no steps"),
+    case(lambda: explain.AscentSettings(steps=0), "steps must be at least 1", id="ascent without steps"),
+    case(lambda: explain.AscentSettings(learning_rate=0), "learning_rate must be positive", id="rate 0"),
+    case(lambda: explain.AscentSettings(regulariser="sharpen"), "blur, total variation, none", id="regulariser"),
+    case(lambda: explain.AscentSettings(scale_range=1.0), "scale_range must be in [0, 1)", id="scale 1"),
+    case(lambda: explain.AscentSettings(jitter_pixels=-1), "jitter_pixels must be 0 or more", id="jitter<0"),
+    case(lambda: explain.AscentSettings(blur_every=0), "blur_every must be at least 1", id="blur_every 0"),
+    case(lambda: explain.maximise_activations(small_cnn(), "conv1", units=[4]), "units 0..3; got [4]", id="unit"),
+    case(lambda: explain.maximise_activations(small_cnn(), "conv1", units=[]), "units 0..3; got []", id="none"),
+    case(lambda: explain.maximise_activations(small_cnn(), "conv9"), "no layer called 'conv9'", id="layer"),
+    case(lambda: explain.feature_maps(small_cnn(), faces(2)), "one face at a time; got 2", id="two faces"),
+    case(lambda: explain.feature_maps(_dense_only(), faces(1)), "no convolution or pooling", id="no maps"),
+    case(lambda: explain.keep_salient_pixels(faces(1)[0], SALIENCY, 1.5), "between 0 and 1; got 1.5", id="mask"),
+    case(lambda: explain.overlay(faces(1)[0], SALIENCY, 2.0), "Opacity is between 0 and 1", id="opacity"),
+    case(lambda: explain.overlay(faces(1)[0], SALIENCY[:8], 0.5), "must both be (H, W)", id="sizes differ"),
+    case(lambda: explain.tile_grid(np.zeros((0, 4, 4), np.uint8)), "non-empty stack", id="no tiles"),
+]
+
+
+@pytest.mark.parametrize("bad_call,fragment", BAD_INPUTS)
+def test_a_bad_input_is_refused_with_one_sentence_that_names_it(bad_call, fragment):
+    with pytest.raises(explain.ExplainError) as refused:
+        bad_call()
+    assert isinstance(refused.value, ValueError)  # a mistake a person can fix, not a crash
+    message = str(refused.value)
+    assert fragment in message and message.endswith("."), message
+
+
+def test_an_unreadable_step_cap_is_refused_with_a_sentence(monkeypatch):
+    monkeypatch.setenv(base.STEP_CAP_VARIABLE, "a few")
+    with pytest.raises(explain.ExplainError, match=r"FER_EXPLAIN_MAX_STEPS must be a whole number; got 'a few'"):
+        explain.IntegratedGradients(small_cnn(), steps=8)

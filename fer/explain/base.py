@@ -58,7 +58,15 @@ def as_model_batch(images: np.ndarray) -> np.ndarray:
 
 def class_index_array(class_indices, count: int, num_classes: int) -> np.ndarray:
     """One class per image: an int for all of them, or a sequence of `count` ints, each in range."""
-    indices = np.broadcast_to(np.asarray(class_indices, dtype=np.int64), (count,)).copy()
+    indices = np.asarray(class_indices)
+    if indices.ndim > 1 or (indices.ndim == 1 and len(indices) != count):
+        raise ExplainError(
+            f"Give one class for all {count} faces or one class per face; got {indices.size} classes "
+            f"shaped {indices.shape} for {count} faces."
+        )
+    if indices.dtype.kind not in "iu":
+        raise ExplainError(f"Class indices are whole numbers; got {indices.tolist()!r}.")
+    indices = np.broadcast_to(indices.astype(np.int64), (count,)).copy()
     if np.any(indices < 0) or np.any(indices >= num_classes):
         raise ExplainError(f"Class indices must be between 0 and {num_classes - 1}; got {indices.tolist()}.")
     return indices
@@ -140,8 +148,16 @@ def normalise_maps(maps) -> np.ndarray:
 
 
 class SaliencyMethod:
-    """The common interface: `method(images, class_indices) -> (N, H, W)` maps in [0, 1]."""
+    """The common interface: `method(images, class_indices) -> (N, H, W)` maps in [0, 1].
 
+    Subclasses set `method_id` (the stable id of `fer.explain.SALIENCY_METHODS`), `name` (its
+    label) and `description` (one sentence for the page), and implement `explain`.
+
+    Args:
+        model: a Keras classifier of (N, H, W, 1) images; a softmax at its end is looked through.
+    """
+
+    method_id = ""
     name = "saliency method"
     description = ""
 
@@ -156,3 +172,14 @@ class SaliencyMethod:
 
     def explain(self, batch: np.ndarray, class_indices: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+
+def predict_classes(model, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities (N, classes), predicted class (N,)) for uint8 or float faces, in batches."""
+    batch = as_model_batch(images)
+    outputs = [
+        np.asarray(model(batch[start : start + batch_size], training=False))
+        for start in range(0, len(batch), batch_size)
+    ]
+    probabilities = np.concatenate(outputs) if outputs else np.zeros((0, int(model.output_shape[-1])))
+    return probabilities, probabilities.argmax(axis=-1)

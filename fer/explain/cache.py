@@ -39,6 +39,8 @@ def file_hash(path: Path) -> str:
 
 
 class ResultCache:
+    """`.npz` entries in one folder (default `<models>/.explain-cache/`), named by `key(**parts)`."""
+
     def __init__(self, directory: Path | None = None):
         self.directory = Path(directory) if directory is not None else default_cache_dir()
 

@@ -3,6 +3,9 @@
 A conv layer with 32 filters turns the 48x48 face into 32 maps, one per filter, each bright
 where that filter's pattern occurs; pooling halves their size. Looking at them layer by layer
 shows the face dissolving into ever coarser, ever more abstract features.
+
+Reference: Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks", 2013,
+https://arxiv.org/abs/1311.2901
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from fer.explain.base import CONV_KINDS, POOL_KINDS, ExplainError, as_model_batc
 
 @dataclass(frozen=True)
 class LayerMaps:
+    """One layer's output for one face: `maps[:, :, k]` is channel k's map."""
+
     name: str
     kind: str  # the Keras layer class, e.g. "Conv2D" or "MaxPooling2D"
     maps: np.ndarray  # (H, W, channels) float32
@@ -31,7 +36,16 @@ def feature_map_layer_names(model) -> list[str]:
 
 
 def feature_maps(model, image, layer_names: list[str] | None = None) -> list[LayerMaps]:
-    """The outputs of `layer_names` (default: every conv and pooling layer) for one face, in one pass."""
+    """The outputs of `layer_names` (default: every conv and pooling layer) for one face, in one pass.
+
+    Args:
+        model: a Keras model of (N, H, W, 1) images.
+        image: one face, (H, W) uint8 or (1, H, W, 1) float in [0, 1].
+        layer_names: which layers, in the order to return them.
+
+    Raises:
+        ExplainError: a model without conv or pooling layers, an unknown layer, or several faces.
+    """
     import keras
 
     layer_names = feature_map_layer_names(model) if layer_names is None else list(layer_names)

@@ -7,9 +7,14 @@ report-A CNN's last conv layer) that is upsampled bilinearly to the face's 48x48
 
 from __future__ import annotations
 
-import numpy as np
-
-from fer.explain.base import ExplainError, SaliencyMethod, conv_layer_names, normalise_maps, scores_model, spatial_layer_names
+from fer.explain.base import (
+    ExplainError,
+    SaliencyMethod,
+    conv_layer_names,
+    normalise_maps,
+    scores_model,
+    spatial_layer_names,
+)
 
 
 def default_gradcam_layer(model) -> str:
@@ -27,6 +32,22 @@ def default_gradcam_layer(model) -> str:
 
 
 class GradCAM(SaliencyMethod):
+    """A conv layer's channels, each weighted by its average gradient, summed, negatives cut, upsampled.
+
+    Args:
+        model: a Keras classifier of (N, H, W, 1) images.
+        layer_name: a layer with spatial maps (N, h, w, C); default: the last convolution.
+
+    Raises:
+        ExplainError: when `layer_name` has no spatial maps (a dense or flatten layer), or the
+            model has no such layer at all.
+
+    References:
+        Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based
+        Localization", 2017, https://arxiv.org/abs/1610.02391
+    """
+
+    method_id = "gradcam"
     name = "Grad-CAM"
 
     def __init__(self, model, layer_name: str | None = None):
@@ -57,6 +78,3 @@ class GradCAM(SaliencyMethod):
         upsampled = tf.image.resize(cam, batch.shape[1:3], method="bilinear")
         return normalise_maps(upsampled.numpy()[..., 0])
 
-
-def gradcam(model, images, class_indices, layer_name: str | None = None) -> np.ndarray:
-    return GradCAM(model, layer_name)(images, class_indices)

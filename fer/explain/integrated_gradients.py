@@ -14,6 +14,19 @@ from fer.explain.base import SaliencyMethod, capped_steps, normalise_maps, score
 
 
 class IntegratedGradients(SaliencyMethod):
+    """Gradients averaged along a fade from black to the face, times the face.
+
+    Args:
+        model: a Keras classifier of (N, H, W, 1) images.
+        steps: points on the path from black to the face (midpoint rule; capped by
+            `$FER_EXPLAIN_MAX_STEPS`). More steps, a closer sum to the score difference.
+
+    References:
+        Sundararajan, Taly & Yan, "Axiomatic Attribution for Deep Networks", 2017,
+        https://arxiv.org/abs/1703.01365
+    """
+
+    method_id = "integrated_gradients"
     name = "Integrated gradients"
 
     def __init__(self, model, steps: int = 32):

@@ -13,8 +13,22 @@ from fer.explain.base import ExplainError, SaliencyMethod, capped_steps, normali
 
 
 class Saliency(SaliencyMethod):
-    """`smooth_samples=0` is the vanilla gradient; more samples give SmoothGrad."""
+    """|d logit / d pixel|, the vanilla gradient; with `smooth_samples` > 0, SmoothGrad.
 
+    Args:
+        model: a Keras classifier of (N, H, W, 1) images.
+        smooth_samples: 0 for the vanilla gradient; otherwise how many noisy copies SmoothGrad
+            averages (capped by `$FER_EXPLAIN_MAX_STEPS`).
+        noise_level: the noise's standard deviation, as a fraction of the batch's pixel range.
+        seed: the noise's random seed; the same seed gives the same map.
+
+    References:
+        Simonyan, Vedaldi & Zisserman, "Deep Inside Convolutional Networks: Visualising Image
+        Classification Models and Saliency Maps", 2013, https://arxiv.org/abs/1312.6034
+        Smilkov et al., "SmoothGrad: removing noise by adding noise", 2017, https://arxiv.org/abs/1706.03825
+    """
+
+    method_id = "vanilla"
     name = "Vanilla gradient"
     description = "|d score / d pixel|: the pixels whose small change would move the class score most."
 
@@ -29,6 +43,7 @@ class Saliency(SaliencyMethod):
         self.seed = seed
         self.scores = scores_model(model)
         if smooth_samples:
+            self.method_id = "smoothgrad"
             self.name = "SmoothGrad"
             self.description = (
                 f"The gradient averaged over {self.smooth_samples} noisy copies of the face "
@@ -58,11 +73,3 @@ class Saliency(SaliencyMethod):
                 total += self.gradients(noisy, class_indices)
             gradients = total / self.smooth_samples
         return normalise_maps(np.abs(gradients).max(axis=-1))
-
-
-def vanilla_gradient(model, images, class_indices) -> np.ndarray:
-    return Saliency(model)(images, class_indices)
-
-
-def smoothgrad(model, images, class_indices, samples: int = 20, noise_level: float = 0.15, seed: int = 0) -> np.ndarray:
-    return Saliency(model, smooth_samples=samples, noise_level=noise_level, seed=seed)(images, class_indices)
