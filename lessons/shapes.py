@@ -8,15 +8,31 @@ import streamlit as st
 
 from fer import shapes
 
-DEFAULT_PRESET = "report_b_cnn"
+DEFAULT_NETWORK = "report_b_cnn"
 CUSTOM = "custom"
 BASE_KEY = "shapes_base"  # (input shape, stack) the editor starts from
 VERSION_KEY = "shapes_editor_version"  # bumped to reset the editor to a new base
-URL_KEY = "shapes_url_seen"  # the query string this session last loaded, to notice a pasted link
+URL_KEY = "shapes_url_seen"  # the query this session last loaded or wrote, to notice a pasted link
+QUIZ_KEY = "shapes_quiz"  # {"key": (stack text, input shape), "quiz": Quiz, "result": QuizResult | None}
+ANSWER_KEY = "shapes_quiz_answer"
+
+TABLE_LABELS = {
+    "name": "layer", "layer_type": "type", "settings": "settings", "output_shape": "output shape",
+    "params": "parameters", "shape_formula": "shape working", "params_formula": "parameter working",
+}
+EDITOR_LABELS = {
+    "layer": "layer", "size": "filters / units", "window": "kernel / pool", "stride": "stride",
+    "padding": "padding", "dilation": "dilation", "rate": "rate / slope", "activation": "activation", "bias": "bias",
+}
 
 
-def preset_label(name: str) -> str:
-    return "Your own stack" if name == CUSTOM else shapes.PRESETS[name].title
+def network_label(name: str) -> str:
+    return "Your own stack" if name == CUSTOM else shapes.EXAMPLE_NETWORKS[name].title
+
+
+def table_frame(rows, hidden=frozenset(), fields=shapes.TABLE_FIELDS) -> pd.DataFrame:
+    frame = pd.DataFrame(shapes.table_records(rows, hidden), columns=list(shapes.TABLE_FIELDS))
+    return frame[list(fields)].rename(columns=TABLE_LABELS)
 
 
 def load_base(input_shape, stack) -> None:
@@ -26,40 +42,65 @@ def load_base(input_shape, stack) -> None:
         st.session_state.pop(key, None)
 
 
-def on_preset_change() -> None:
-    name = st.session_state["shapes_preset"]
+def load_example(name: str) -> None:
+    network = shapes.EXAMPLE_NETWORKS[name]
+    load_base(network.input_shape, network.stack)
+    st.session_state["shapes_network"] = name
+
+
+def on_network_change() -> None:
+    name = st.session_state["shapes_network"]
     if name != CUSTOM:
-        preset = shapes.PRESETS[name]
-        load_base(preset.input_shape, preset.stack)
-    st.session_state.pop("shapes_quiz", None)
+        load_example(name)
+    st.session_state.pop(QUIZ_KEY, None)
 
 
-def state_from_url() -> str | None:
-    """Load the stack in the URL when this session has not seen that URL yet; a sentence if it is unreadable."""
-    stack_text = st.query_params.get("stack")
-    input_text = st.query_params.get("input", "48x48x1")
-    seen = (stack_text, input_text)
-    if BASE_KEY in st.session_state and st.session_state.get(URL_KEY) == seen:
-        return None
-    st.session_state[URL_KEY] = seen
-    if stack_text is None:
+def seen_key(query: dict) -> tuple:
+    return tuple(query.get(name) for name in ("stack", "input", "exact"))
+
+
+def state_from_url() -> list[str]:
+    """Load the stack in the URL when this session has not seen that URL yet; sentences for what it could not use."""
+    query = st.query_params.to_dict()
+    if BASE_KEY in st.session_state and st.session_state.get(URL_KEY) == seen_key(query):
+        return []
+    st.session_state[URL_KEY] = seen_key(query)
+    shared, problems = shapes.decode_query(query)
+    if shared is None:
         if BASE_KEY not in st.session_state:
-            preset = shapes.PRESETS[DEFAULT_PRESET]
-            load_base(preset.input_shape, preset.stack)
-            st.session_state["shapes_preset"] = DEFAULT_PRESET
-        return None
+            load_example(DEFAULT_NETWORK)
+        if "stack" in query and problems:
+            problems[-1] = f"The link's stack could not be read, so an example network is shown instead. {problems[-1]}"
+        return problems
+    load_base(shared.input_shape, shared.stack)
+    matching = [
+        name for name, network in shapes.EXAMPLE_NETWORKS.items()
+        if network.stack == shared.stack and network.input_shape == shared.input_shape
+    ]
+    st.session_state["shapes_network"] = matching[0] if matching else CUSTOM
+    st.session_state["shapes_exact"] = shared.exact_tiling
+    return problems
+
+
+# --- the quiz's buttons: callbacks, so that the page hides or shows the table in the same run
+
+
+def new_question(rows, key) -> None:
     try:
-        stack, input_shape = shapes.decode_stack(stack_text), shapes.decode_input_shape(input_text)
+        st.session_state[QUIZ_KEY] = {"key": key, "quiz": shapes.make_quiz(rows, random.Random()), "result": None}
     except shapes.StackError as error:
-        if BASE_KEY not in st.session_state:
-            preset = shapes.PRESETS[DEFAULT_PRESET]
-            load_base(preset.input_shape, preset.stack)
-        return f"The link's stack could not be read, so a preset is shown instead. {error}"
-    load_base(input_shape, stack)
-    matching = [name for name, preset in shapes.PRESETS.items() if list(preset.stack) == stack and preset.input_shape == input_shape]
-    st.session_state["shapes_preset"] = matching[0] if matching else CUSTOM
-    st.session_state["shapes_exact"] = st.query_params.get("exact") == "1"
-    return None
+        st.session_state[QUIZ_KEY] = {"key": key, "quiz": None, "result": None, "problem": str(error)}
+    st.session_state[ANSWER_KEY] = ""
+
+
+def check_my_answer() -> None:
+    stored = st.session_state[QUIZ_KEY]
+    stored["result"] = shapes.check_answer(stored["quiz"], st.session_state.get(ANSWER_KEY, ""))
+
+
+def show_the_answer() -> None:
+    stored = st.session_state[QUIZ_KEY]
+    stored["result"] = shapes.reveal(stored["quiz"])
 
 
 st.title("Shape arithmetic")
@@ -76,12 +117,11 @@ st.latex(
 st.markdown(
     "Keras's `padding=\"same\"` pads just enough that out = ⌈W / s⌉. A convolution with F filters on "
     "C input channels learns (k·k·C + 1)·F numbers, a dense layer (N_in + 1)·units. Build a stack "
-    "below, or start from a seed network, and check every row by hand."
+    "below, or start from one of the reports' networks, and check every row by hand."
 )
 
-url_problem = state_from_url()
-if url_problem:
-    st.warning(url_problem)
+for problem in state_from_url():
+    st.warning(problem)
 
 base_input, base_stack = st.session_state[BASE_KEY]
 version = st.session_state[VERSION_KEY]
@@ -90,19 +130,20 @@ choice_column, input_column = st.columns([2, 3])
 with choice_column:
     st.selectbox(
         "Start from",
-        [*shapes.PRESETS, CUSTOM],
-        key="shapes_preset",
-        format_func=preset_label,
-        on_change=on_preset_change,
+        [*shapes.EXAMPLE_NETWORKS, CUSTOM],
+        key="shapes_network",
+        format_func=network_label,
+        on_change=on_network_change,
     )
-    chosen = st.session_state["shapes_preset"]
+    chosen = st.session_state["shapes_network"]
     if chosen != CUSTOM:
-        st.caption(shapes.PRESETS[chosen].description)
+        st.caption(shapes.EXAMPLE_NETWORKS[chosen].description)
 with input_column:
+    # The URL's input is decoded within the same limits, so these boxes never receive a value they refuse.
     height_column, width_column, channel_column = st.columns(3)
-    height = height_column.number_input("Input height", 1, 1024, base_input[0], key="shapes_height")
-    width = width_column.number_input("Input width", 1, 1024, base_input[1], key="shapes_width")
-    channels = channel_column.number_input("Channels", 1, 512, base_input[2], key="shapes_channels")
+    height = height_column.number_input("Input height", 1, shapes.MAX_INPUT_SIDE, base_input[0], key="shapes_height")
+    width = width_column.number_input("Input width", 1, shapes.MAX_INPUT_SIDE, base_input[1], key="shapes_width")
+    channels = channel_column.number_input("Channels", 1, shapes.MAX_CHANNELS, base_input[2], key="shapes_channels")
     exact_tiling = st.checkbox(
         "Ask for exact tiling (the window must land exactly on the last pixel)",
         key="shapes_exact",
@@ -112,13 +153,13 @@ input_shape = (int(height), int(width), int(channels))
 
 st.subheader("Your stack, top to bottom")
 st.caption(
-    "Edit any cell, add rows at the bottom, delete rows with the checkbox on the left. "
-    "Blank cells take Keras's defaults. Padding is `valid`, `same`, or a number of pixels (convolutions and zero padding)."
+    "Edit any cell, add rows at the bottom, delete rows with the checkbox on the left. Blank cells take "
+    "Keras's defaults. Padding is `valid`, `same`, or a number of pixels (convolutions and zero padding)."
 )
-base_frame = pd.DataFrame(shapes.stack_to_records(base_stack), columns=list(shapes.EDITOR_COLUMNS))
-for column in ("filters / units", "kernel / pool", "stride", "dilation"):
+base_frame = pd.DataFrame(shapes.stack_to_records(base_stack), columns=list(shapes.EDITOR_FIELDS))
+for column in ("size", "window", "stride", "dilation"):
     base_frame[column] = base_frame[column].astype("Int64")
-base_frame["rate / slope"] = base_frame["rate / slope"].astype("float64")
+base_frame["rate"] = base_frame["rate"].astype("float64")
 base_frame["bias"] = base_frame["bias"].astype("boolean")
 edited = st.data_editor(
     base_frame,
@@ -126,34 +167,37 @@ edited = st.data_editor(
     num_rows="dynamic",
     width="stretch",
     column_config={
-        "layer": st.column_config.SelectboxColumn("layer", options=list(shapes.LAYER_TYPES), required=True),
-        "filters / units": st.column_config.NumberColumn("filters / units", step=1),
-        "kernel / pool": st.column_config.NumberColumn("kernel / pool", step=1),
-        "stride": st.column_config.NumberColumn("stride", step=1),
-        "dilation": st.column_config.NumberColumn("dilation", step=1),
-        "padding": st.column_config.TextColumn("padding"),
-        "rate / slope": st.column_config.NumberColumn("rate / slope", format="%.3g"),
-        "activation": st.column_config.SelectboxColumn("activation", options=list(shapes.ACTIVATIONS)),
-        "bias": st.column_config.CheckboxColumn("bias"),
+        "layer": st.column_config.SelectboxColumn(
+            EDITOR_LABELS["layer"], options=list(shapes.LAYER_TYPES), required=True
+        ),
+        "size": st.column_config.NumberColumn(EDITOR_LABELS["size"], step=1),
+        "window": st.column_config.NumberColumn(EDITOR_LABELS["window"], step=1),
+        "stride": st.column_config.NumberColumn(EDITOR_LABELS["stride"], step=1),
+        "dilation": st.column_config.NumberColumn(EDITOR_LABELS["dilation"], step=1),
+        "padding": st.column_config.TextColumn(EDITOR_LABELS["padding"]),
+        "rate": st.column_config.NumberColumn(EDITOR_LABELS["rate"], format="%.3g"),
+        "activation": st.column_config.SelectboxColumn(EDITOR_LABELS["activation"], options=list(shapes.ACTIVATIONS)),
+        "bias": st.column_config.CheckboxColumn(EDITOR_LABELS["bias"]),
     },
 )
 records = edited.astype(object).where(edited.notna(), None).to_dict("records")
 try:
     stack = shapes.records_to_stack(records)
+    shapes.check_stack_limits(stack)
 except shapes.StackError as error:
     st.error(str(error))
     st.stop()
 
-stack_text = shapes.encode_stack(stack)
-query = {"input": shapes.encode_input_shape(input_shape), "stack": stack_text}
-if exact_tiling:
-    query["exact"] = "1"
+query = shapes.encode_query(shapes.SharedStack(input_shape, tuple(stack), exact_tiling))
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
-st.session_state[URL_KEY] = (query["stack"], query["input"])
+st.session_state[URL_KEY] = seen_key(query)
+stack_text = query["stack"]
 
 with st.expander("Share this stack"):
-    st.markdown("The address bar holds the whole stack: copy it, or this link, and whoever opens it sees the same table.")
+    st.markdown(
+        "The address bar holds the whole stack: copy it, or this link, and whoever opens it sees the same table."
+    )
     page_url = str(getattr(st.context, "url", "") or "").split("?")[0]
     st.code(f"{page_url}?{urlencode(query)}", language=None)
 
@@ -161,21 +205,34 @@ rows = shapes.compute_table(input_shape, stack, exact_tiling=exact_tiling)
 broken = shapes.first_error(rows)
 all_params, trainable_params = shapes.total_params(rows)
 
+quiz_key = (stack_text, input_shape)
+stored_quiz = st.session_state.get(QUIZ_KEY)
+if not stored_quiz or stored_quiz["key"] != quiz_key or broken is not None:
+    stored_quiz = None
+open_question = stored_quiz is not None and stored_quiz["quiz"] is not None and stored_quiz["result"] is None
+QUESTION_OPEN = (
+    "A question is waiting in the **Quiz** tab, and this tab would give its answer away: "
+    "answer it, or ask for the answer, and it comes back."
+)
+
 table_tab, keras_tab, quiz_tab = st.tabs(["Shapes and parameters", "Check with Keras", "Quiz"])
 
 with table_tab:
-    if broken is not None:
-        st.error(f"**{broken.name}** ({broken.layer_type}) cannot work: {broken.error}")
-    first, second, third = st.columns(3)
-    first.metric("Output shape", shapes.format_shape(rows[-1].output_shape) if broken is None else "—")
-    second.metric("Parameters", f"{all_params:,}")
-    third.metric("Trainable", f"{trainable_params:,}")
-    if all_params != trainable_params:
-        st.caption(
-            "BatchNorm keeps a moving mean and variance per channel: Keras counts them as parameters, "
-            "but no gradient changes them. PyTorch and report A count only the trainable ones."
-        )
-    st.dataframe(pd.DataFrame(shapes.table_records(rows)), hide_index=True, width="stretch")
+    if open_question:
+        st.info(QUESTION_OPEN)
+    else:
+        if broken is not None:
+            st.error(f"**{broken.name}** ({broken.layer_type}) cannot work: {broken.error}")
+        first, second, third = st.columns(3)
+        first.metric("Output shape", shapes.format_shape(rows[-1].output_shape) if broken is None else "—")
+        second.metric("Parameters", f"{all_params:,}")
+        third.metric("Trainable", f"{trainable_params:,}")
+        if all_params != trainable_params:
+            st.caption(
+                "BatchNorm keeps a moving mean and variance per channel: Keras counts them as parameters, "
+                "but no gradient changes them. PyTorch and report A count only the trainable ones."
+            )
+        st.dataframe(table_frame(rows), hide_index=True, width="stretch")
 
 with keras_tab:
     st.markdown(
@@ -183,17 +240,26 @@ with keras_tab:
         "computes. Our arithmetic never imports TensorFlow, so agreement is a real check."
     )
     result_key = ("shapes_keras", input_shape, stack_text)
-    if broken is not None:
+    try:
+        shapes.check_keras_limits(all_params)
+        too_large = None
+    except shapes.LimitError as error:
+        too_large = str(error)
+    if open_question:
+        st.info(QUESTION_OPEN)
+    elif broken is not None:
         st.info(f"Fix **{broken.name}** first: Keras cannot build a stack that breaks.")
+    elif too_large:
+        st.warning(too_large)
     elif st.button("Check with Keras", type="primary"):
         with st.spinner("Building the model in Keras..."):
             try:
                 theirs = shapes.keras_table(shapes.build_keras_model(input_shape, stack))
-            except (shapes.StackError, ValueError) as error:
+            except ValueError as error:  # StackError included
                 theirs = str(error)
         st.session_state["shapes_keras_result"] = (result_key, theirs)
     stored = st.session_state.get("shapes_keras_result")
-    if broken is None and stored and stored[0] == result_key:
+    if not open_question and broken is None and not too_large and stored and stored[0] == result_key:
         theirs = stored[1]
         if isinstance(theirs, str):
             st.error(f"Keras refused the stack: {theirs}")
@@ -202,32 +268,39 @@ with keras_tab:
             if differences:
                 st.error("Keras disagrees:\n\n" + "\n".join(f"- {line}" for line in differences))
             else:
-                st.success(f"Equal: all {len(rows)} rows have the same type, output shape and parameter count in Keras.")
+                st.success(
+                    f"Equal: all {len(rows)} rows have the same type, output shape and parameter count in Keras."
+                )
             ours_column, keras_column = st.columns(2)
-            compact = ["layer", "type", "output shape", "parameters"]
+            compact = ("name", "layer_type", "output_shape", "params")
             ours_column.markdown("**Our arithmetic**")
-            ours_column.dataframe(pd.DataFrame(shapes.table_records(rows))[compact], hide_index=True)
+            ours_column.dataframe(table_frame(rows, fields=compact), hide_index=True)
             keras_column.markdown("**Keras**")
-            keras_column.dataframe(pd.DataFrame(shapes.table_records(theirs))[compact], hide_index=True)
+            keras_column.dataframe(table_frame(theirs, fields=compact), hide_index=True)
 
 with quiz_tab:
-    st.markdown("The app hides one output shape or parameter count. Work it out from the row above it.")
+    st.markdown(
+        "The app hides one output shape or parameter count. Work it out from the row above it; "
+        "the other tabs keep the answer hidden until you have answered."
+    )
     if broken is not None:
         st.info(f"Fix **{broken.name}** first, then ask for a question.")
     else:
-        if st.button("New question"):
-            try:
-                st.session_state["shapes_quiz"] = (stack_text, input_shape, shapes.make_quiz(rows, random.Random()))
-            except shapes.StackError as error:
-                st.warning(str(error))
-        stored_quiz = st.session_state.get("shapes_quiz")
-        if stored_quiz and stored_quiz[:2] == (stack_text, input_shape):
-            quiz = stored_quiz[2]
+        st.button("New question", on_click=new_question, args=(rows, quiz_key))
+        if stored_quiz and stored_quiz.get("problem"):
+            st.warning(stored_quiz["problem"])
+        if stored_quiz and stored_quiz["quiz"] is not None:
+            quiz, result = stored_quiz["quiz"], stored_quiz["result"]
             st.markdown(f"**{quiz.question}**")
-            st.dataframe(pd.DataFrame(shapes.table_records(rows, quiz)), hide_index=True, width="stretch")
-            with st.form("shapes_quiz_form"):
-                answer = st.text_input("Your answer", placeholder="22x22x64" if quiz.field == "output_shape" else "36928")
-                submitted = st.form_submit_button("Check my answer")
-            if submitted:
-                result = shapes.check_answer(quiz, answer)
+            hidden = quiz.hidden_cells if result is None else frozenset()
+            st.dataframe(table_frame(shapes.question_rows(rows, quiz), hidden), hide_index=True, width="stretch")
+            if result is None:
+                with st.form("shapes_quiz_form"):
+                    st.text_input(
+                        "Your answer", key=ANSWER_KEY,
+                        placeholder="22x22x64" if quiz.field == "output_shape" else "36928",
+                    )
+                    st.form_submit_button("Check my answer", on_click=check_my_answer)
+                st.button("Show me the answer", on_click=show_the_answer)
+            else:
                 (st.success if result.correct else st.error)(result.message)

@@ -24,18 +24,18 @@ def test_shape_arithmetic_does_not_import_tensorflow():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-@pytest.mark.parametrize("name", sorted(shapes.PRESETS))
-def test_presets_equal_the_real_architectures_row_by_row(name):
-    preset = shapes.PRESETS[name]
-    ours = _ours(preset.input_shape, preset.stack)
+@pytest.mark.parametrize("name", sorted(shapes.EXAMPLE_NETWORKS))
+def test_example_networks_equal_the_real_architectures_row_by_row(name):
+    network = shapes.EXAMPLE_NETWORKS[name]
+    ours = _ours(network.input_shape, network.stack)
     assert shapes.first_error(ours) is None
     theirs = shapes.keras_table(nets.ARCHITECTURES[name]())
     assert shapes.compare_tables(ours, theirs) == []
     assert shapes.total_params(ours)[0] == nets.ARCHITECTURES[name]().count_params()
 
 
-def test_seed_presets_reproduce_the_issue_tables():
-    rows = _ours((48, 48, 1), shapes.PRESETS["report_b_cnn"].stack)
+def test_report_networks_reproduce_the_issue_tables():
+    rows = _ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_b_cnn"].stack)
     convs = [(row.output_shape, row.params) for row in rows if row.layer_type == "Conv2D"]
     assert convs == [
         ((44, 44, 64), 1_664), ((22, 22, 64), 36_928), ((22, 22, 64), 36_928),
@@ -43,17 +43,17 @@ def test_seed_presets_reproduce_the_issue_tables():
     ]
     assert [row.output_shape for row in rows if "Pooling" in row.layer_type] == [(22, 22, 64), (10, 10, 64), (5, 5, 128)]
     assert shapes.total_params(rows) == (4_087_323, 4_087_323)
-    assert shapes.total_params(_ours((48, 48, 1), shapes.PRESETS["report_b_dnn"].stack))[0] == 5_447_687
-    report_a = _ours((48, 48, 1), shapes.PRESETS["report_a_cnn"].stack)
+    assert shapes.total_params(_ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_b_dnn"].stack))[0] == 5_447_687
+    report_a = _ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_a_cnn"].stack)
     assert shapes.total_params(report_a)[1] == 1_582_343
     assert [row.output_shape for row in report_a if row.layer_type == "Flatten"] == [(2304,)]
 
 
-def test_preset_stack_built_in_keras_folds_explicit_padding_back():
-    preset = shapes.PRESETS["report_a_cnn"]
-    model = shapes.build_keras_model(preset.input_shape, list(preset.stack))
+def test_example_network_built_in_keras_folds_explicit_padding_back():
+    network = shapes.EXAMPLE_NETWORKS["report_a_cnn"]
+    model = shapes.build_keras_model(network.input_shape, list(network.stack))
     assert "conv1" + shapes.EXPLICIT_PADDING_SUFFIX in [layer.name for layer in model.layers]
-    ours, theirs = _ours(preset.input_shape, preset.stack), shapes.keras_table(model)
+    ours, theirs = _ours(network.input_shape, network.stack), shapes.keras_table(model)
     assert shapes.compare_tables(ours, theirs) == []
     assert [row.name for row in ours] == [row.name for row in theirs]
 
@@ -194,11 +194,11 @@ def test_dilation_and_rectangular_inputs_show_both_axes():
 
 
 def test_table_records_hide_the_quiz_cell():
-    rows = _ours((48, 48, 1), shapes.PRESETS["report_b_cnn"].stack)
+    rows = _ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_b_cnn"].stack)
     quiz = shapes.make_quiz(rows, random.Random(3))
-    records = shapes.table_records(rows, quiz)
+    records = shapes.table_records(rows, quiz.hidden_cells)
     hidden = records[quiz.row_index]
-    column = "output shape" if quiz.field == "output_shape" else "parameters"
+    column = quiz.field
     assert hidden[column] == "?"
     assert all(record[column] != "?" for index, record in enumerate(records) if index != quiz.row_index)
 
@@ -207,7 +207,7 @@ def test_table_records_hide_the_quiz_cell():
 
 
 def test_quiz_checks_answers_and_shows_the_working():
-    rows = _ours((48, 48, 1), shapes.PRESETS["report_b_cnn"].stack)
+    rows = _ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_b_cnn"].stack)
     seen_fields = set()
     for seed in range(30):
         quiz = shapes.make_quiz(rows, random.Random(seed))
@@ -246,11 +246,11 @@ def test_editor_rows_with_numpy_values_and_blanks():
     import numpy as np
 
     records = [
-        {"layer": "Conv2D", "filters / units": np.int64(8), "kernel / pool": np.float64(3.0), "stride": None,
+        {"layer": "Conv2D", "size": np.int64(8), "window": np.float64(3.0), "stride": None,
          "padding": "1", "bias": np.bool_(False)},
-        {"layer": "Dropout", "rate / slope": np.float64(0.3)},
+        {"layer": "Dropout", "rate": np.float64(0.3)},
         {"layer": None},  # a row the student added but has not filled yet
-        {"layer": "MaxPooling2D", "kernel / pool": 2.5},
+        {"layer": "MaxPooling2D", "window": 2.5},
     ]
     stack = shapes.records_to_stack(records)
     assert stack[:2] == [Conv2D(8, 3, padding=1, use_bias=False), Dropout(0.3)]

@@ -25,7 +25,7 @@ def test_page_renders_in_the_app_with_the_default_preset():
     at.switch_page("lessons/shapes.py")
     at.run()
     assert not at.exception
-    default = shapes.PRESETS["report_b_cnn"]
+    default = shapes.EXAMPLE_NETWORKS["report_b_cnn"]
     total = shapes.total_params(shapes.compute_table(default.input_shape, list(default.stack)))[0]
     assert _metrics(at) == ["(7,)", f"{total:,}", f"{total:,}"]
     assert at.query_params["stack"] == shapes.encode_stack(default.stack)
@@ -36,10 +36,10 @@ def test_choosing_a_preset_changes_table_and_url():
     at.run()
     at.switch_page("lessons/shapes.py")
     at.run()
-    at.selectbox(key="shapes_preset").set_value("report_a_cnn").run()
+    at.selectbox(key="shapes_network").set_value("report_a_cnn").run()
     assert not at.exception
     assert _metrics(at) == ["(7,)", "1,584,199", "1,582,343"]
-    assert at.query_params["stack"] == shapes.encode_stack(shapes.PRESETS["report_a_cnn"].stack)
+    assert at.query_params["stack"] == shapes.encode_stack(shapes.EXAMPLE_NETWORKS["report_a_cnn"].stack)
 
 
 def test_a_shared_link_restores_the_stack_and_keras_agrees():
@@ -51,7 +51,7 @@ def test_a_shared_link_restores_the_stack_and_keras_agrees():
     # 12x10 -> same/2 -> 6x5 -> pool 2 -> 3x2 -> flatten 24 -> dense 5
     conv, batchnorm, dense = 3 * 3 * 3 * 4 + 4, 4 * 4, (3 * 2 * 4 + 1) * 5
     assert _metrics(at) == ["(5,)", f"{conv + batchnorm + dense:,}", f"{conv + batchnorm // 2 + dense:,}"]
-    assert at.selectbox(key="shapes_preset").value == "custom"
+    assert at.selectbox(key="shapes_network").value == "custom"
     assert (at.number_input(key="shapes_height").value, at.number_input(key="shapes_width").value) == (12, 10)
 
     _button(at, "Check with Keras").click().run()
