@@ -3,6 +3,7 @@
 Uploads, camera snapshots and the TF.js webcam page all go through the same steps, with the
 same numbers, so a face looks the same to the model wherever it came from:
 
+0. Decoding a photo file turns it upright by its EXIF orientation, as browsers do.
 1. Grayscale: `gray = round(0.299 R + 0.587 G + 0.114 B)` (ITU-R BT.601 luma, what
    OpenCV's `COLOR_RGB2GRAY` computes), clipped to 0..255.
 2. Detection: OpenCV's Haar cascade `haarcascade_frontalface_default.xml` on the grayscale
@@ -16,10 +17,14 @@ same numbers, so a face looks the same to the model wherever it came from:
 
 `FaceCropSpec.to_dict()` writes these numbers into the TF.js export's `metadata.json`, so the
 browser can reproduce the crop. A grayscale image that is already 48x48 is used as it is.
+Detection is safe from several threads at once (every Streamlit session runs in its own).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import cv2
@@ -74,7 +79,9 @@ class FaceCropSpec:
             "shrunk to the image's shorter side if larger, then shifted to lie inside the image"
         )
         spec["detection_downscale"] = "shrink (area) so the longer side is at most max_detection_side before detecting"
-        spec["min_face_rule"] = "min face side = max(min_face_pixels, min_face_fraction * shorter side of the detection image)"
+        spec["min_face_rule"] = (
+            "min face side = max(min_face_pixels, min_face_fraction * shorter side of the detection image)"
+        )
         return spec
 
 
@@ -95,10 +102,16 @@ class FaceCrop:
     source: str = "detected"  # "detected", "already 48x48" or "none"
 
 
+# Any colour layout and bit depth, turned upright by the photo's EXIF orientation as a browser's
+# createImageBitmap does (IMREAD_UNCHANGED would ignore the tag: a phone's portrait photo would
+# reach the detector on its side, and the webcam page would crop another face than Python).
+_DECODE_FLAGS = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
+
+
 def decode_image(data: bytes) -> np.ndarray:
-    """Image file bytes (PNG, JPEG, ...) -> RGB uint8 (H, W, 3), or FaceImageError with a sentence."""
+    """Image file bytes (PNG, JPEG, ...) -> RGB uint8 (H, W, 3) upright, or FaceImageError with a sentence."""
     buffer = np.frombuffer(data, dtype=np.uint8)
-    decoded = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
+    decoded = cv2.imdecode(buffer, _DECODE_FLAGS) if buffer.size else None
     if decoded is None:
         raise FaceImageError("The file is not an image OpenCV can read: upload a PNG or JPEG photo.")
     if decoded.dtype != np.uint8:
@@ -139,32 +152,51 @@ def detect_faces(gray: np.ndarray, spec: FaceCropSpec = DEFAULT_SPEC) -> tuple[l
         size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     min_side = max(spec.min_face_pixels, round(spec.min_face_fraction * min(small.shape)))
-    cascade = _cascade(spec.cascade_file)
-    found = cascade.detectMultiScale(
-        small, scaleFactor=spec.scale_factor, minNeighbors=spec.min_neighbors, minSize=(min_side, min_side)
-    )
+    with _borrowed_cascade(spec.cascade_file) as cascade:
+        found = cascade.detectMultiScale(
+            small, scaleFactor=spec.scale_factor, minNeighbors=spec.min_neighbors, minSize=(min_side, min_side)
+        )
     boxes = [tuple(int(round(value / shrink)) for value in box) for box in np.asarray(found).reshape(-1, 4)]
     boxes.sort(key=lambda box: box[2] * box[3], reverse=True)
     return boxes, int(round(min_side / shrink))
 
 
-_CASCADES: dict[str, cv2.CascadeClassifier] = {}
+# A CascadeClassifier keeps the image it is searching inside itself, so two threads sharing one
+# (two students' sessions detecting at once) overwrite each other's search and get wrong boxes.
+# Each detection borrows a classifier no other thread is using; idle ones wait here for reuse,
+# so there are never more than the most detections that ran at the same time.
+_IDLE_CASCADES: dict[str, list[cv2.CascadeClassifier]] = {}
+_IDLE_LOCK = threading.Lock()
 
 
-def _cascade(file_name: str) -> cv2.CascadeClassifier:
-    if file_name not in _CASCADES:
-        path = cv2.data.haarcascades + file_name
-        cascade = cv2.CascadeClassifier(path)
-        if cascade.empty():
-            raise FaceImageError(
-                f"OpenCV could not load the face detector {path}: install opencv-python-headless<5, "
-                "which ships the Haar cascades."
-            )
-        _CASCADES[file_name] = cascade
-    return _CASCADES[file_name]
+def _load_cascade(file_name: str) -> cv2.CascadeClassifier:
+    path = cv2.data.haarcascades + file_name
+    cascade = cv2.CascadeClassifier(path)
+    if cascade.empty():
+        raise FaceImageError(
+            f"OpenCV could not load the face detector {path}: install opencv-python-headless<5, "
+            "which ships the Haar cascades."
+        )
+    return cascade
 
 
-def square_crop_box(box: tuple[int, int, int, int], image_shape: tuple[int, int], margin: float) -> tuple[int, int, int, int]:
+@contextlib.contextmanager
+def _borrowed_cascade(file_name: str) -> Iterator[cv2.CascadeClassifier]:
+    with _IDLE_LOCK:
+        idle = _IDLE_CASCADES.setdefault(file_name, [])
+        cascade = idle.pop() if idle else None
+    if cascade is None:
+        cascade = _load_cascade(file_name)
+    try:
+        yield cascade
+    finally:
+        with _IDLE_LOCK:
+            _IDLE_CASCADES[file_name].append(cascade)
+
+
+def square_crop_box(
+    box: tuple[int, int, int, int], image_shape: tuple[int, int], margin: float
+) -> tuple[int, int, int, int]:
     """The square (x, y, side, side) around `box` with `margin` added, kept inside the image."""
     height, width = image_shape[:2]
     x, y, box_width, box_height = box

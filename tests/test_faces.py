@@ -4,9 +4,13 @@
 (`fer.synth.draw_faces([3], seed=3)`, a smile) enlarged to 160x160 with cubic interpolation,
 tinted, and pasted at x=180, y=70 on a 400x300 colour gradient. It is stored as a file so that
 the test does not change when the drawing code does; nothing in it comes from FER2013.
+`tests/assets/faces/drawn_face_exif6.jpg` is another drawn face, stored on its side in a JPEG with
+EXIF Orientation=6 (see make_exif_face.py beside it). Expected boxes and crops are worked out
+by hand from where the faces were put, never with the code under test.
 """
 
 import json
+import threading
 from pathlib import Path
 
 import cv2
@@ -14,8 +18,11 @@ import numpy as np
 import pytest
 
 from fer import faces
+from tests.assets.faces import make_exif_face
+from tests.assets.webcam.fake_camera import face_frame
 
 ASSET = Path(__file__).parent / "assets" / "explain" / "drawn_face_400x300.png"
+EXIF_ASSET = make_exif_face.ASSET
 PASTED_BOX = (180, 70, 160, 160)  # x, y, width, height of the drawn face in the asset
 
 
@@ -54,16 +61,95 @@ def test_the_box_follows_the_face_when_it_moves_and_in_a_large_photo():
     _assert_box_near(result.box, tuple(3 * value for value in PASTED_BOX))
 
 
-def test_the_crop_is_the_documented_recipe():
-    image = _read_rgb(ASSET)
-    result = faces.crop_face(image)
-    spec = faces.DEFAULT_SPEC
-    gray = np.clip(np.rint(image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])), 0, 255).astype(np.uint8)
+def test_the_crop_square_holds_the_pasted_face():
+    result = faces.crop_face(ASSET.read_bytes())
     left, top, side, _ = result.crop_box
-    expected = cv2.resize(gray[top : top + side, left : left + side], (48, 48), interpolation=cv2.INTER_AREA)
-    np.testing.assert_array_equal(result.face, expected)
-    np.testing.assert_array_equal(faces.crop_from_box(image, result.box), expected)
-    assert side == round(max(result.box[2:]) * (1 + 2 * spec.margin))
+    x, y, w, h = PASTED_BOX
+    overlap = max(0, min(left + side, x + w) - max(left, x)) * max(0, min(top + side, y + h) - max(top, y))
+    assert overlap >= 0.9 * w * h, (result.crop_box, PASTED_BOX)
+
+
+# (box, image height and width, margin) -> the square, worked out by hand:
+# side = round(max(w, h) * (1 + 2 * margin)), at most the image's shorter side; centred on the
+# box, then slid inside the image.
+SQUARES = [
+    # side round(80 * 1.3) = 104, centre (140, 80): left 140 - 52 = 88, top 80 - 52 = 28
+    ((100, 50, 80, 60), (300, 400), 0.15, (88, 28, 104, 104)),
+    # side 40 * 1.5 = 60, centre (20, 20): left and top -10, slid to 0
+    ((0, 0, 40, 40), (100, 100), 0.25, (0, 0, 60, 60)),
+    # side 30 * 2 = 60, centre (90, 85): left 60 fits (120 - 60), top 55 slides up to 100 - 60 = 40
+    ((80, 70, 20, 30), (100, 120), 0.5, (60, 40, 60, 60)),
+    # side round(90 * 1.3) = 117, shrunk to the width 80; centre (55, 55): left 15 slides to 0, top 15
+    ((10, 10, 90, 90), (100, 80), 0.15, (0, 15, 80, 80)),
+    # no margin: the box's longer side, centre (30.5, 20) rounds half to even: left round(20.5) = 20
+    ((25, 10, 11, 20), (50, 60), 0.0, (20, 10, 20, 20)),
+]
+
+
+@pytest.mark.parametrize(("box", "shape", "margin", "expected"), SQUARES)
+def test_the_square_around_a_box_by_hand(box, shape, margin, expected):
+    assert faces.square_crop_box(box, shape, margin) == expected
+
+
+# Pure colours, by hand: round(0.299 * 255) = round(76.245), round(0.587 * 255) = round(149.685),
+# round(0.114 * 255) = round(29.07); (10, 20, 30): 2.99 + 11.74 + 3.42 = 18.15.
+@pytest.mark.parametrize(
+    ("rgb", "gray"), [((255, 0, 0), 76), ((0, 255, 0), 150), ((0, 0, 255), 29), ((10, 20, 30), 18), ((255,) * 3, 255)]
+)
+def test_grayscale_by_hand(rgb, gray):
+    image = np.array([[rgb]], np.uint8)
+    assert faces.to_grayscale(image)[0, 0] == gray
+
+
+def test_a_face_at_a_known_place_is_cut_out_and_shrunk_exactly():
+    """A 48x48 pattern drawn in 2x2 blocks where the square lands: area averaging gives it back exactly."""
+    pattern = np.random.default_rng(5).integers(0, 256, (48, 48), dtype=np.uint8)
+    photo = np.random.default_rng(6).integers(0, 256, (300, 400, 3), dtype=np.uint8)  # noise all around
+    # Box (111, 51, 74, 74): side round(74 * 1.3) = 96, centre (148, 88): the square is (100, 40, 96, 96).
+    photo[40:136, 100:196] = np.kron(pattern, np.ones((2, 2), np.uint8))[..., None]
+    np.testing.assert_array_equal(faces.crop_from_box(photo, (111, 51, 74, 74)), pattern)
+    # One pixel to the right and the blocks straddle: the result is no longer the pattern.
+    assert not np.array_equal(faces.crop_from_box(photo, (112, 51, 74, 74)), pattern)
+
+
+def test_a_sideways_photo_with_an_exif_orientation_is_turned_upright():
+    """A camera stores a portrait photo on its side and says so in EXIF; the face is found upright."""
+    data = EXIF_ASSET.read_bytes()
+    stored = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # ignores the tag
+    assert stored.shape == (make_exif_face.UPRIGHT_WIDTH, make_exif_face.UPRIGHT_HEIGHT, 3)
+    assert not faces.crop_face(stored[..., ::-1].copy()).found  # on its side, no frontal face
+
+    result = faces.crop_face(data)
+    assert result.found
+    assert result.annotated.shape == (make_exif_face.UPRIGHT_HEIGHT, make_exif_face.UPRIGHT_WIDTH, 3)
+    left, top, side = make_exif_face.FACE_LEFT, make_exif_face.FACE_TOP, make_exif_face.FACE_SIDE
+    _assert_box_near(result.box, (left, top, side, side))
+
+
+def test_detection_from_many_threads_at_once_gives_every_thread_its_own_faces():
+    """Streamlit runs every session in its own thread: simultaneous detections must not mix."""
+    photos = [face_frame(640, 480, side) for side in (160, 200, 240, 300)] + [np.full((480, 640, 3), 128, np.uint8)]
+    grays = [faces.to_grayscale(photo) for photo in photos]
+    expected = [faces.detect_faces(gray)[0] for gray in grays]
+    assert len({tuple(boxes) for boxes in expected}) == len(photos)  # every photo has its own answer
+    threads, rounds = 8, 12
+    start = threading.Barrier(threads)
+    wrong = []
+
+    def detect_many(offset: int) -> None:
+        start.wait()
+        for step in range(rounds):
+            index = (offset + step) % len(grays)
+            boxes = faces.detect_faces(grays[index])[0]
+            if boxes != expected[index]:
+                wrong.append((index, boxes, expected[index]))
+
+    workers = [threading.Thread(target=detect_many, args=(offset,)) for offset in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert wrong == [], f"{len(wrong)} of {threads * rounds} detections were wrong, e.g. {wrong[:2]}"
 
 
 def test_a_blank_image_says_no_face_and_shows_what_was_tried():
