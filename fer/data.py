@@ -20,6 +20,7 @@ from fer.face_dataset import (  # noqa: F401  (re-exported for callers)
     SPLITS,
     SYNTHETIC,
     USAGE_TO_SPLIT,
+    ClassSample,
     DataError,
     FaceDataset,
     splits_from_usage,

@@ -26,6 +26,15 @@ class DataError(ValueError):
 
 
 @dataclass(frozen=True)
+class ClassSample:
+    """A few faces of one expression, drawn at random for a page to show."""
+
+    emotion: str
+    available: int  # faces of this expression in the split
+    images: np.ndarray  # (k, 48, 48) uint8, k = min(per_class, available)
+
+
+@dataclass(frozen=True)
 class FaceDataset:
     name: str
     images: np.ndarray  # (N, 48, 48) uint8
@@ -46,6 +55,19 @@ class FaceDataset:
     def class_counts(self, which: str | None = None) -> np.ndarray:
         labels = self.labels if which is None else self.split(which)[1]
         return np.bincount(labels, minlength=NUM_CLASSES)
+
+    def samples(self, per_class: int, seed: int = 0, split: str = "train") -> list[ClassSample]:
+        """Up to `per_class` faces of each expression from `split`, the same ones for the same seed."""
+        if per_class < 1:
+            raise ValueError(f"per_class must be at least 1; got {per_class}.")
+        images, labels = self.split(split)
+        rng = np.random.default_rng(seed)
+        samples = []
+        for label, emotion in enumerate(EMOTIONS):
+            candidates = np.flatnonzero(labels == label)
+            chosen = rng.choice(candidates, size=min(per_class, len(candidates)), replace=False)
+            samples.append(ClassSample(emotion, len(candidates), images[np.sort(chosen)]))
+        return samples
 
 
 def splits_from_usage(

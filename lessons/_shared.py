@@ -41,6 +41,17 @@ def class_counts_frame(dataset: data.FaceDataset) -> pd.DataFrame:
     )
 
 
+def show_sample_faces(dataset: data.FaceDataset, per_class: int, seed: int = 0) -> None:
+    """One row per expression: its name, how many training faces it has, and a few of them."""
+    for sample in dataset.samples(per_class, seed=seed):
+        label_column, faces_column = st.columns([1, 9])
+        label_column.markdown(f"**{sample.emotion}**  \n{sample.available:,} faces")
+        if sample.available:
+            faces_column.image(list(sample.images), width=64)
+        else:
+            faces_column.caption("No training faces of this expression.")
+
+
 def select_dataset(name: str) -> None:
     """Make `name` the data set of every page; use it as a button's on_click (before the sidebar renders)."""
     st.session_state[DATASET_KEY] = name

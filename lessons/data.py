@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from fer import data, importers
-from lessons._shared import class_counts_frame, select_dataset, selected_dataset
+from lessons._shared import class_counts_frame, select_dataset, selected_dataset, show_sample_faces
 
 REPORT_KEY = "data_page_report"
 FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
@@ -200,14 +200,4 @@ st.markdown(
 
 st.subheader("Sample faces per expression")
 shuffle_seed = st.number_input("Draw other samples (seed)", min_value=0, value=0, step=1, key="data_sample_seed")
-rng = np.random.default_rng(int(shuffle_seed))
-train_images, train_labels = dataset.split("train")
-for label, emotion in enumerate(data.EMOTIONS):
-    candidates = np.flatnonzero(train_labels == label)
-    label_column, faces_column = st.columns([1, 9])
-    label_column.markdown(f"**{emotion}**  \n{len(candidates):,} faces")
-    if len(candidates) == 0:
-        faces_column.caption("No training faces of this expression.")
-        continue
-    chosen = rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False)
-    faces_column.image([train_images[index] for index in chosen], width=64)
+show_sample_faces(dataset, SAMPLES_PER_CLASS, seed=int(shuffle_seed))

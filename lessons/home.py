@@ -1,12 +1,13 @@
 """Home: what the course is, the lessons in order, the data set and the models in use."""
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from fer import data, registry
-from lessons._shared import class_counts_frame, selected_dataset, selected_model_name
+from lessons._shared import class_counts_frame, selected_dataset, selected_model_name, show_sample_faces
+
+SAMPLES_PER_CLASS = 8
 
 st.title("Facial expressions with convolutional networks")
 st.markdown(
@@ -70,17 +71,7 @@ st.altair_chart(
 )
 
 st.subheader("Sample faces per expression")
-SAMPLES_PER_CLASS = 8
-rng = np.random.default_rng(0)
-train_images, train_labels = dataset.split("train")
-for label, name in enumerate(data.EMOTIONS):
-    candidates = np.flatnonzero(train_labels == label)
-    if len(candidates) == 0:
-        continue
-    chosen = rng.choice(candidates, size=min(SAMPLES_PER_CLASS, len(candidates)), replace=False)
-    columns = st.columns([1, 8])
-    columns[0].markdown(f"**{name}**")
-    columns[1].image([train_images[i] for i in chosen], width=64)
+show_sample_faces(dataset, SAMPLES_PER_CLASS)
 
 st.header("Models")
 runs = registry.list_runs()

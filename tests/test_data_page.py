@@ -42,10 +42,25 @@ def test_renders_on_the_synthetic_faces_and_says_so():
     app = open_data_page()
     assert "synthetic faces" in " ".join(warning.value for warning in app.warning)
     assert len(app.get("vega_lite_chart")) == 1  # the class counts per split
-    assert len(app.get("image")) == data.NUM_CLASSES  # one row of sample faces per expression
+    rows = app.get("image")  # one row of sample faces per expression
+    assert [len(row.proto.imgs) for row in rows] == [10] * data.NUM_CLASSES
     counts = app.dataframe[0].value
     assert list(counts.index) == list(data.EMOTIONS)
     assert counts.loc["Happy", "train"] == 400
+
+
+def shown_faces(app: AppTest) -> list[list[str]]:
+    return [[image.url for image in row.proto.imgs] for row in app.get("image")]
+
+
+def test_another_seed_draws_other_sample_faces():
+    app = open_data_page()
+    first = shown_faces(app)
+    app.number_input(key="data_sample_seed").set_value(1).run()
+    assert not app.exception
+    other = shown_faces(app)
+    assert all(len(row) == 10 for row in other)
+    assert all(set(before) != set(after) for before, after in zip(first, other))
 
 
 def test_importing_a_csv_from_a_server_path_adds_the_data_set(tmp_path):

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from fer import registry
+from fer import data, registry
 from tests.conftest import REPO_ROOT
 
 
@@ -22,6 +22,15 @@ def test_fresh_machine_says_synthetic_and_how_to_get_a_model():
     assert "Your data" in warnings
     infos = " ".join(element.value for element in app.info)
     assert "No trained model yet" in infos
+
+
+def test_shows_eight_sample_faces_of_every_expression():
+    app = run_home()
+    rows = app.get("image")
+    assert len(rows) == data.NUM_CLASSES
+    assert [len(row.proto.imgs) for row in rows] == [8] * data.NUM_CLASSES
+    labels = [element.value for element in app.markdown if element.value.endswith(" faces")]
+    assert labels == [f"**{emotion}**  \n400 faces" for emotion in data.EMOTIONS]
 
 
 def test_lists_models_with_their_accuracy():
