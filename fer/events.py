@@ -1,4 +1,4 @@
-"""A thread-safe, append-only log of training events that any number of readers can follow.
+"""Append-only logs of training events that any number of readers can follow: in memory or in a file.
 
 The training thread appends; a page, a terminal progress bar or a test reads from an index
 onwards (`log.since(index)`), remembers how far it got, and comes back later. Nothing is ever
@@ -50,3 +50,83 @@ class EventLog:
     def __len__(self) -> int:
         with self._changed:
             return len(self._events)
+
+
+class EventFile:
+    """The same interface as `EventLog`, kept in a JSON-lines file that outlives the process.
+
+    A training worker appends; the server, the command line or a test in another process reads.
+    Readers parse only what was added since their last look. A line cut off by a crash (no
+    newline yet) is left for later and skipped if it never completes.
+    """
+
+    def __init__(self, path) -> None:
+        from pathlib import Path
+
+        self.path = Path(path)
+        self._lock = threading.Condition()
+        self._events: list[dict[str, Any]] = []
+        self._offset = 0
+
+    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+        import json
+
+        with self._lock:
+            self._refresh()
+            event = {"kind": kind, "time": time.time(), **fields, "index": len(self._events)}
+            line = json.dumps(event, default=_plain) + "\n"
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+            self._refresh()
+            return event
+
+    def _refresh(self) -> None:
+        import json
+
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return
+        end = chunk.rfind(b"\n") + 1
+        for line in chunk[:end].splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a line damaged by a crash
+            event["index"] = len(self._events)
+            self._events.append(event)
+        self._offset += end
+
+    def since(self, index: int = 0) -> list[dict[str, Any]]:
+        with self._lock:
+            self._refresh()
+            return list(self._events[index:])
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [event for event in self.since() if event["kind"] == kind]
+
+    def last(self, kind: str | None = None) -> dict[str, Any] | None:
+        for event in reversed(self.since()):
+            if kind is None or event["kind"] == kind:
+                return event
+        return None
+
+    def wait(self, index: int, timeout: float | None = None) -> list[dict[str, Any]]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            fresh = self.since(index)
+            if fresh or (deadline is not None and time.monotonic() >= deadline):
+                return fresh
+            time.sleep(0.1)
+
+    def __len__(self) -> int:
+        return len(self.since())
+
+
+def _plain(value: Any) -> Any:
+    """NumPy numbers and other odd values as JSON can hold them."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

@@ -1,32 +1,37 @@
-"""Trainings in the background: worker threads, a first-come-first-served queue, a limit.
+"""Trainings in the background: one worker process each, a first-come-first-served queue, a limit.
 
-The Train page submits a job and gets back its id; the job runs in a worker thread that only
-writes to the job's `EventLog` (Streamlit must never be called from it). The manager lives
-as long as the server process (`manager()` is a module-level singleton), so switching pages
-or reloading the browser finds the job again by its id or its owner's token.
-
-On a shared server at most `max_running` trainings run at once (`$FER_MAX_TRAININGS`, else a
-quarter of the cores, at least 1); the others wait in a FIFO queue and know their position.
+The Train page submits a job and gets back its id (the run's name); the job's worker process
+(`fer.worker`) trains and writes everything into the run folder, which the page follows. At
+most `max_running` trainings run at once (`$FER_MAX_TRAININGS`, else a quarter of the cores,
+at least 1); the others wait in a FIFO queue and know their position. A worker that crashes or
+is killed takes nothing else with it: the manager writes what happened into the run's status
+and starts the next job. After a server restart, runs left queued or running without a live
+worker are found (`interrupted_runs`) and can be continued.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
-import traceback
-import uuid
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
 
-from fer.events import EventLog
-from fer.train import TrainConfig, save_result, train
+from fer import registry, worker
+from fer.events import EventFile
+from fer.train import TrainConfig, TrainConfigError, default_run_stem
+from fer.worker import (  # noqa: F401  (states re-exported for pages and tests)
+    CANCELLED,
+    DONE_STATES,
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+)
 
-QUEUED, RUNNING, FINISHED, STOPPED, FAILED, CANCELLED = (
-    "queued", "running", "finished", "stopped", "failed", "cancelled")
-DONE_STATES = (FINISHED, STOPPED, FAILED, CANCELLED)
-KEEP_FINISHED_JOBS = 100
+POLL_SECONDS = 0.25
 
 
 def default_max_running() -> int:
@@ -44,20 +49,46 @@ def default_max_running() -> int:
 
 @dataclass
 class Job:
-    id: str
+    """One training as the server sees it; everything it knows lives in the run folder."""
+
+    id: str  # the run's name in the registry
     owner: str
     config: TrainConfig
-    requested_name: str | None = None
-    events: EventLog = field(default_factory=EventLog)
-    stop_requested: threading.Event = field(default_factory=threading.Event)
-    state: str = QUEUED
+    folder: Path
     submitted: float = field(default_factory=time.time)
-    started: float | None = None
-    ended: float | None = None
-    run_name: str | None = None
-    metrics: dict | None = None
-    error: str | None = None
-    options: dict = field(default_factory=dict)  # extra arguments for the runner (tests: dataset, build_model)
+    process: object = None  # subprocess.Popen while running
+
+    @property
+    def run_name(self) -> str:
+        return self.id
+
+    @property
+    def events(self) -> EventFile:
+        return EventFile(self.folder / worker.EVENTS_FILE)
+
+    @property
+    def status(self) -> dict:
+        return worker.read_status(self.folder)
+
+    @property
+    def state(self) -> str:
+        return self.status.get("state", QUEUED)
+
+    @property
+    def error(self) -> str | None:
+        return self.status.get("message") if self.state in (FAILED, INTERRUPTED) else None
+
+    @property
+    def message(self) -> str | None:
+        return self.status.get("message")
+
+    @property
+    def metrics(self) -> dict:
+        return worker.read_json(self.folder / registry.METRICS_FILE)
+
+    @property
+    def stop_requested(self) -> bool:
+        return (self.folder / worker.STOP_FILE).exists()
 
     @property
     def done(self) -> bool:
@@ -68,28 +99,74 @@ class Job:
         return not self.done
 
 
-def run_training(job: Job) -> None:
-    """The default runner: train, then save into the registry under a name nobody else has."""
-    result = train(job.config, events=job.events, stop=job.stop_requested, **job.options)
-    save_result(result, job.requested_name)
-    job.run_name, job.metrics = result.name, result.metrics
-    job.events.append("saved", run_name=result.name, path=str(result.path), stopped_by=result.stopped_by)
-    if result.stopped_by == "user":
-        job.state = STOPPED
+class ResumeError(ValueError):
+    """A run that cannot be continued; the message names it and says what to do."""
+
+
+def prepare_resume(name: str, more_epochs: int = 0, epochs: int | None = None) -> tuple[Path, TrainConfig]:
+    """Check that `name` can be continued and return its folder and the config to continue with.
+
+    Nothing is written: a refused resume leaves the run exactly as it was.
+    """
+    import json
+
+    try:
+        folder = registry.run_path(name)
+    except registry.RegistryError as error:
+        raise ResumeError(str(error)) from None
+    if not folder.is_dir():
+        raise ResumeError(f"There is no run called {name!r} in {registry.models_dir()}: "
+                          "`python -m fer models` lists the runs.")
+    status = worker.read_status(folder)
+    if status.get("state") == RUNNING and worker.worker_alive(status):
+        raise ResumeError(f"{name} is still training (process {status.get('pid')}): wait for it, or stop it first.")
+    state_file = folder / "checkpoint" / "state.json"
+    if not state_file.exists():
+        raise ResumeError(f"{name} has no checkpoint to continue from (it was trained before checkpoints "
+                          "existed, or no epoch finished): train it again instead.")
+    try:
+        state = json.loads(state_file.read_text())
+        config = TrainConfig.from_dict(state["config"])
+        done = int(state["epochs_done"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ResumeError(f"The checkpoint of {name} is damaged ({type(error).__name__}: {error}): "
+                          "it cannot be continued; train it again.") from None
+    target = epochs if epochs is not None else max(config.epochs, done) + more_epochs
+    if target <= done:
+        raise ResumeError(f"{name} has already trained {done} epochs of {config.epochs}: ask for more epochs "
+                          "(--more-epochs N, or 'N more epochs' on the Train page).")
+    try:
+        config = config.replace(epochs=target)
+    except TrainConfigError as error:
+        raise ResumeError(f"{name} cannot continue to {target} epochs: {error}") from None
+    return folder, config
+
+
+def create_run_folder(config: TrainConfig, name: str | None) -> Path:
+    """A fresh folder under a name nobody has (name, name-2, ...), claimed atomically."""
+    stem = registry.validate_name(name) if name else default_run_stem(config)
+    for _ in range(100):
+        folder = registry.run_path(registry.unique_name(stem[:52]))
+        registry.models_dir().mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue  # another process took it between our look and our mkdir
+    raise registry.RegistryError(f"Could not find a free run name starting with {stem!r}: pick another name.")
 
 
 class JobManager:
-    def __init__(self, max_running: int | None = None, runner: Callable[[Job], None] = run_training):
+    def __init__(self, max_running: int | None = None, nice: int = 0):
         self.max_running = max_running if max_running is not None else default_max_running()
         if self.max_running < 1:
             raise ValueError(f"At least one training must be allowed to run, not {self.max_running}.")
-        self.runner = runner
+        self.nice = nice
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._queue: list[str] = []
-        self._running: set[str] = set()
-        self._threads: dict[str, threading.Thread] = {}
-        self._counter = itertools.count(1)
+        self._running: dict[str, Job] = {}
+        self._watcher: threading.Thread | None = None
 
     # --- asking
 
@@ -118,18 +195,18 @@ class JobManager:
 
     # --- acting
 
-    def submit(self, config: TrainConfig, owner: str, name: str | None = None, **options) -> Job:
-        job = Job(
-            id=f"{next(self._counter)}-{uuid.uuid4().hex[:8]}",
-            owner=owner, config=config, requested_name=name or None, options=options,
-        )
-        job.events.append("queued", owner=owner)
+    def submit(self, config: TrainConfig, owner: str, name: str | None = None) -> Job:
+        folder = create_run_folder(config, name)
+        return self._enqueue(folder, config, owner, resume=False)
+
+    def resume(self, name: str, owner: str, more_epochs: int = 0) -> Job:
+        """Continue a stopped, failed, interrupted or finished run from its last checkpoint."""
         with self._lock:
-            self._jobs[job.id] = job
-            self._queue.append(job.id)
-            self._forget_old_jobs()
-            self._start_waiting_jobs()
-        return job
+            if name in self._queue or name in self._running:
+                raise ResumeError(f"{name} is already queued or training.")
+            folder, config = prepare_resume(name, more_epochs=more_epochs)
+            (folder / worker.STOP_FILE).unlink(missing_ok=True)
+            return self._enqueue(folder, config, owner, resume=True)
 
     def stop(self, job_id: str) -> Job | None:
         """Stop a running job after its current batch, or take a waiting one out of the queue."""
@@ -137,11 +214,13 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is None or job.done:
                 return job
-            job.stop_requested.set()
             if job.id in self._queue:
                 self._queue.remove(job.id)
-                job.state, job.ended = CANCELLED, time.time()
+                worker.write_status(job.folder, CANCELLED, message="Taken out of the queue before it started.")
                 job.events.append("cancelled")
+                job.events.append("done", state=CANCELLED, run_name=job.id)
+            else:
+                worker.request_stop(job.folder)
         return job
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
@@ -150,54 +229,74 @@ class JobManager:
         job = self.get(job_id)
         if job is None:
             raise ValueError(f"No training job {job_id!r} on this server.")
-        while job.active:
-            thread = self._threads.get(job_id)
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-            if thread is not None:
-                thread.join(timeout=0.05 if remaining is None else min(0.05, remaining))
-            else:
-                time.sleep(0.02)
-            if deadline is not None and time.monotonic() >= deadline:
-                break
+        while job.active and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.05)
         return job
 
+    def interrupted_runs(self, owner: str | None = None) -> list[Job]:
+        """Runs left queued or running by a server or worker that is gone, and runs that failed."""
+        found = []
+        root = registry.models_dir()
+        if not root.is_dir():
+            return found
+        for folder in root.iterdir():
+            if not registry.NAME_PATTERN.match(folder.name) or folder.name in self._running or \
+                    folder.name in self._queue or not (folder / worker.REQUEST_FILE).exists():
+                continue
+            status = worker.read_status(folder)
+            if status.get("state") == RUNNING and worker.worker_alive(status):
+                continue
+            if status.get("state") in (QUEUED, RUNNING):
+                status = worker.settle_dead_run(folder)
+            if status.get("state") in (INTERRUPTED, FAILED):
+                request = worker.read_json(folder / worker.REQUEST_FILE)
+                if owner is None or request.get("owner") == owner:
+                    found.append(Job(folder.name, request.get("owner", ""),
+                                     TrainConfig.from_dict(request.get("config", {})), folder,
+                                     submitted=request.get("requested", 0.0)))
+        return sorted(found, key=lambda job: job.submitted, reverse=True)
+
     # --- inside
+
+    def _enqueue(self, folder: Path, config: TrainConfig, owner: str, resume: bool) -> Job:
+        worker.write_request(folder, config.to_dict(), owner, resume)
+        (folder / worker.STOP_FILE).unlink(missing_ok=True)
+        worker.write_status(folder, QUEUED, server_pid=os.getpid(), pid=None, pid_started=None, message=None)
+        job = Job(folder.name, owner, config, folder)
+        job.events.append("queued", owner=owner, resume=resume)
+        with self._lock:
+            self._jobs[job.id] = job
+            self._queue.append(job.id)
+            self._start_waiting_jobs()
+            if self._watcher is None or not self._watcher.is_alive():
+                self._watcher = threading.Thread(target=self._watch, name="training-watcher", daemon=True)
+                self._watcher.start()
+        return job
 
     def _start_waiting_jobs(self) -> None:
         with self._lock:
             while self._queue and len(self._running) < self.max_running:
                 job = self._jobs[self._queue.pop(0)]
-                job.state, job.started = RUNNING, time.time()
-                self._running.add(job.id)
-                thread = threading.Thread(target=self._work, args=(job,), name=f"training-{job.id}", daemon=True)
-                self._threads[job.id] = thread
-                job.events.append("running")
-                thread.start()
+                job.process = worker.start_worker(job.folder, nice=self.nice)
+                self._running[job.id] = job
 
-    def _work(self, job: Job) -> None:
-        try:
-            self.runner(job)
-            if job.state == RUNNING:
-                job.state = FINISHED
-        except ValueError as error:  # our errors are sentences meant for people
-            job.state, job.error = FAILED, str(error)
-        except Exception as error:  # noqa: BLE001 - a worker must never die silently
-            job.state, job.error = FAILED, f"The training failed: {type(error).__name__}: {error}"
-            traceback.print_exc()
-        finally:
-            job.ended = time.time()
-            if job.state == FAILED:
-                job.events.append("error", message=job.error)
-            job.events.append("done", state=job.state, run_name=job.run_name)
+    def _watch(self) -> None:
+        while True:
             with self._lock:
-                self._running.discard(job.id)
-                self._threads.pop(job.id, None)
+                for job in list(self._running.values()):
+                    code = job.process.poll()
+                    if code is None:
+                        continue
+                    del self._running[job.id]
+                    if job.state in (QUEUED, RUNNING):  # the worker ended without saying how
+                        worker.settle_dead_run(job.folder, returncode=code)
+                        job.events.append("error", message=job.message)
+                        job.events.append("done", state=job.state, run_name=job.id)
                 self._start_waiting_jobs()
-
-    def _forget_old_jobs(self) -> None:
-        finished = sorted((job for job in self._jobs.values() if job.done), key=lambda job: job.submitted)
-        for job in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS)]:
-            del self._jobs[job.id]
+                if not self._running and not self._queue:
+                    self._watcher = None
+                    return
+            time.sleep(POLL_SECONDS)
 
 
 _MANAGER: JobManager | None = None

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 from fer import REPO_ROOT
 
 MODEL_FILE = "model.keras"
+STATUS_FILE = "status.json"  # written by a training's worker process (fer.worker)
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
@@ -84,18 +85,42 @@ def read_run(name: str) -> RunInfo:
     return RunInfo(name, path, _read_json(path / CONFIG_FILE), _read_json(path / METRICS_FILE))
 
 
+def _usable(path: Path) -> RunInfo | None:
+    """The run in `path` if it can be used now: complete, and not being trained at this moment."""
+    config = _read_json(path / CONFIG_FILE)
+    if not config:
+        return None
+    if config.get("kind", "keras") == "keras" and not (path / MODEL_FILE).exists():
+        return None
+    status = _read_json(path / STATUS_FILE)
+    if status.get("state") in ("queued", "running"):
+        from fer.worker import worker_alive
+
+        if status.get("state") == "queued" or worker_alive(status):
+            return None
+    return RunInfo(path.name, path, config, _read_json(path / METRICS_FILE))
+
+
+def _modified(run: RunInfo) -> float:
+    try:
+        return (run.path / CONFIG_FILE).stat().st_mtime
+    except OSError:  # deleted or renamed since it was listed
+        return 0.0
+
+
 def list_runs() -> list[RunInfo]:
-    """Every complete run, newest first (temporary folders of saves in flight are skipped)."""
+    """Every usable run, newest first: saves in flight and trainings in progress are left out."""
     root = models_dir()
     if not root.is_dir():
         return []
     _recover_retired(root)
-    runs = [
-        RunInfo(p.name, p, _read_json(p / CONFIG_FILE), _read_json(p / METRICS_FILE))
-        for p in root.iterdir()
-        if p.is_dir() and NAME_PATTERN.match(p.name) and (p / CONFIG_FILE).exists()
-    ]
-    return sorted(runs, key=lambda run: (run.path / CONFIG_FILE).stat().st_mtime, reverse=True)
+    runs = []
+    for path in root.iterdir():
+        if NAME_PATTERN.match(path.name) and path.is_dir():
+            run = _usable(path)
+            if run is not None:
+                runs.append(run)
+    return sorted(runs, key=_modified, reverse=True)
 
 
 def default_model_name() -> str | None:
@@ -214,6 +239,14 @@ def _swap_into_place(staging: Path, target: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def replace_folder(staging: Path, target: Path) -> None:
+    """Move the finished folder `staging` to `target`, replacing what is there in one step."""
+    if target.exists():
+        _swap_into_place(staging, target)
+    else:
+        os.replace(staging, target)
+
+
 def _recover_retired(root: Path) -> None:
     """A save killed between its two renames left `.<name>.retired` and no `<name>`: undo it."""
     for retired in root.glob(".*.retired"):
@@ -223,6 +256,20 @@ def _recover_retired(root: Path) -> None:
                 os.replace(retired, root / name)
             except OSError:
                 pass
+
+
+def write_run_files(path: Path, model, config: dict, history_rows: Iterable[dict], metrics: dict) -> None:
+    """Write (or replace) a run's four files inside an existing folder, each in one atomic step.
+
+    A training worker calls this after every epoch, so its folder always holds the chosen
+    epoch so far; a kill at any moment leaves each file whole, old or new.
+    """
+    partial_model = path / f".{MODEL_FILE}.partial.keras"
+    model.save(partial_model)
+    os.replace(partial_model, path / MODEL_FILE)
+    _replace_file(path / HISTORY_FILE, history_to_csv(history_rows))
+    _replace_file(path / METRICS_FILE, json.dumps(metrics or {}, indent=2, default=str))
+    _replace_file(path / CONFIG_FILE, json.dumps({"kind": "keras", **config}, indent=2, default=str))
 
 
 def _replace_file(path: Path, text: str) -> None:

@@ -1,43 +1,45 @@
-"""The training engine shared by the Train page, `python -m fer train` and the tests.
+"""The training engine shared by the Train page, `python -m fer train`, the worker processes and the tests.
 
     config = TrainConfig(architecture="report_a_cnn", dataset="synthetic", epochs=3)
     result = train(config, events=EventLog(), stop=threading.Event())
     run_folder = save_result(result)
 
-`train` builds a tf.data pipeline (with optional augmentation), compiles the chosen network
-with the chosen optimizer and learning-rate schedule, runs `model.fit` with one callback that
-writes every batch and every epoch into an `EventLog`, keeps the weights of the epoch the
-checkpoint rule chooses, and stops cleanly after the current batch when `stop` is set.
-It never touches Streamlit: a page reads the event log from another thread.
+`train` is a plain loop anyone can read, in named steps: prepare the data, build and compile
+the network, (restore a checkpoint), then per epoch: train on shuffled, augmented batches
+(`fer.augment`) with the learning rate of every step (`fer.schedules`), validate (on the
+weights' moving average when EMA is on), let the checkpoint rule (`fer.checkpoints`) choose the
+epoch to keep, and, given a run folder, write a checkpoint from which `train(..., resume=True)`
+continues exactly. Every batch and epoch goes to an event log that a page, a terminal or a
+test reads. `stop` ends training after the current batch. It never touches Streamlit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import platform
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from fer import checkpoints, devices, registry
-from fer.data import IMAGE_SIZE, NUM_CLASSES, FaceDataset, load_dataset
+from fer import augment, checkpoints, devices, registry, schedules
+from fer.data import NUM_CLASSES, FaceDataset, load_dataset
 from fer.events import EventLog
-from fer.preprocessing import scale_pixels
+from fer.preprocessing import IMAGE_SIZE, to_model_input
+from fer.presets import PRESETS
+from fer.schedules import SCHEDULES, learning_rate_at, learning_rate_for_epoch  # noqa: F401  (re-exported)
 
 OPTIMIZERS = {"adam": "Adam", "sgd_nesterov": "SGD with Nesterov momentum"}
-SCHEDULES = {
-    "constant": "Constant",
-    "step": "Step decay (multiply every few epochs)",
-    "plateau": "Reduce on plateau of validation loss",
-    "cosine": "Cosine decay to zero",
-}
 CLASS_WEIGHTS = {"none": "Every face counts the same", "balanced": "Rare expressions count more"}
+CROP_SIZES = (48, 44, 40)
+CHECKPOINT_DIR = "checkpoint"
 
 
 class TrainConfigError(ValueError):
@@ -53,14 +55,20 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     momentum: float = 0.9  # SGD only
+    weight_decay: float = 0.0  # decoupled (AdamW-style), on kernels only
     schedule: str = "constant"
+    warmup_epochs: int = 0  # linear warm-up before the schedule
     step_every_epochs: int = 10  # step schedule
     decay_factor: float = 0.5  # step and plateau schedules
     plateau_patience: int = 3
+    ema: bool = False  # validate and keep an exponential moving average of the weights
+    ema_momentum: float = 0.999
+    crop_size: int = 48  # 44 or 40: random crops in training, the centre crop at test time
     augment_flip: bool = False
     augment_shift: float = 0.0  # fraction of the image, e.g. 0.1 = up to 4.8 pixels
     augment_rotation: float = 0.0  # degrees
     augment_zoom: float = 0.0  # fraction
+    random_erasing: float = 0.0  # probability of erasing a random rectangle of a face
     label_smoothing: float = 0.0
     class_weights: str = "none"
     max_train_images: int = 0  # 0 = the whole training split
@@ -72,35 +80,7 @@ class TrainConfig:
     train_accuracy_threshold: float = 0.6
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.epochs < 1:
-            problems.append(f"epochs must be at least 1, not {self.epochs}")
-        if self.batch_size < 1:
-            problems.append(f"the batch size must be at least 1, not {self.batch_size}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"the optimizer {self.optimizer!r} is unknown (use {' or '.join(OPTIMIZERS)})")
-        if not self.learning_rate > 0:
-            problems.append(f"the learning rate must be positive, not {self.learning_rate}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"the schedule {self.schedule!r} is unknown (use {', '.join(SCHEDULES)})")
-        if self.step_every_epochs < 1:
-            problems.append("the step schedule needs a step of at least 1 epoch")
-        if not 0 < self.decay_factor < 1:
-            problems.append(f"the decay factor must lie between 0 and 1, not {self.decay_factor}")
-        if not 0 <= self.augment_shift <= 0.5:
-            problems.append(f"the shift is a fraction of the image between 0 and 0.5, not {self.augment_shift}")
-        if not 0 <= self.augment_rotation <= 180:
-            problems.append(f"the rotation is in degrees between 0 and 180, not {self.augment_rotation}")
-        if not 0 <= self.augment_zoom < 1:
-            problems.append(f"the zoom is a fraction between 0 and 1, not {self.augment_zoom}")
-        if not 0 <= self.label_smoothing < 1:
-            problems.append(f"label smoothing lies between 0 and 1, not {self.label_smoothing}")
-        if self.class_weights not in CLASS_WEIGHTS:
-            problems.append(f"class weights {self.class_weights!r} are unknown (use {' or '.join(CLASS_WEIGHTS)})")
-        if self.max_train_images < 0:
-            problems.append("the image limit must be 0 (all) or a positive number")
-        if self.device not in devices.DEVICE_CHOICES:
-            problems.append(f"the device {self.device!r} is unknown (use {', '.join(devices.DEVICE_CHOICES)})")
+        problems = [problem for problem in _config_problems(self) if problem]
         if problems:
             raise TrainConfigError("This training cannot start: " + "; ".join(problems) + ".")
         self.checkpoint()  # validates the rule and its parameters
@@ -112,83 +92,71 @@ class TrainConfig:
             train_accuracy_threshold=self.train_accuracy_threshold,
         )
 
-    def replace(self, **changes) -> "TrainConfig":
+    def augmentation(self) -> augment.Augmentation:
+        return augment.Augmentation(
+            flip=self.augment_flip,
+            crop_margin=(IMAGE_SIZE - self.crop_size) // 2,
+            shift=self.augment_shift,
+            rotation=self.augment_rotation,
+            zoom=self.augment_zoom,
+            erasing=self.random_erasing,
+        )
+
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
 
 
-# Short recipes a teacher can start from; every field can still be changed afterwards.
-PRESETS: dict[str, tuple[str, dict]] = {
-    "classroom-quick": (
-        "Classroom quick: a small CNN on the synthetic faces, 10 epochs (about a minute on a laptop).",
-        dict(architecture="small_cnn", dataset="synthetic", epochs=10, batch_size=32, learning_rate=1e-3),
-    ),
-    "report-a": (
-        "Report A: the 4-convolution CNN, Adam, no augmentation, keep the lowest validation "
-        "loss once training accuracy passes 0.6.",
-        dict(
-            architecture="report_a_cnn", epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
-            checkpoint_rule="lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.6,
-        ),
-    ),
-    "report-b": (
-        "Report B: the large Keras CNN with early stopping on validation loss.",
-        dict(
-            architecture="report_b_cnn", epochs=50, batch_size=64, optimizer="adam", learning_rate=1e-3,
-            checkpoint_rule="early_stopping", early_stopping_patience=5,
-        ),
-    ),
-    "shipped-model": (
-        "The recipe of the shipped pretrained model: our CPU-sized quick_cnn on FER2013, Adam with "
-        "a cosine schedule over 20 epochs, flips and shifts (about 80 minutes on a 2-core laptop "
-        "CPU, a few on a GPU).",
-        dict(
-            architecture="quick_cnn", dataset="fer2013", epochs=20, batch_size=128,
-            optimizer="adam", learning_rate=1e-3, schedule="cosine",
-            augment_flip=True, augment_shift=0.1, checkpoint_rule="best_val_accuracy",
-        ),
-    ),
-    "literature": (
-        "The literature's recipe: SGD with Nesterov momentum, reduce-on-plateau, flips, shifts and "
-        "small rotations (long: give it 50+ epochs on FER2013).",
-        dict(
-            architecture="report_a_cnn", epochs=50, batch_size=64, optimizer="sgd_nesterov", learning_rate=0.01,
-            schedule="plateau", augment_flip=True, augment_shift=0.1, augment_rotation=10.0,
-            checkpoint_rule="best_val_accuracy",
-        ),
-    ),
-}
+def _config_problems(config: TrainConfig):
+    yield config.epochs < 1 and f"epochs must be at least 1, not {config.epochs}"
+    yield config.batch_size < 1 and f"the batch size must be at least 1, not {config.batch_size}"
+    yield config.optimizer not in OPTIMIZERS and (
+        f"the optimizer {config.optimizer!r} is unknown (use {' or '.join(OPTIMIZERS)})")
+    yield not config.learning_rate > 0 and f"the learning rate must be positive, not {config.learning_rate}"
+    yield not 0 <= config.weight_decay < 0.1 and (
+        f"the weight decay lies between 0 and 0.1 (5e-4 is usual), not {config.weight_decay}")
+    yield config.schedule not in SCHEDULES and (
+        f"the schedule {config.schedule!r} is unknown (use {', '.join(SCHEDULES)})")
+    yield not 0 <= config.warmup_epochs < config.epochs and (
+        f"the warm-up must be shorter than the run: 0 to {config.epochs - 1} epochs, not {config.warmup_epochs}")
+    yield config.step_every_epochs < 1 and "the step schedule needs a step of at least 1 epoch"
+    yield not 0 < config.decay_factor < 1 and f"the decay factor must lie between 0 and 1, not {config.decay_factor}"
+    yield not 0.9 <= config.ema_momentum < 1 and (
+        f"the EMA momentum lies between 0.9 and 1 (0.999 is usual), not {config.ema_momentum}")
+    yield config.crop_size not in CROP_SIZES and (
+        f"the crop size is one of {', '.join(map(str, CROP_SIZES))} pixels (48 = no crop), not {config.crop_size}")
+    yield not 0 <= config.augment_shift <= 0.5 and (
+        f"the shift is a fraction of the image between 0 and 0.5, not {config.augment_shift}")
+    yield not 0 <= config.augment_rotation <= 180 and (
+        f"the rotation is in degrees between 0 and 180, not {config.augment_rotation}")
+    yield not 0 <= config.augment_zoom < 1 and f"the zoom is a fraction between 0 and 1, not {config.augment_zoom}"
+    yield not 0 <= config.random_erasing <= 1 and (
+        f"random erasing is a probability between 0 and 1, not {config.random_erasing}")
+    yield not 0 <= config.label_smoothing < 1 and f"label smoothing lies between 0 and 1, not {config.label_smoothing}"
+    yield config.class_weights not in CLASS_WEIGHTS and (
+        f"class weights {config.class_weights!r} are unknown (use {' or '.join(CLASS_WEIGHTS)})")
+    yield config.max_train_images < 0 and "the image limit must be 0 (all) or a positive number"
+    yield config.device not in devices.DEVICE_CHOICES and (
+        f"the device {config.device!r} is unknown (use {', '.join(devices.DEVICE_CHOICES)})")
 
 
 def preset(name: str, **overrides) -> TrainConfig:
     if name not in PRESETS:
         raise TrainConfigError(f"Unknown preset {name!r}: use one of {', '.join(PRESETS)}.")
-    return TrainConfig(**{**PRESETS[name][1], **overrides})
+    return TrainConfig(**{**PRESETS[name].settings, **overrides})
 
 
 def architecture_names() -> list[str]:
     from fer.nets import ARCHITECTURES
 
     return list(ARCHITECTURES)
-
-
-def learning_rate_for_epoch(config: TrainConfig, epoch: int) -> float:
-    """The learning rate of epoch `epoch` (counting from 0) for the non-adaptive schedules."""
-    if config.schedule == "step":
-        return config.learning_rate * config.decay_factor ** (epoch // config.step_every_epochs)
-    if config.schedule == "cosine":
-        return config.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
-    return config.learning_rate
-
-
-# ----------------------------------------------------------------------------- input pipeline
 
 
 def balanced_class_weights(labels: np.ndarray) -> np.ndarray:
@@ -200,156 +168,318 @@ def balanced_class_weights(labels: np.ndarray) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def make_augmenter(config: TrainConfig):
-    """A Keras pipeline of random transformations, or None when every augmentation is off."""
+# ----------------------------------------------------------------------------- the data
+
+
+@dataclass
+class TrainingData:
+    train_images: np.ndarray  # uint8 (N, 48, 48)
+    train_labels: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_weights: np.ndarray | None
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return math.ceil(len(self.train_labels) / batch_size)
+
+
+def prepare_data(dataset: FaceDataset, config: TrainConfig) -> TrainingData:
+    images, labels = dataset.split("train")
+    if len(labels) == 0:
+        raise TrainConfigError(
+            f"The data set {dataset.name!r} has no training faces: import a data set with a train split.")
+    if config.max_train_images and config.max_train_images < len(labels):
+        keep = np.sort(np.random.default_rng(config.seed).permutation(len(labels))[: config.max_train_images])
+        images, labels = images[keep], labels[keep]
+    weights = balanced_class_weights(labels) if config.class_weights == "balanced" else None
+    return TrainingData(images, labels, *dataset.split("val"), *dataset.split("test"), weights)
+
+
+def training_batches(data: TrainingData, config: TrainConfig, epoch: int):
+    """Yield (inputs, one-hot targets, sample weights or None) for one epoch, one batch ahead.
+
+    The order and every random change depend only on (seed, epoch, batch): see `fer.augment`.
+    A helper thread prepares the next batch while the network trains on this one.
+    """
+    order = augment.epoch_order(len(data.train_labels), config.seed, epoch)
+    settings = config.augmentation()
+    eye = np.eye(NUM_CLASSES, dtype=np.float32)
+
+    def make(batch: int):
+        chosen = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+        labels = data.train_labels[chosen]
+        inputs = augment.augment(data.train_images[chosen], settings, augment.batch_generator(config.seed, epoch, batch))
+        weights = None if data.class_weights is None else data.class_weights[labels]
+        return inputs, eye[labels], weights
+
+    steps = data.steps_per_epoch(config.batch_size)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches") as pool:
+        upcoming = pool.submit(make, 0)
+        for batch in range(steps):
+            current = upcoming.result()
+            if batch + 1 < steps:
+                upcoming = pool.submit(make, batch + 1)
+            yield current
+
+
+# ----------------------------------------------------------------------------- the network
+
+
+def architecture_builder(config: TrainConfig, build_model: Callable | None = None) -> Callable:
+    """`build_model(num_classes=, input_shape=)` for the config (tests pass their own)."""
+    if build_model is not None:
+        return build_model
+    from fer import nets
+
+    if config.architecture not in nets.ARCHITECTURES:
+        raise TrainConfigError(
+            f"Unknown architecture {config.architecture!r}: use one of {', '.join(nets.ARCHITECTURES)}.")
+    builder = nets.ARCHITECTURES[config.architecture]
+    if config.crop_size == IMAGE_SIZE:
+        return builder
+    if config.architecture not in nets.CROPPABLE:
+        raise TrainConfigError(
+            f"{config.architecture} has no crop layer, so it cannot train on {config.crop_size}-pixel crops: "
+            f"use crop size 48, or one of {', '.join(nets.CROPPABLE)}.")
+    return lambda **kwargs: builder(crop_size=config.crop_size, **kwargs)
+
+
+def make_optimizer(config: TrainConfig):
     import keras
 
-    layers = []
-    if config.augment_flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=config.seed))
-    if config.augment_shift > 0:
-        layers.append(keras.layers.RandomTranslation(
-            config.augment_shift, config.augment_shift, fill_mode="nearest", seed=config.seed + 1))
-    if config.augment_rotation > 0:
-        layers.append(keras.layers.RandomRotation(
-            config.augment_rotation / 360.0, fill_mode="nearest", seed=config.seed + 2))
-    if config.augment_zoom > 0:
-        layers.append(keras.layers.RandomZoom(
-            (-config.augment_zoom, config.augment_zoom), fill_mode="nearest", seed=config.seed + 3))
-    return keras.Sequential(layers, name="augmentation") if layers else None
+    options = dict(learning_rate=config.learning_rate, use_ema=config.ema, ema_momentum=config.ema_momentum)
+    if config.weight_decay:
+        options["weight_decay"] = config.weight_decay
+    if config.optimizer == "adam":
+        optimizer = keras.optimizers.AdamW(**options) if config.weight_decay else keras.optimizers.Adam(**options)
+    else:
+        optimizer = keras.optimizers.SGD(momentum=config.momentum, nesterov=True, **options)
+    if config.weight_decay:
+        # Decay the kernels only: shrinking biases and BatchNorm's scale and shift does not regularise.
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    return optimizer
 
 
-def make_pipeline(
-    images: np.ndarray,
-    labels: np.ndarray,
-    batch_size: int,
-    shuffle_seed: int | None = None,
-    augmenter=None,
-    class_weights: np.ndarray | None = None,
-):
-    """uint8 faces -> batches of (float32 (B,48,48,1) in [0,1], one-hot labels[, sample weights]).
+def build_and_compile(build_model: Callable, config: TrainConfig, policy: str = "float32"):
+    """Build under a dtype policy (Keras keeps it per thread) and compile with the config's optimizer."""
+    import keras
 
-    The autotuner is off and prefetch is a fixed 2: on this machine tf.data's autotuner stalled
-    7-9 s at every epoch end (DESIGN.md).
-    """
-    import tensorflow as tf
-
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    weight_table = None if class_weights is None else tf.constant(class_weights)
-
-    def prepare(batch_images, batch_labels):
-        inputs = scale_pixels(tf.cast(batch_images, tf.float32))[..., None]
-        if augmenter is not None:
-            inputs = augmenter(inputs, training=True)
-        targets = tf.one_hot(tf.cast(batch_labels, tf.int32), NUM_CLASSES)
-        if weight_table is None:
-            return inputs, targets
-        return inputs, targets, tf.gather(weight_table, tf.cast(batch_labels, tf.int32))
-
-    dataset = dataset.map(prepare)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options).prefetch(2)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        model = build_model(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    model.compile(
+        optimizer=make_optimizer(config),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    model.optimizer.build(model.trainable_variables)
+    return model
 
 
-# ----------------------------------------------------------------------------- the callback
+class MovingAverage:
+    """Swap the optimizer's moving average of the weights in (to validate or keep) and back out."""
+
+    def __init__(self, model, enabled: bool) -> None:
+        self.model, self.enabled = model, enabled
+
+    def __enter__(self):
+        if self.enabled:
+            self.raw = [variable.numpy() for variable in self.model.trainable_variables]
+            averages = self.model.optimizer._model_variables_moving_average
+            for variable, average in zip(self.model.trainable_variables, averages):
+                variable.assign(average)
+        return self
+
+    def __exit__(self, *exception) -> None:
+        if self.enabled:
+            for variable, value in zip(self.model.trainable_variables, self.raw):
+                variable.assign(value)
 
 
-class EventCallback:
-    """Factory for the Keras callback (Keras is imported lazily, so this module loads fast)."""
+def reseed_dropout(model, seed: int, epoch: int) -> None:
+    """Give every random layer a state that depends only on (seed, epoch): resumed runs match."""
+    for index, variable in enumerate(model.non_trainable_variables):
+        if variable.path.endswith("seed_generator_state"):
+            value = np.array([(seed * 1_000_003 + epoch * 7_919 + index) % 2**31, 0])
+            variable.assign(value.astype(variable.dtype))
 
-    @staticmethod
-    def create(**kwargs):
-        import keras
 
-        class _EventCallback(keras.callbacks.Callback):
-            def __init__(self, events, stop, config, rule, steps_per_epoch, train_images):
-                super().__init__()
-                self.events = events
-                self.stop = stop
-                self.config = config
-                self.rule = rule
-                self.steps_per_epoch = steps_per_epoch
-                self.train_images = train_images
-                self.history: list[dict] = []
-                self.best_weights = None
-                self.best_epoch: int | None = None
-                self.stopped_by: str | None = None
-                self.training_seconds = 0.0
-                self.images_seen = 0
+# ----------------------------------------------------------------------------- the loop's state
 
-            def on_epoch_begin(self, epoch, logs=None):
-                if self.config.schedule in ("step", "cosine"):
-                    self.model.optimizer.learning_rate = learning_rate_for_epoch(self.config, epoch)
-                self.epoch_learning_rate = float(np.asarray(self.model.optimizer.learning_rate))
-                self.epoch_images = 0
-                self.epoch_start = time.perf_counter()
-                self.last_batch_end = self.epoch_start
 
-            def on_train_batch_end(self, batch, logs=None):
-                now = time.perf_counter()
-                self.training_seconds += now - self.last_batch_end
-                self.last_batch_end = now
-                size = min(self.config.batch_size, self.train_images - batch * self.config.batch_size)
-                self.epoch_images += size
-                self.images_seen += size
-                epoch = len(self.history) + 1
-                done = (epoch - 1) * self.steps_per_epoch + batch + 1
-                total = self.config.epochs * self.steps_per_epoch
-                seconds_per_batch = self.training_seconds / max(done, 1)
-                logs = logs or {}
-                self.events.append(
-                    "batch",
-                    epoch=epoch,
-                    batch=batch + 1,
-                    batches=self.steps_per_epoch,
-                    loss=float(logs.get("loss", math.nan)),
-                    accuracy=float(logs.get("accuracy", math.nan)),
-                    learning_rate=self.epoch_learning_rate,
-                    images_per_second=self.epoch_images / max(now - self.epoch_start, 1e-9),
-                    progress=done / total,
-                    eta_seconds=seconds_per_batch * (total - done),
-                )
-                if self.stop is not None and self.stop.is_set() and not self.model.stop_training:
-                    self.model.stop_training = True
-                    self.stopped_by = "user"
-                    self.events.append("stopping", epoch=epoch, batch=batch + 1)
+@dataclass
+class LoopState:
+    """Everything besides the weights that a resumed run needs to continue exactly."""
 
-            def on_epoch_end(self, epoch, logs=None):
-                logs = logs or {}
-                seconds = time.perf_counter() - self.epoch_start
-                batch_seconds = self.last_batch_end - self.epoch_start
-                row = {
-                    "epoch": epoch + 1,
-                    "loss": float(logs.get("loss", math.nan)),
-                    "accuracy": float(logs.get("accuracy", math.nan)),
-                    "val_loss": float(logs.get("val_loss", math.nan)),
-                    "val_accuracy": float(logs.get("val_accuracy", math.nan)),
-                    "lr": self.epoch_learning_rate,
-                    "seconds": round(seconds, 3),
-                    "images_per_second": round(self.epoch_images / max(batch_seconds, 1e-9), 1),
-                }
-                self.history.append(row)
-                choice = self.rule.choose(self.history)
-                if choice.epoch == row["epoch"]:
-                    self.best_weights = [np.array(weight) for weight in self.model.get_weights()]
-                    self.best_epoch = row["epoch"]
-                if self.stopped_by is None and self.rule.should_stop(self.history):
-                    self.model.stop_training = True
-                    self.stopped_by = "early_stopping"
-                self.events.append(
-                    "epoch",
-                    **row,
-                    complete=self.epoch_images >= self.train_images,
-                    chosen_epoch=choice.epoch,
-                    chosen_reason=choice.reason,
-                    stopped_by=self.stopped_by,
-                )
+    epochs_done: int = 0
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    plateau: schedules.PlateauState = field(default_factory=schedules.PlateauState)
+    images_seen: int = 0
+    training_seconds: float = 0.0
+    stopped_by: str | None = None
+    best_weights: list | None = None  # values of model.variables at the chosen epoch
+    session_seconds: float = 0.0  # in this process only: a resumed run's ETA uses its own speed
+    session_steps: int = 0
 
-        return _EventCallback(**kwargs)
+    def to_dict(self) -> dict:
+        return {
+            "epochs_done": self.epochs_done, "history": self.history, "best_epoch": self.best_epoch,
+            "plateau": self.plateau.to_dict(), "images_seen": self.images_seen,
+            "training_seconds": self.training_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict) -> LoopState:
+        return cls(
+            epochs_done=int(values["epochs_done"]), history=list(values["history"]), best_epoch=values["best_epoch"],
+            plateau=schedules.PlateauState(**values["plateau"]), images_seen=int(values["images_seen"]),
+            training_seconds=float(values["training_seconds"]),
+        )
+
+
+def save_checkpoint(folder: Path, model, loop: LoopState, config: TrainConfig) -> None:
+    """Write weights, optimizer state (EMA included), chosen weights and loop state; atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / f".{CHECKPOINT_DIR}.partial"
+    if staging.exists():
+        import shutil
+
+        shutil.rmtree(staging)
+    staging.mkdir()
+    arrays = {f"model/{i}": v.numpy() for i, v in enumerate(model.variables)}
+    arrays.update({f"optimizer/{i}": v.numpy() for i, v in enumerate(model.optimizer.variables)})
+    np.savez(staging / "state.npz", **arrays)
+    if loop.best_weights is not None:
+        np.savez(staging / "best.npz", **{f"model/{i}": value for i, value in enumerate(loop.best_weights)})
+    state = {**loop.to_dict(), "config": config.to_dict(), "saved": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    (staging / "state.json").write_text(json.dumps(state, indent=1, default=float))
+    registry.replace_folder(staging, folder / CHECKPOINT_DIR)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be continued from; the message says why and what to do."""
+
+
+def load_checkpoint(folder: Path, model) -> LoopState:
+    """Put a checkpoint's weights and optimizer state into `model`; return the loop state."""
+    checkpoint = folder / CHECKPOINT_DIR
+    try:
+        state = json.loads((checkpoint / "state.json").read_text())
+        loop = LoopState.from_dict(state)
+        with np.load(checkpoint / "state.npz") as arrays:
+            _assign(model.variables, arrays, "model")
+            _assign(model.optimizer.variables, arrays, "optimizer")
+        if (checkpoint / "best.npz").exists():
+            with np.load(checkpoint / "best.npz") as arrays:
+                loop.best_weights = [arrays[f"model/{i}"] for i in range(len(model.variables))]
+    except FileNotFoundError as error:
+        raise CheckpointError(
+            f"{folder.name} has no complete checkpoint ({Path(error.filename).name} is missing): "
+            "it cannot be continued; train it again.") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(
+            f"The checkpoint of {folder.name} is damaged ({type(error).__name__}: {error}): it cannot be "
+            "continued; train it again.") from None
+    return loop
+
+
+def _assign(variables, arrays, prefix: str) -> None:
+    names = [name for name in arrays.files if name.startswith(prefix + "/")]
+    if len(names) != len(variables):
+        raise ValueError(f"it holds {len(names)} {prefix} variables where the network has {len(variables)}")
+    for index, variable in enumerate(variables):
+        value = arrays[f"{prefix}/{index}"]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"{variable.path} has shape {tuple(variable.shape)}, the checkpoint {value.shape}")
+        variable.assign(value)
+
+
+# ----------------------------------------------------------------------------- one epoch
+
+
+def train_one_epoch(model, data: TrainingData, config: TrainConfig, epoch: int, loop: LoopState, events, stop,
+                    batch_event_seconds: float = 0.0) -> dict:
+    """Train on every batch of epoch `epoch` (from 0) unless stopped; returns the epoch's numbers."""
+    steps = data.steps_per_epoch(config.batch_size)
+    total = config.epochs * steps
+    started = last_event = time.perf_counter()
+    reseed_dropout(model, config.seed, epoch)
+    epoch_images, batch_seconds = 0, 0.0
+    sums = {"loss": 0.0, "accuracy": 0.0}  # Keras 3's train_on_batch reports each batch alone
+    first_rate = learning_rate_at(config, float(epoch), loop.plateau)
+    for batch, (inputs, targets, weights) in enumerate(training_batches(data, config, epoch)):
+        rate = learning_rate_at(config, epoch + batch / steps, loop.plateau)
+        model.optimizer.learning_rate.assign(rate)
+        began = time.perf_counter()
+        logs = model.train_on_batch(inputs, targets, sample_weight=weights, return_dict=True)
+        now = time.perf_counter()
+        batch_seconds += now - began
+        loop.training_seconds += now - began
+        loop.session_seconds += now - began
+        loop.session_steps += 1
+        epoch_images += len(inputs)
+        loop.images_seen += len(inputs)
+        for key in sums:
+            sums[key] += float(logs.get(key, math.nan)) * len(inputs)
+        stopping = stop is not None and stop.is_set()
+        last = batch + 1 == steps or stopping
+        if last or now - last_event >= batch_event_seconds:
+            last_event = now
+            done = epoch * steps + batch + 1
+            events.append(
+                "batch", epoch=epoch + 1, batch=batch + 1, batches=steps,
+                loss=sums["loss"] / epoch_images, accuracy=sums["accuracy"] / epoch_images,
+                learning_rate=rate, images_per_second=epoch_images / max(now - started, 1e-9),
+                progress=done / total, eta_seconds=loop.session_seconds / loop.session_steps * (total - done),
+            )
+        if stopping:
+            loop.stopped_by = "user"
+            events.append("stopping", epoch=epoch + 1, batch=batch + 1)
+            break
+    return {
+        "epoch": epoch + 1,
+        "loss": sums["loss"] / max(epoch_images, 1),
+        "accuracy": sums["accuracy"] / max(epoch_images, 1),
+        "lr": first_rate,
+        "images_per_second": round(epoch_images / max(batch_seconds, 1e-9), 1),
+        "complete": epoch_images >= len(data.train_labels),
+        "started": started,
+    }
+
+
+def validate(model, images: np.ndarray, labels: np.ndarray, batch_size: int) -> dict:
+    if not len(labels):
+        return {"loss": math.nan, "accuracy": math.nan}
+    targets = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
+    return model.evaluate(to_model_input(images), targets, batch_size=batch_size, verbose=0, return_dict=True)
+
+
+def end_epoch(model, data: TrainingData, config: TrainConfig, row: dict, loop: LoopState, rule, events) -> None:
+    """Validate, record the row, let the rule choose, snapshot the chosen weights, adjust the plateau."""
+    with MovingAverage(model, config.ema):
+        scores = validate(model, data.val_images, data.val_labels, config.batch_size)
+        row.update(val_loss=float(scores["loss"]), val_accuracy=float(scores["accuracy"]))
+        row["seconds"] = round(time.perf_counter() - row.pop("started"), 3)
+        complete = row.pop("complete")
+        loop.history = [old for old in loop.history if old["epoch"] < row["epoch"]] + [row]
+        choice = rule.choose(loop.history)
+        if choice.epoch == row["epoch"]:
+            loop.best_weights = [variable.numpy() for variable in model.variables]
+            loop.best_epoch = row["epoch"]
+    if config.schedule == "plateau" and complete:
+        loop.plateau.update(row["val_loss"], config.plateau_patience, config.decay_factor)
+    if loop.stopped_by is None and rule.should_stop(loop.history):
+        loop.stopped_by = "early_stopping"
+    if complete:
+        loop.epochs_done = row["epoch"]
+    events.append("epoch", **row, complete=complete, chosen_epoch=choice.epoch, chosen_reason=choice.reason,
+                  stopped_by=loop.stopped_by)
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -358,7 +488,7 @@ class EventCallback:
 @dataclass
 class TrainResult:
     config: TrainConfig
-    model: object  # keras.Model, float32, holding the chosen epoch's weights
+    model: object  # keras.Model, float32, holding the chosen epoch's weights, not compiled
     history: list[dict]
     chosen: checkpoints.Choice
     metrics: dict
@@ -370,52 +500,16 @@ class TrainResult:
 
 def library_versions() -> dict:
     import keras
-    import tensorflow as tf
 
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-    }
-
-
-def _training_split(dataset: FaceDataset, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = dataset.split("train")
-    if len(labels) == 0:
-        raise TrainConfigError(f"The data set {dataset.name!r} has no training faces: import a data set with a train split.")
-    if config.max_train_images and config.max_train_images < len(labels):
-        keep = np.random.default_rng(config.seed).permutation(len(labels))[: config.max_train_images]
-        keep.sort()
-        images, labels = images[keep], labels[keep]
-    return images, labels
-
-
-def _compile(model, config: TrainConfig):
-    import keras
-
-    if config.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
-    else:
-        optimizer = keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum, nesterov=True)
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def _build(build_model: Callable, policy: str):
-    """Build under a dtype policy. Keras keeps the policy per thread, so concurrent jobs do not mix."""
-    import keras
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
+    versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__,
+                "backend": keras.backend.backend()}
     try:
-        return build_model(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
-    finally:
-        keras.config.set_dtype_policy(previous)
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    except ImportError:
+        pass
+    return versions
 
 
 def train(
@@ -424,116 +518,104 @@ def train(
     events: EventLog | None = None,
     stop: threading.Event | None = None,
     build_model: Callable | None = None,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    batch_event_seconds: float = 0.0,
+    on_epoch: Callable[[TrainResult], None] | None = None,
 ) -> TrainResult:
     """Train one network; every batch and epoch goes to `events`; `stop` ends it after a batch.
 
-    `build_model(num_classes=, input_shape=)` overrides the architecture lookup (tests use tiny
-    networks this way); by default it is `fer.nets.ARCHITECTURES[config.architecture]`.
+    With `run_dir`, a checkpoint is written there after every complete epoch, and `resume=True`
+    continues from it (the config may ask for more epochs than before). `on_epoch` gets the
+    result so far after every checkpoint (the worker saves the chosen model with it).
     """
     import keras
 
     events = events if events is not None else EventLog()
-    if build_model is None:
-        from fer.nets import ARCHITECTURES
-
-        if config.architecture not in ARCHITECTURES:
-            raise TrainConfigError(
-                f"Unknown architecture {config.architecture!r}: use one of {', '.join(ARCHITECTURES)}."
-            )
-        build_model = ARCHITECTURES[config.architecture]
+    builder = architecture_builder(config, build_model)
     dataset = dataset if dataset is not None else load_dataset(config.dataset)
     place = devices.placement(config.device)
     if config.mixed_precision and place.kind != "GPU":
-        raise TrainConfigError(
-            "Mixed precision (float16) only speeds up GPUs and this run is on the CPU: untick it."
-        )
-    train_images, train_labels = _training_split(dataset, config)
-    val_images, val_labels = dataset.split("val")
-    test_images, test_labels = dataset.split("test")
-    steps_per_epoch = math.ceil(len(train_labels) / config.batch_size)
+        raise TrainConfigError("Mixed precision (float16) only speeds up GPUs and this run is on the CPU: untick it.")
+    data = prepare_data(dataset, config)
     rule = config.checkpoint()
 
     keras.utils.set_random_seed(config.seed)
-    weights = balanced_class_weights(train_labels) if config.class_weights == "balanced" else None
-    train_data = make_pipeline(
-        train_images, train_labels, config.batch_size, shuffle_seed=config.seed,
-        augmenter=make_augmenter(config), class_weights=weights,
-    )
-    val_data = make_pipeline(val_images, val_labels, config.batch_size) if len(val_labels) else None
-
     policy = "mixed_float16" if config.mixed_precision else "float32"
     with place.strategy.scope():
-        model = _compile(_build(build_model, policy), config)
-
+        model = build_and_compile(builder, config, policy)
+    loop = LoopState()
+    if resume:
+        if run_dir is None:
+            raise TrainConfigError("A resume needs the run's folder.")
+        loop = load_checkpoint(Path(run_dir), model)
+        events.append("resumed", from_epoch=loop.epochs_done + 1, epochs=config.epochs)
     events.append(
-        "start",
-        config=config.to_dict(),
-        device=place.description,
-        device_kind=place.kind,
-        replicas=place.replicas,
-        steps_per_epoch=steps_per_epoch,
-        epochs=config.epochs,
-        train_images=len(train_labels),
-        val_images=len(val_labels),
-        test_images=len(test_labels),
-        parameters=int(model.count_params()),
+        "start", config=config.to_dict(), device=place.description, device_kind=place.kind, replicas=place.replicas,
+        steps_per_epoch=data.steps_per_epoch(config.batch_size), epochs=config.epochs,
+        train_images=len(data.train_labels), val_images=len(data.val_labels), test_images=len(data.test_labels),
+        parameters=int(model.count_params()), first_epoch=loop.epochs_done + 1,
     )
-    callback = EventCallback.create(
-        events=events, stop=stop, config=config, rule=rule,
-        steps_per_epoch=steps_per_epoch, train_images=len(train_labels),
-    )
-    callbacks = [callback]
-    if config.schedule == "plateau" and val_data is not None:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=config.decay_factor, patience=config.plateau_patience, verbose=0))
     started = time.perf_counter()
-    model.fit(train_data, validation_data=val_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
-    wall_seconds = time.perf_counter() - started
+    for epoch in range(loop.epochs_done, config.epochs):
+        row = train_one_epoch(model, data, config, epoch, loop, events, stop, batch_event_seconds)
+        end_epoch(model, data, config, row, loop, rule, events)
+        if run_dir is not None and loop.epochs_done == epoch + 1:
+            save_checkpoint(Path(run_dir), model, loop, config)
+            if on_epoch is not None:
+                on_epoch(finish(model, builder, config, data, loop, rule, place, dataset, started, evaluate_test=False))
+        if loop.stopped_by is not None:
+            break
+    result = finish(model, builder, config, data, loop, rule, place, dataset, started, events=events)
+    events.append("trained", metrics=result.metrics)
+    return result
 
-    chosen = rule.choose(callback.history)
-    if callback.best_weights is not None and callback.best_epoch == chosen.epoch:
-        model.set_weights(callback.best_weights)
-    if config.mixed_precision:
-        # Save a float32 twin: TF.js export and CPU inference expect float32 weights.
-        float_model = _compile(_build(build_model, "float32"), config)
-        float_model.set_weights(model.get_weights())
-        model = float_model
 
+def finish(model, builder, config, data, loop, rule, place, dataset, started, events=None,
+           evaluate_test: bool = True) -> TrainResult:
+    """A float32, uncompiled twin holding the chosen epoch's weights, its metrics and its config."""
+    chosen = rule.choose(loop.history)
+    keep = model.get_weights() if loop.best_weights is None or loop.best_epoch != chosen.epoch else None
+    twin = builder(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
+    if keep is not None:
+        twin.set_weights(keep)
+    else:
+        for variable, value in zip(twin.variables, loop.best_weights):
+            variable.assign(value.astype(variable.dtype) if hasattr(value, "astype") else value)
     metrics: dict = {
         "chosen_epoch": chosen.epoch,
         "chosen_reason": chosen.reason,
-        "epochs_run": len(callback.history),
-        "stopped_by": callback.stopped_by,
-        "images_per_second": round(callback.images_seen / max(callback.training_seconds, 1e-9), 1),
-        "training_seconds": round(wall_seconds, 2),
+        "epochs_run": len(loop.history),
+        "stopped_by": loop.stopped_by,
+        "images_per_second": round(loop.images_seen / max(loop.training_seconds, 1e-9), 1),
+        "training_seconds": round(loop.training_seconds, 2),
     }
-    chosen_row = next((row for row in callback.history if row["epoch"] == chosen.epoch), None)
+    chosen_row = next((row for row in loop.history if row["epoch"] == chosen.epoch), None)
     if chosen_row is not None:
         metrics.update({f"chosen_{key}": chosen_row[key] for key in ("loss", "accuracy", "val_loss", "val_accuracy")})
-    if len(test_labels):
-        events.append("evaluating", test_images=len(test_labels))
-        test_loss, test_accuracy = model.evaluate(
-            make_pipeline(test_images, test_labels, config.batch_size), verbose=0)
-        metrics.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
-
+    if evaluate_test and len(data.test_labels):
+        if events is not None:
+            events.append("evaluating", test_images=len(data.test_labels))
+        twin.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+        scores = validate(twin, data.test_images, data.test_labels, config.batch_size)
+        metrics.update(test_loss=float(scores["loss"]), test_accuracy=float(scores["accuracy"]))
     run_config = {
         "kind": "keras",
         **config.to_dict(),
         "dataset_synthetic": bool(dataset.synthetic),
-        "train_images": len(train_labels),
-        "val_images": len(val_labels),
-        "test_images": len(test_labels),
-        "parameters": int(model.count_params()),
+        "train_images": len(data.train_labels),
+        "val_images": len(data.val_labels),
+        "test_images": len(data.test_labels),
+        "parameters": int(twin.count_params()),
         "device": place.description,
         "device_kind": place.kind,
         "replicas": place.replicas,
         "images_per_second": metrics["images_per_second"],
+        "training_seconds": metrics["training_seconds"],
         "library_versions": library_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    result = TrainResult(config, model, callback.history, chosen, metrics, run_config, callback.stopped_by)
-    events.append("trained", metrics=metrics)
-    return result
+    return TrainResult(config, twin, list(loop.history), chosen, metrics, run_config, loop.stopped_by)
 
 
 # ----------------------------------------------------------------------------- saving
@@ -554,8 +636,7 @@ def save_result(result: TrainResult, name: str | None = None) -> Path:
         for _ in range(5):
             candidate = registry.unique_name(stem[:52])
             try:
-                path = registry.save_run(
-                    candidate, result.model, result.run_config, result.history, result.metrics)
+                path = registry.save_run(candidate, result.model, result.run_config, result.history, result.metrics)
                 break
             except (registry.RegistryError, OSError):
                 # Another process took the name between our check and our rename: next number.

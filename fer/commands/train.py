@@ -3,7 +3,13 @@
     python -m fer train --preset classroom-quick
     python -m fer train --arch report_a_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
 
-Ctrl-C stops after the current batch and still saves the best epoch, like the page's Stop button.
+    python -m fer train --preset shipped-model --name my-vgg
+    python -m fer train --resume my-vgg                  # after a crash, a kill or a closed laptop
+    python -m fer train --resume my-vgg --more-epochs 20 # a finished run, longer
+
+The training runs in its own worker process and writes everything into its run folder
+(models/NAME/); this command follows it. Ctrl-C stops after the current batch and still
+saves the best epoch, like the page's Stop button.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import threading
+
+from fer.presets import PRESETS
 
 # Command-line flag -> TrainConfig field. Flags left out keep the preset's (or the default) value.
 FLAGS = {
@@ -22,6 +29,13 @@ FLAGS = {
     "optimizer": "optimizer",
     "lr": "learning_rate",
     "schedule": "schedule",
+    "warmup": "warmup_epochs",
+    "weight_decay": "weight_decay",
+    "momentum": "momentum",
+    "ema": "ema",
+    "ema_momentum": "ema_momentum",
+    "crop": "crop_size",
+    "erasing": "random_erasing",
     "flip": "augment_flip",
     "shift": "augment_shift",
     "rotation": "augment_rotation",
@@ -40,7 +54,7 @@ FLAGS = {
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train a network and save it in models/", description=__doc__)
-    parser.add_argument("--preset", help="start from a preset: classroom-quick, report-a, report-b, literature")
+    parser.add_argument("--preset", help="start from a preset: " + ", ".join(PRESETS))
     parser.add_argument("--arch", help="architecture (fer.nets.ARCHITECTURES), e.g. report_a_cnn or small_cnn")
     parser.add_argument("--data", help="data set: synthetic or an imported name such as fer2013")
     parser.add_argument("--epochs", type=int)
@@ -48,6 +62,13 @@ def register(subparsers) -> None:
     parser.add_argument("--optimizer", choices=["adam", "sgd_nesterov"])
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--schedule", choices=["constant", "step", "plateau", "cosine"])
+    parser.add_argument("--warmup", type=int, help="epochs of linear learning-rate warm-up before the schedule")
+    parser.add_argument("--weight-decay", type=float, help="decoupled weight decay on kernels (5e-4)")
+    parser.add_argument("--momentum", type=float, help="SGD momentum (0.9)")
+    parser.add_argument("--ema", action="store_true", default=None, help="keep a moving average of the weights")
+    parser.add_argument("--ema-momentum", type=float, help="the average's momentum (0.999)")
+    parser.add_argument("--crop", type=int, choices=[48, 44, 40], help="random crops of this size (48 = none)")
+    parser.add_argument("--erasing", type=float, help="probability of random erasing (0.25)")
     parser.add_argument("--flip", action="store_true", default=None, help="random horizontal flips")
     parser.add_argument("--shift", type=float, help="random shift, a fraction of the image (0.1)")
     parser.add_argument("--rotation", type=float, help="random rotation in degrees (10)")
@@ -62,6 +83,8 @@ def register(subparsers) -> None:
     parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     parser.add_argument("--threshold", type=float, help="training-accuracy threshold of the report-A rule")
     parser.add_argument("--name", help="run name in models/ (made unique; default: architecture-data-date)")
+    parser.add_argument("--resume", metavar="NAME", help="continue the run NAME from its last complete epoch")
+    parser.add_argument("--more-epochs", type=int, help="with --resume: train this many epochs more")
     parser.set_defaults(func=run_train)
 
     models = subparsers.add_parser("models", help="list the trained runs in models/")
@@ -97,64 +120,81 @@ def epoch_line(event: dict) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from fer.events import EventLog
-    from fer.train import save_result, train
+    """Start (or continue) a training in its own worker process and follow its run folder."""
+    from fer import jobs, worker
 
-    config = config_from_args(args)
-    events, stop = EventLog(), threading.Event()
-    outcome: dict = {}
-
-    def work():
+    if args.resume:
         try:
-            result = train(config, events=events, stop=stop)
-            save_result(result, args.name)
-            outcome["result"] = result
-        except BaseException as error:  # handed to the main thread, which reports it
-            outcome["error"] = error
-        finally:
-            events.append("finished")
+            folder, config = jobs.prepare_resume(args.resume, more_epochs=args.more_epochs or 0, epochs=args.epochs)
+        except jobs.ResumeError as error:
+            print(error, file=sys.stderr)
+            return 2
+    else:
+        config = config_from_args(args)
+        folder = jobs.create_run_folder(config, args.name)
+    worker.write_request(folder, config.to_dict(), owner="command line", resume=bool(args.resume))
+    (folder / worker.STOP_FILE).unlink(missing_ok=True)
+    worker.write_status(folder, worker.QUEUED, pid=None, pid_started=None, message=None)
+    process = worker.start_worker(folder)
+    return follow(folder, config, process)
 
-    worker = threading.Thread(target=work, name="training", daemon=True)
-    worker.start()
+
+def follow(folder, config, process) -> int:
+    """Print the run's events as they come; Ctrl-C asks the worker to stop after the batch."""
+    from fer import worker
+    from fer.events import EventFile
+
+    events = EventFile(folder / worker.EVENTS_FILE)
+    index = len(events)
     width = shutil.get_terminal_size((100, 20)).columns
-    index, finished = 0, False
-    try:
-        while not finished:
+    print(f"Run folder: {folder} (worker log: {folder / worker.LOG_FILE})", flush=True)
+    while True:
+        try:
             fresh = events.wait(index, timeout=0.5)
             index += len(fresh)
             for event in fresh:
-                if event["kind"] == "start":
-                    print(
-                        f"Training {config.architecture} ({event['parameters']:,} parameters) on {config.dataset}: "
-                        f"{event['train_images']:,} training / {event['val_images']:,} validation faces, "
-                        f"{event['device']}. Ctrl-C stops after the current batch and keeps the best epoch."
-                    )
-                elif event["kind"] == "batch" and sys.stdout.isatty():
-                    print("\r" + progress_line(event, width), end="", flush=True)
-                elif event["kind"] == "epoch":
-                    clear = "\r" + " " * (width - 1) + "\r" if sys.stdout.isatty() else ""
-                    print(clear + epoch_line(event), flush=True)
-                elif event["kind"] == "stopping":
-                    print("\nStopping after this batch...", flush=True)
-                elif event["kind"] == "evaluating":
-                    print(f"Evaluating on {event['test_images']:,} test faces...", flush=True)
-                elif event["kind"] == "finished":
-                    finished = True
-    except KeyboardInterrupt:
-        stop.set()
-        print("\nStopping after this batch, then saving the best epoch...", flush=True)
-        worker.join()
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    result = outcome["result"]
-    metrics = result.metrics
-    print(
-        f"Kept epoch {metrics['chosen_epoch']} ({metrics['chosen_reason']}). "
-        + (f"Test accuracy {metrics['test_accuracy']:.4f}. " if "test_accuracy" in metrics else "")
-        + f"{metrics['images_per_second']:.0f} images/s. Saved to {result.path}"
-    )
-    return 0
+                print_event(event, config, width)
+            if process.poll() is not None and not events.since(index):
+                break
+        except KeyboardInterrupt:
+            worker.request_stop(folder)
+            print("\nStopping after this batch, then keeping the best epoch...", flush=True)
+    status = worker.read_status(folder)
+    if status.get("state") in (worker.QUEUED, worker.RUNNING):
+        status = worker.settle_dead_run(folder, returncode=process.returncode)
+    print(status.get("message") or status.get("state"), flush=True)
+    metrics = worker.read_json(folder / "metrics.json")
+    if status.get("state") in (worker.FINISHED, worker.STOPPED):
+        print(
+            (f"Test accuracy {metrics['test_accuracy']:.4f}. " if "test_accuracy" in metrics else "")
+            + f"{metrics.get('images_per_second', 0):.0f} images/s. Saved to {folder}. "
+            + f"Continue later with: python -m fer train --resume {folder.name} --more-epochs N"
+        )
+        return 0
+    print(f"Continue with: python -m fer train --resume {folder.name}", file=sys.stderr)
+    return 1
+
+
+def print_event(event: dict, config, width: int) -> None:
+    if event["kind"] == "start":
+        print(
+            f"Training {config.architecture} ({event['parameters']:,} parameters) on {config.dataset}: "
+            f"{event['train_images']:,} training / {event['val_images']:,} validation faces, "
+            f"{event['device']}, epochs {event['first_epoch']}..{event['epochs']}. "
+            "Ctrl-C stops after the current batch and keeps the best epoch.", flush=True)
+    elif event["kind"] == "resumed":
+        print(f"Continuing from epoch {event['from_epoch']} of {event['epochs']}.", flush=True)
+    elif event["kind"] == "batch" and sys.stdout.isatty():
+        print("\r" + progress_line(event, width), end="", flush=True)
+    elif event["kind"] == "epoch":
+        clear = "\r" + " " * (width - 1) + "\r" if sys.stdout.isatty() else ""
+        print(clear + epoch_line(event), flush=True)
+    elif event["kind"] == "stopping":
+        print("\nStopping after this batch...", flush=True)
+    elif event["kind"] == "evaluating":
+        print(f"Evaluating on {event['test_images']:,} test faces...", flush=True)
+    elif event["kind"] == "error":
+        print(event.get("message"), file=sys.stderr, flush=True)
 
 
 def run_models(args: argparse.Namespace) -> int:
