@@ -15,7 +15,13 @@ A bundle is one self-contained folder:
     vendor/                     tf.js, its wasm backend, opencv.js and the Haar cascade XML
 
 Serve it with `python -m http.server` in the folder, or open it inside the app, where the
-same bundle is copied under static/exports/<name>/ and served at /app/static/exports/<name>/.
+same bundle is written to static/exports/<name>/ and served at /app/static/exports/<name>/.
+
+Where the app keeps its bundles: `$FER_EXPORTS_DIR`, else `<repo>/static/exports/`. Streamlit
+serves only the static/ folder beside the app's main script, so the demo shows inside the app
+when FER_EXPORTS_DIR is that static/exports (the tests run the app from a scratch folder laid
+out that way, and export nothing into the repository). The shipped bundles
+(`static/exports/pretrained-*`, in git) stay in the repository whatever FER_EXPORTS_DIR says.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ TFJS_VERSION = "4.22.0"
 
 WEBCAM_PAGE_DIR = REPO_ROOT / "static" / "webcam"
 VENDOR_DIR = REPO_ROOT / "static" / "vendor"
-EXPORTS_DIR = REPO_ROOT / "static" / "exports"
+DEFAULT_EXPORTS_DIR = REPO_ROOT / "static" / "exports"  # and where the shipped bundles live
 SERVED_URL_PREFIX = "/app/static/exports"
 PAGE_FILES = ("index.html", "webcam.js")
 VENDOR_FILES = (
@@ -72,10 +78,6 @@ class ExportResult:
     model_bytes: int
     bundle_bytes: int
     metadata: dict
-
-    @property
-    def index_html(self) -> Path:
-        return self.folder / "index.html"
 
 
 def _silent(fraction: float, message: str) -> None:
@@ -164,14 +166,22 @@ def build_metadata(run: registry.RunInfo, model_json: dict, weights_dtype: str, 
         "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "labels": list(EMOTIONS),
         "input": {"name": input_name, "shape": [None, IMAGE_SIZE, IMAGE_SIZE, 1], "dtype": "float32"},
-        "output": {"name": output_name, "shape": [None, len(EMOTIONS)], "meaning": "softmax probabilities, in label order"},
+        "output": {
+            "name": output_name,
+            "shape": [None, len(EMOTIONS)],
+            "meaning": "softmax probabilities, in label order",
+        },
         "preprocessing": {
             "face_crop": spec.to_dict(),
             **preprocessing.metadata(),
         },
         "webcam": {"frame_width": WEBCAM_FRAME_WIDTH},
         "weights": {"dtype": weights_dtype, "model_bytes": model_bytes},
-        "tfjs": {"version": TFJS_VERSION, "model_format": "graph", "route": "keras model.export -> tf_saved_model -> tfjs_graph_model"},
+        "tfjs": {
+            "version": TFJS_VERSION,
+            "model_format": "graph",
+            "route": "keras model.export -> tf_saved_model -> tfjs_graph_model",
+        },
     }
 
 
@@ -280,7 +290,7 @@ def complete_shipped_bundles() -> list[Path]:
     go stale or bloat the repository.
     """
     completed = []
-    for folder in sorted(EXPORTS_DIR.glob(f"{registry.PRETRAINED_PREFIX}*")):
+    for folder in sorted(DEFAULT_EXPORTS_DIR.glob(f"{registry.PRETRAINED_PREFIX}*")):
         if (folder / "model.json").exists() and (folder / METADATA_JSON).exists():
             shutil.rmtree(folder / "vendor", ignore_errors=True)
             _copy_page(folder)
@@ -288,9 +298,14 @@ def complete_shipped_bundles() -> list[Path]:
     return completed
 
 
+def exports_dir() -> Path:
+    """Where the app writes the bundles it serves: `$FER_EXPORTS_DIR`, else static/exports/."""
+    return Path(os.environ.get("FER_EXPORTS_DIR", DEFAULT_EXPORTS_DIR))
+
+
 def served_folder(name: str) -> Path:
-    """Where the app keeps the bundle it serves: static/exports/<name>/ (git-ignored)."""
-    return EXPORTS_DIR / registry.validate_name(name)
+    """Where the app keeps the bundle it serves: <exports folder>/<name>/ (git-ignored)."""
+    return exports_dir() / registry.validate_name(name)
 
 
 def served_url(name: str) -> str:
@@ -333,7 +348,9 @@ def bundle_predictor(folder: str | Path) -> Callable:
         graph_def = json_format.ParseDict(model_json["modelTopology"], graph_pb2.GraphDef())
         groups = read_weights.read_weights(model_json["weightsManifest"], str(folder))
     except (OSError, ValueError, KeyError) as error:
-        raise ExportError(f"{folder / MODEL_JSON} is not a readable TF.js graph model ({error}): export again.") from None
+        raise ExportError(
+            f"{folder / MODEL_JSON} is not a readable TF.js graph model ({error}): export again."
+        ) from None
     weights = {entry["name"]: entry["data"] for group in groups for entry in group}
     for node in graph_def.node:
         if node.name in weights:

@@ -1,13 +1,18 @@
 """Real-browser test harness: a `streamlit run` server on a free localhost port, and Chromium.
 
 Used through the session fixtures `app_server` and `browser` in conftest.py. The server gets
-its own models/ and data/ folders (FER_MODELS_DIR, FER_DATA_DIR) that tests may fill.
+its own models/, data/ and exports/ folders (FER_MODELS_DIR, FER_DATA_DIR, FER_EXPORTS_DIR)
+that tests may fill. Streamlit serves only the static/ folder beside the main script, so the
+server runs the repository's app from a scratch folder whose static/exports/ is that exports
+folder (holding copies of the shipped bundles): what the app exports is served as usual, and
+nothing lands in the repository.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +39,7 @@ class AppServer:
     url: str
     models_dir: Path
     data_dir: Path
+    exports_dir: Path
     log_path: Path
 
     def page_url(self, page: str) -> str:
@@ -50,21 +56,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def scratch_app_folder(repo_root: Path, workdir: Path) -> tuple[Path, Path]:
+    """workdir/app/: links to the app's code, and a real static/exports/ with the shipped bundles copied in.
+
+    Returns (main script, exports folder). Links would not do for static/: Streamlit refuses to
+    serve a file whose real path lies outside the static folder.
+    """
+    app = workdir / "app"
+    exports = app / "static" / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    for name in ("streamlit_app.py", "lessons"):
+        if not (app / name).exists():
+            (app / name).symlink_to(repo_root / name)
+    for shipped in sorted((repo_root / "static" / "exports").glob("pretrained-*")):
+        if shipped.is_dir() and not (exports / shipped.name).exists():
+            shutil.copytree(shipped, exports / shipped.name)
+    return app / "streamlit_app.py", exports
+
+
 @contextlib.contextmanager
 def run_streamlit(repo_root: Path, workdir: Path, startup_timeout: float = 90.0):
     port = free_port()
     models, data = workdir / "models", workdir / "data"
     models.mkdir(parents=True, exist_ok=True)
     data.mkdir(parents=True, exist_ok=True)
+    main_script, exports = scratch_app_folder(repo_root, workdir)
     log_path = workdir / "streamlit.log"
     env = {
         **os.environ,
         "FER_MODELS_DIR": str(models),
         "FER_DATA_DIR": str(data),
+        "FER_EXPORTS_DIR": str(exports),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+    # Run from the repository, so `fer` imports and .streamlit/config.toml apply as with `make run`.
     command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        sys.executable, "-m", "streamlit", "run", str(main_script),
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
@@ -86,7 +113,7 @@ def run_streamlit(repo_root: Path, workdir: Path, startup_timeout: float = 90.0)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not answer within {startup_timeout} s")
             time.sleep(0.3)
-        yield AppServer(url, models, data, log_path)
+        yield AppServer(url, models, data, exports, log_path)
     finally:
         process.terminate()
         try:

@@ -1,7 +1,8 @@
 """Fixtures shared by every test.
 
-Every test gets its own empty models/ and data/ folders (through FER_MODELS_DIR and
-FER_DATA_DIR), so nothing a test does touches the repository's registry or a user's imports.
+Every test gets its own empty models/, data/ and exports/ folders (through FER_MODELS_DIR,
+FER_DATA_DIR and FER_EXPORTS_DIR), so nothing a test does touches the repository's registry,
+a user's imports or the bundles in static/exports.
 """
 
 import os
@@ -24,6 +25,15 @@ def isolated_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_MODELS_DIR", str(models))
     monkeypatch.setenv("FER_DATA_DIR", str(data))
     return models, data
+
+
+@pytest.fixture(autouse=True)
+def isolated_exports(tmp_path, monkeypatch) -> Path:
+    """Bundles the app would serve (fer.export.export_for_app) go here, not into static/exports."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    monkeypatch.setenv("FER_EXPORTS_DIR", str(exports))
+    return exports
 
 
 @pytest.fixture

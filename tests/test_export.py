@@ -62,7 +62,9 @@ def test_float16_halves_the_weights_and_stays_close(saved_tiny, tmp_path):
     full = export.export_bundle("tiny", tmp_path / "f32", "float32")
     half = export.export_bundle("tiny", tmp_path / "f16", "float16")
 
-    shard_bytes = lambda folder: sum(p.stat().st_size for p in folder.glob("group1-shard*.bin"))
+    def shard_bytes(folder):
+        return sum(p.stat().st_size for p in folder.glob("group1-shard*.bin"))
+
     assert shard_bytes(half.folder) == pytest.approx(shard_bytes(full.folder) / 2, rel=0.05)
     manifest = json.loads((half.folder / "model.json").read_text())["weightsManifest"][0]["weights"]
     floats = [weight for weight in manifest if weight["dtype"] == "float32"]
@@ -101,7 +103,8 @@ def test_zip_holds_every_file_under_one_folder(saved_tiny, tmp_path):
     with zipfile.ZipFile(io.BytesIO(export.zip_bundle(result.folder))) as archive:
         names = set(archive.namelist())
         assert json.loads(archive.read("tiny-bundle/metadata.json")) == result.metadata
-    expected = {f"tiny-bundle/{p.relative_to(result.folder).as_posix()}" for p in result.folder.rglob("*") if p.is_file()}
+    files = [path for path in result.folder.rglob("*") if path.is_file()]
+    expected = {f"tiny-bundle/{path.relative_to(result.folder).as_posix()}" for path in files}
     assert names == expected
 
 
@@ -164,3 +167,13 @@ def test_cli_exports_and_reports_errors_as_sentences(saved_tiny, tmp_path, capsy
 
     assert main(["export", "ghost", str(tmp_path / "nothing")]) == 2
     assert "No run called 'ghost'" in capsys.readouterr().err
+
+
+def test_the_app_exports_into_fer_exports_dir_and_never_into_the_repository(saved_tiny, isolated_exports):
+    shipped_before = sorted(path.name for path in export.DEFAULT_EXPORTS_DIR.iterdir())
+    result = export.export_for_app("tiny", "float16")
+
+    assert result.folder == isolated_exports / "tiny" == export.served_folder("tiny")
+    assert export.read_bundle_metadata(isolated_exports / "tiny")["model_name"] == "tiny"
+    assert sorted(path.name for path in export.DEFAULT_EXPORTS_DIR.iterdir()) == shipped_before
+    assert export.served_url("tiny") == "/app/static/exports/tiny/index.html"

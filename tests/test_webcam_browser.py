@@ -240,4 +240,4 @@ def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
         assert page.query_selector_all('[data-testid="stException"]') == []
         page.close()
     finally:
-        shutil.rmtree(export.served_folder(name), ignore_errors=True)
+        shutil.rmtree(app_server.exports_dir / name, ignore_errors=True)
