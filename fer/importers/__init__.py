@@ -17,16 +17,20 @@ One module per step:
     found.py          what every reader returns, and the bad rows it met
     report.py         the cache write and the report of what happened
     names.py          the data set's name in the app
+    limits.py         how much an import may read (depth, files, unpacked bytes)
 """
 
 from fer.face_dataset import DataError
 from fer.importers.dispatch import import_bytes, import_path
 from fer.importers.found import Progress
+from fer.importers.limits import DEFAULT_LIMITS, ImportLimits
 from fer.importers.names import check_dataset_name, dataset_name_for
 from fer.importers.report import ImportReport
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DataError",
+    "ImportLimits",
     "ImportReport",
     "Progress",
     "check_dataset_name",

@@ -12,6 +12,7 @@ from fer.importers.csv_stream import read_csv, read_header
 from fer.importers.folders import tree_from_folder
 from fer.importers.found import Progress
 from fer.importers.image_folders import has_image_folders, read_image_folders
+from fer.importers.limits import DEFAULT_LIMITS, ImportLimits
 from fer.importers.names import dataset_name_for
 from fer.importers.npz import read_npz
 from fer.importers.report import ImportReport, cache_and_report
@@ -24,14 +25,29 @@ def import_path(
     name: str | None = None,
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Import a CSV, an .npz, a .zip or a folder on disk into the data cache."""
     path = Path(path).expanduser()
-    if not path.exists():
-        raise DataError(f"{path} does not exist: give the path of fer2013.csv, a .zip, an .npz or a folder.")
-    if path.is_dir():
-        return _import_tree(tree_from_folder(path), path.name, name, skip_bad_rows, progress)
-    return _import_file(path.name, lambda: open(path, "rb"), path.stat().st_size, name, skip_bad_rows, progress)
+    try:
+        if not path.exists():
+            if path.is_symlink():
+                raise DataError(f"{path} is a broken symbolic link (what it points to is missing): give the file.")
+            raise DataError(f"{path} does not exist: give the path of fer2013.csv, a .zip, an .npz or a folder.")
+        if path.is_dir():
+            label = path.name or path.as_posix()
+            return _import_tree(tree_from_folder(path, limits), label, name, skip_bad_rows, progress, limits)
+        if not path.is_file():
+            raise DataError(
+                f"{path} is not a regular file (a device, a pipe or a socket): give fer2013.csv, a .zip, an .npz "
+                "or a folder."
+            )
+        size = path.stat().st_size
+        return _import_file(path.name, lambda: open(path, "rb"), size, name, skip_bad_rows, progress, limits)
+    except OSError as error:
+        raise DataError(
+            f"{path} cannot be read ({error.strerror or error}): check the path and that the app may read it."
+        ) from None
 
 
 def import_bytes(
@@ -40,12 +56,13 @@ def import_bytes(
     name: str | None = None,
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Import an upload (its bytes and original file name) into the data cache."""
-    return _import_file(filename, lambda: io.BytesIO(content), len(content), name, skip_bad_rows, progress)
+    return _import_file(filename, lambda: io.BytesIO(content), len(content), name, skip_bad_rows, progress, limits)
 
 
-def _import_file(filename, opener, size, name, skip_bad_rows, progress) -> ImportReport:
+def _import_file(filename, opener, size, name, skip_bad_rows, progress, limits) -> ImportReport:
     suffix = PurePosixPath(filename).suffix.lower()
     if suffix == ".npz":
         return cache_and_report(read_npz(filename, opener), filename, name or dataset_name_for(filename))
@@ -53,7 +70,7 @@ def _import_file(filename, opener, size, name, skip_bad_rows, progress) -> Impor
         is_zip = zipfile.is_zipfile(stream)
     if is_zip:
         with opener() as stream, zipfile.ZipFile(stream) as archive:
-            return _import_tree(tree_from_zip(archive), filename, name, skip_bad_rows, progress)
+            return _import_tree(tree_from_zip(archive), filename, name, skip_bad_rows, progress, limits)
     if suffix in ("", ".csv", ".txt"):
         faces = read_csv(filename, opener, skip_bad_rows, progress, size)
         return cache_and_report(faces, filename, name or dataset_name_for(filename))
@@ -63,7 +80,7 @@ def _import_file(filename, opener, size, name, skip_bad_rows, progress) -> Impor
     )
 
 
-def _import_tree(tree: Tree, label: str, name, skip_bad_rows, progress) -> ImportReport:
+def _import_tree(tree: Tree, label: str, name, skip_bad_rows, progress, limits) -> ImportReport:
     name = name or dataset_name_for(label)
     csv_path = _choose_csv(tree, label)
     if csv_path is not None:
