@@ -43,3 +43,70 @@ def styled(table: pd.DataFrame):
         .format("{:.1e}", subset=ERROR_COLUMNS)
         .map(colour, subset=["verdict"])
     )
+
+
+def seed_widgets(values: dict) -> None:
+    """Start each widget key at `values[key]` (what the page's link asks for) unless the session
+    already holds one: the link sets the page up once, then the student's own moves win."""
+    for key, value in values.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def givens_latex(givens) -> list[str]:
+    """A question's givens as LaTeX: the scalars on one line, the vectors as one table."""
+    lines = []
+    scalars = [given for given in givens if not given.is_vector]
+    if scalars:
+        lines.append(r",\quad ".join(f"{given.symbol} = {given.values[0]:.5g}" for given in scalars))
+    vectors = [given for given in givens if given.is_vector]
+    if vectors:
+        columns = vectors[0].columns
+        header = " & ".join(rf"\text{{{column}}}" for column in columns)
+        rows = [
+            given.symbol + " & " + " & ".join(f"{value:.5g}" for value in given.values) + r" \\"
+            for given in vectors
+        ]
+        lines.append(
+            rf"\begin{{array}}{{r|{'c' * len(columns)}}} & {header} \\ \hline " + " ".join(rows) + r"\end{array}"
+        )
+    return lines
+
+
+def quiz(question, key_prefix: str) -> None:
+    """Show `question` (one backward term hidden), take the student's number, check it, then show
+    the working. The answer reaches the page only through `question.check`, after they answer."""
+    number_key, answer_key = f"{key_prefix}_quiz", f"{key_prefix}_quiz_answer"
+    verdict_key = f"{key_prefix}_quiz_verdict"
+
+    def check() -> None:
+        try:
+            st.session_state[verdict_key] = (question.number, question.check(st.session_state.get(answer_key)))
+        except ValueError as error:  # QuizAnswerError: nothing typed yet
+            st.session_state[verdict_key] = (question.number, str(error))
+
+    def next_question() -> None:
+        st.session_state[number_key] = question.number + 1
+        st.session_state[answer_key] = None
+
+    with st.container(border=True, key=f"{key_prefix}_quiz_box"):
+        st.markdown(f"**Question {question.number}.** You are given:")
+        for line in givens_latex(question.givens):
+            st.latex(line)
+        st.markdown("Work out this term of the backward pass, to three significant figures:")
+        st.latex(question.asked + " = \\ ?")
+        answer_column, check_column, next_column = st.columns([2, 1, 1], vertical_alignment="bottom")
+        answer_column.number_input("Your answer", value=None, format="%.6f", step=0.001, key=answer_key)
+        check_column.button("Check my answer", on_click=check, key=f"{key_prefix}_quiz_check", type="primary")
+        next_column.button("New question", on_click=next_question, key=f"{key_prefix}_quiz_new")
+        stored = st.session_state.get(verdict_key)
+        if stored is None or stored[0] != question.number:
+            return
+        verdict = stored[1]
+        if isinstance(verdict, str):
+            st.warning(verdict)
+            return
+        (st.success if verdict.correct else st.error)(verdict.sentence)
+        st.markdown("**The working**")
+        for line in verdict.working:
+            st.latex(line)

@@ -5,14 +5,51 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fer import gradcheck, grads
-from lessons._gradient_tables import mistake_picker, numbers, styled
+from fer import gradcheck, gradient_quiz, grads
+from fer.urlstate import Field, UrlState
+from lessons._gradient_tables import mistake_picker, numbers, quiz, seed_widgets, styled
+from lessons._shared import read_url_state, write_url_state
 
 EPSILONS = [1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+MAX_BATCH = 16
+BATCH_KEY, SEED_KEY = "bn_base_batch", "batchnorm_seed"
+
+
+def random_batch(seed: int, batch_size: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """A batch x and its upstream gradient dl/dy, drawn from `seed`, two decimals each."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(1.0, 2.0, batch_size), 2)
+    upstream = np.round(rng.normal(0.0, 1.0, batch_size), 2)
+    return tuple(x.tolist()), tuple(upstream.tolist())
+
+
+DEFAULT_X, DEFAULT_UPSTREAM = random_batch(0, 5)
+# Everything a teacher sets on this page, in its link: the batch itself, gamma, beta, eps, the mistake, the quiz.
+BATCHNORM_STATE = UrlState(
+    Field.floats("x", DEFAULT_X, low=-1e4, high=1e4, max_items=MAX_BATCH, min_items=2),
+    Field.floats("dy", DEFAULT_UPSTREAM, low=-1e4, high=1e4, max_items=MAX_BATCH, min_items=2),
+    Field.number("gamma", 1.5, low=-100, high=100),
+    Field.number("beta", 0.2, low=-100, high=100),
+    Field.choice("eps", f"{1e-3:g}", [f"{epsilon:g}" for epsilon in EPSILONS]),
+    Field.choice("mistake", "none", ("none", *grads.BATCHNORM_MISTAKES)),
+    Field.integer("quiz", 0, low=0, high=1_000_000),
+)
+
+
+def use_batch(x, upstream) -> None:
+    """Make (x, upstream) the batch the editor starts from; edits to the previous one are dropped."""
+    version = st.session_state.get(BATCH_KEY, {}).get("version", 0) + 1
+    st.session_state[BATCH_KEY] = {"x": tuple(x), "upstream": tuple(upstream), "version": version}
+    st.session_state["bn_m"] = len(x)
 
 
 def new_batch():
-    st.session_state.batchnorm_seed = st.session_state.get("batchnorm_seed", 0) + 1
+    st.session_state[SEED_KEY] = st.session_state.get(SEED_KEY, 0) + 1
+    use_batch(*random_batch(st.session_state[SEED_KEY], st.session_state["bn_m"]))
+
+
+def resize_batch():
+    use_batch(*random_batch(st.session_state.get(SEED_KEY, 0), st.session_state["bn_m"]))
 
 
 st.title("BatchNorm backprop, by hand")
@@ -26,32 +63,59 @@ $m$ values goes forward and back. Edit any number and watch every term change.
 """
 )
 
-controls, editor_column = st.columns([1, 1])
-with controls:
-    batch_size = st.number_input("Batch size m", min_value=2, max_value=16, value=5, key="bn_m")
-    st.button("Draw a new random batch", on_click=new_batch, key="bn_new_batch")
-    gamma = st.number_input("gamma (scale)", value=1.5, step=0.1, key="bn_gamma")
-    beta = st.number_input("beta (shift)", value=0.2, step=0.1, key="bn_beta")
-    epsilon = st.select_slider(
-        "eps (added to the variance)", options=EPSILONS, value=1e-3, key="bn_eps",
-        format_func=lambda value: f"{value:.0e}",
+linked = read_url_state(BATCHNORM_STATE)
+if len(linked["x"]) != len(linked["dy"]):
+    st.warning(
+        f"The link's x has {len(linked['x'])} numbers but its dy has {len(linked['dy'])}: they pair up, "
+        "one per example, so the page starts from its own batch instead."
     )
-seed = st.session_state.get("batchnorm_seed", 0)
-rng = np.random.default_rng(seed)
-initial = pd.DataFrame(
+    linked["x"], linked["dy"] = DEFAULT_X, DEFAULT_UPSTREAM
+if BATCH_KEY not in st.session_state:
+    use_batch(linked["x"], linked["dy"])
+seed_widgets(
     {
-        "x": np.round(rng.normal(1.0, 2.0, batch_size), 2),
-        "dl/dy (upstream)": np.round(rng.normal(0.0, 1.0, batch_size), 2),
+        "bn_m": len(st.session_state[BATCH_KEY]["x"]),
+        "bn_gamma": linked["gamma"],
+        "bn_beta": linked["beta"],
+        "bn_eps": float(linked["eps"]),
+        "bn_mistake_on": linked["mistake"] != "none",
+        "bn_mistake": linked["mistake"] if linked["mistake"] != "none" else next(iter(grads.BATCHNORM_MISTAKES)),
+        "bn_quiz": linked["quiz"],
     }
 )
+base = st.session_state[BATCH_KEY]
+
+controls, editor_column = st.columns([1, 1])
+with controls:
+    st.number_input("Batch size m", min_value=2, max_value=MAX_BATCH, key="bn_m", on_change=resize_batch)
+    st.button("Draw a new random batch", on_click=new_batch, key="bn_new_batch")
+    gamma = st.number_input("gamma (scale)", step=0.1, key="bn_gamma")
+    beta = st.number_input("beta (shift)", step=0.1, key="bn_beta")
+    epsilon = st.select_slider(
+        "eps (added to the variance)", options=EPSILONS, key="bn_eps", format_func=lambda value: f"{value:.0e}"
+    )
+initial = pd.DataFrame({"x": base["x"], "dl/dy (upstream)": base["upstream"]})
 with editor_column:
     st.caption("The batch and the gradient arriving from the layer above. Click a cell to edit.")
-    edited = st.data_editor(initial, key=f"bn_batch_{seed}_{batch_size}", hide_index=False)
+    edited = st.data_editor(initial, key=f"bn_batch_{base['version']}", hide_index=False)
 
 mistake = mistake_picker(grads.BATCHNORM_MISTAKES, "bn", "The backward pass below now uses this wrong formula.")
 
 x = edited["x"].to_numpy(dtype=np.float64)
 upstream = edited["dl/dy (upstream)"].to_numpy(dtype=np.float64)
+complete = bool(np.all(np.isfinite(x)) and np.all(np.isfinite(upstream)))
+write_url_state(
+    BATCHNORM_STATE,
+    {
+        "x": tuple(x) if complete else base["x"],
+        "dy": tuple(upstream) if complete else base["upstream"],
+        "gamma": gamma,
+        "beta": beta,
+        "eps": f"{epsilon:g}",
+        "mistake": mistake or "none",
+        "quiz": st.session_state["bn_quiz"],
+    },
+)
 try:
     forward = grads.batchnorm_forward(x, gamma, beta, epsilon)
     backward = grads.batchnorm_backward(forward, upstream, mistake=mistake)
@@ -76,19 +140,28 @@ with right:
     )
 
 st.header("Backward pass, one term at a time")
-st.markdown("The loss here is $l = \\sum_i \\frac{\\partial l}{\\partial y_i}\\, y_i$, so its gradient with respect to $y$ is exactly the upstream column you edited.")
+st.markdown(
+    "The loss here is $l = \\sum_i \\frac{\\partial l}{\\partial y_i}\\, y_i$, so its gradient with respect "
+    "to $y$ is exactly the upstream column you edited."
+)
 terms = [
     (r"\frac{\partial l}{\partial \hat x_i} = \frac{\partial l}{\partial y_i}\cdot\gamma", backward.grad_x_hat),
     (
-        r"\frac{\partial l}{\partial \sigma_B^2} = \sum_i \frac{\partial l}{\partial \hat x_i}(x_i-\mu_B)\cdot\left(-\tfrac12\right)(\sigma_B^2+\epsilon)^{-3/2}",
+        r"\frac{\partial l}{\partial \sigma_B^2} = \sum_i \frac{\partial l}{\partial \hat x_i}(x_i-\mu_B)"
+        r"\cdot\left(-\tfrac12\right)(\sigma_B^2+\epsilon)^{-3/2}",
         backward.grad_variance,
     ),
     (
-        r"\frac{\partial l}{\partial \mu_B} = \sum_i \frac{\partial l}{\partial \hat x_i}\cdot\frac{-1}{\sqrt{\sigma_B^2+\epsilon}} + \frac{\partial l}{\partial \sigma_B^2}\cdot\frac{\sum_i -2(x_i-\mu_B)}{m}",
+        r"\frac{\partial l}{\partial \mu_B} = \sum_i \frac{\partial l}{\partial \hat x_i}\cdot"
+        r"\frac{-1}{\sqrt{\sigma_B^2+\epsilon}}"
+        r" + \frac{\partial l}{\partial \sigma_B^2}\cdot\frac{\sum_i -2(x_i-\mu_B)}{m}",
         backward.grad_mean,
     ),
     (
-        r"\frac{\partial l}{\partial x_i} = \frac{\partial l}{\partial \hat x_i}\cdot\frac{1}{\sqrt{\sigma_B^2+\epsilon}} + \frac{\partial l}{\partial \sigma_B^2}\cdot\frac{2(x_i-\mu_B)}{m} + \frac{\partial l}{\partial \mu_B}\cdot\frac{1}{m}",
+        r"\frac{\partial l}{\partial x_i} = \frac{\partial l}{\partial \hat x_i}"
+        r"\cdot\frac{1}{\sqrt{\sigma_B^2+\epsilon}}"
+        r" + \frac{\partial l}{\partial \sigma_B^2}\cdot\frac{2(x_i-\mu_B)}{m}"
+        r" + \frac{\partial l}{\partial \mu_B}\cdot\frac{1}{m}",
         backward.grad_x,
     ),
     (r"\frac{\partial l}{\partial \gamma} = \sum_i \frac{\partial l}{\partial y_i}\,\hat x_i", backward.grad_gamma),
@@ -198,14 +271,26 @@ with right:
         "its part along x_hat, 2 directions out of m. With m = 2 almost nothing is left."
     )
 
-st.header("Training mode versus inference mode")
+st.header("Your turn")
 st.markdown(
     """
+A fresh little batch, not the one above. The forward pass and the backward terms that come
+*before* the hidden one are filled in; the hidden term and everything computed from it are not.
+Work it out, type it in, and the page checks it to within 1 % and shows the working. A teacher
+can hand out one question to a whole class: its number is in the page's link.
+"""
+)
+quiz(gradient_quiz.batchnorm_question(st.session_state["bn_quiz"]), "bn")
+
+st.header("Training mode versus inference mode")
+st.markdown(
+    r"""
 At inference there may be a single face, so there is no batch to take statistics from. During
 training each step updates **running** averages,
-$\\mu_{run} \\leftarrow \\rho\\,\\mu_{run} + (1-\\rho)\\,\\mu_B$ (Keras: $\\rho = 0.99$), and at
+$\mu_{run} \leftarrow \rho\,\mu_{run} + (1-\rho)\,\mu_B$ (Keras: $\rho = 0.99$), and at
 inference BatchNorm uses those fixed numbers. Then each example is normalised on its own and
-the gradient has a single term: $\\frac{\\partial l}{\\partial x_i} = \\frac{\\partial l}{\\partial y_i}\\cdot\\frac{\\gamma}{\\sqrt{\\sigma_{run}^2+\\epsilon}}$.
+the gradient has a single term:
+$\frac{\partial l}{\partial x_i} = \frac{\partial l}{\partial y_i}\cdot\frac{\gamma}{\sqrt{\sigma_{run}^2+\epsilon}}$.
 """
 )
 left, right = st.columns(2)

@@ -5,11 +5,23 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fer import gradcheck, grads
+from fer import gradcheck, gradient_quiz, grads
 from fer.data import EMOTIONS
-from lessons._gradient_tables import mistake_picker, numbers, styled
+from fer.urlstate import Field, UrlState
+from lessons._gradient_tables import mistake_picker, numbers, quiz, seed_widgets, styled
+from lessons._shared import read_url_state, write_url_state
 
 DEFAULT_LOGITS = (1.0, -1.5, 0.5, 2.5, 0.0, 1.0, 1.5)
+# Everything a teacher sets on this page, in its link (limits match the widgets below).
+SOFTMAX_STATE = UrlState(
+    Field.floats("logits", DEFAULT_LOGITS, low=-6, high=6, max_items=7, min_items=7),
+    Field.number("temperature", 1.0, low=0.1, high=5.0),
+    Field.choice("true", "Happy", EMOTIONS),
+    Field.number("smoothing", 0.0, low=0.0, high=0.5),
+    Field.choice("mistake", "none", ("none", *grads.SOFTMAX_MISTAKES)),
+    Field.integer("shift", 1000, low=-2000, high=2000),
+    Field.integer("quiz", 0, low=0, high=1_000_000),
+)
 
 
 st.title("Softmax and cross-entropy")
@@ -22,20 +34,32 @@ step; the final gradient turns out to be strikingly simple.
 """
 )
 
+linked = read_url_state(SOFTMAX_STATE)
+seed_widgets(
+    {
+        **{f"sm_logit_{index}": value for index, value in enumerate(linked["logits"])},
+        "sm_temperature": linked["temperature"],
+        "sm_true": EMOTIONS.index(linked["true"]),
+        "sm_smoothing": linked["smoothing"],
+        "sm_mistake_on": linked["mistake"] != "none",
+        "sm_mistake": linked["mistake"] if linked["mistake"] != "none" else next(iter(grads.SOFTMAX_MISTAKES)),
+        "sm_shift": linked["shift"],
+        "sm_quiz": linked["quiz"],
+    }
+)
+
 st.subheader("Logits")
 columns = st.columns(len(EMOTIONS))
 logits = np.array(
     [
-        column.slider(emotion, -6.0, 6.0, DEFAULT_LOGITS[index], 0.1, key=f"sm_logit_{index}")
+        column.slider(emotion, -6.0, 6.0, step=0.1, key=f"sm_logit_{index}")
         for index, (column, emotion) in enumerate(zip(columns, EMOTIONS))
     ]
 )
 left, middle, right = st.columns(3)
-temperature = left.slider("Temperature T", 0.1, 5.0, 1.0, 0.1, key="sm_temperature")
-true_class = middle.selectbox(
-    "True class", range(len(EMOTIONS)), index=3, format_func=lambda i: EMOTIONS[i], key="sm_true"
-)
-smoothing = right.slider("Label smoothing alpha", 0.0, 0.5, 0.0, 0.01, key="sm_smoothing")
+temperature = left.slider("Temperature T", 0.1, 5.0, step=0.1, key="sm_temperature")
+true_class = middle.selectbox("True class", range(len(EMOTIONS)), format_func=lambda i: EMOTIONS[i], key="sm_true")
+smoothing = right.slider("Label smoothing alpha", 0.0, 0.5, step=0.01, key="sm_smoothing")
 
 mistake = mistake_picker(grads.SOFTMAX_MISTAKES, "sm", "The gradient below now uses this wrong formula.")
 
@@ -178,7 +202,7 @@ $\\log\\sum_i e^{z_i} = \\max z + \\log\\sum_i e^{z_i-\\max z}$. Then the larges
 Push the logits up (overflow) or down (underflow) and compare.
 """
 )
-shift = st.slider("Add this to every logit", -2000, 2000, 1000, 50, key="sm_shift")
+shift = st.slider("Add this to every logit", -2000, 2000, step=50, key="sm_shift")
 shifted = logits + shift
 naive_probabilities = grads.softmax_naive(shifted, temperature)
 stable_probabilities = grads.softmax(shifted, temperature)
@@ -202,3 +226,27 @@ if not np.isfinite(naive_loss):
     )
 else:
     st.success(f"Naive loss {naive_loss:.4f}, stable loss {stable_loss:.4f}: no overflow at this shift.")
+
+st.header("Your turn")
+st.markdown(
+    """
+A fresh set of logits, not the ones above. The forward pass is done for you; one term of the
+backward pass is hidden. Work it out on paper (or in your head), type it in, and the page checks
+it to within 1 % and shows the working. A teacher can hand out one question to a whole class:
+its number is in the page's link.
+"""
+)
+quiz(gradient_quiz.softmax_question(st.session_state["sm_quiz"]), "sm")
+
+write_url_state(
+    SOFTMAX_STATE,
+    {
+        "logits": tuple(float(value) for value in logits),
+        "temperature": temperature,
+        "true": EMOTIONS[true_class],
+        "smoothing": smoothing,
+        "mistake": mistake or "none",
+        "shift": shift,
+        "quiz": st.session_state["sm_quiz"],
+    },
+)
