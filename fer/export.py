@@ -198,13 +198,19 @@ def _write_metadata(folder: Path, metadata: dict) -> dict:
     return metadata
 
 
-def _copy_page(folder: Path) -> None:
+def copy_page(folder: str | Path) -> None:
+    """Put the webcam page, tf.js, opencv.js and the face detector beside a bundle's model files.
+
+    Copies from static/webcam/ and static/vendor/ replace whatever page and libraries were there.
+    """
+    folder = Path(folder)
     for file_name in PAGE_FILES:
         source = WEBCAM_PAGE_DIR / file_name
         if not source.exists():
             raise _missing_frontend_file(source)
         shutil.copyfile(source, folder / file_name)
     vendor = folder / "vendor"
+    shutil.rmtree(vendor, ignore_errors=True)
     vendor.mkdir()
     for file_name in VENDOR_FILES:
         source = VENDOR_DIR / file_name
@@ -256,7 +262,7 @@ def export_bundle(
         max_difference = verify_bundle(staging, model)
 
         progress(0.7, "Copying the webcam page, tf.js, opencv.js and the face detector")
-        _copy_page(staging)
+        copy_page(staging)
 
         progress(0.9, "Writing metadata.json")
         metadata = build_metadata(run, model_json, weights_dtype, model_bytes)
@@ -292,8 +298,7 @@ def complete_shipped_bundles() -> list[Path]:
     completed = []
     for folder in sorted(DEFAULT_EXPORTS_DIR.glob(f"{registry.PRETRAINED_PREFIX}*")):
         if (folder / "model.json").exists() and (folder / METADATA_JSON).exists():
-            shutil.rmtree(folder / "vendor", ignore_errors=True)
-            _copy_page(folder)
+            copy_page(folder)
             completed.append(folder)
     return completed
 

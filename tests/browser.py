@@ -70,8 +70,17 @@ def scratch_app_folder(repo_root: Path, workdir: Path) -> tuple[Path, Path]:
             (app / name).symlink_to(repo_root / name)
     for shipped in sorted((repo_root / "static" / "exports").glob("pretrained-*")):
         if shipped.is_dir() and not (exports / shipped.name).exists():
-            shutil.copytree(shipped, exports / shipped.name)
+            copy_shipped_bundle(shipped, exports / shipped.name)
     return app / "streamlit_app.py", exports
+
+
+def copy_shipped_bundle(shipped: Path, target: Path) -> Path:
+    """The files git holds for a shipped bundle (model and metadata), with today's page and libraries beside them."""
+    from fer import export
+
+    shutil.copytree(shipped, target, ignore=shutil.ignore_patterns("vendor", *export.PAGE_FILES))
+    export.copy_page(target)
+    return target
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from fer import REPO_ROOT, data, evaluate, export, registry, synth
+from fer import REPO_ROOT, data, evaluate, export, preprocessing, registry, synth
 
 SHIPPED_MODELS = REPO_ROOT / "models"
 SHIPPED_BUNDLES = export.DEFAULT_EXPORTS_DIR
@@ -68,6 +68,53 @@ def test_the_shipped_bundle_is_the_shipped_model(shipped):
     assert shards and all((bundle / shard).is_file() for shard in shards)
     # `make` puts the page beside it, so the webcam demo works on a fresh checkout.
     assert (bundle / "index.html").is_file() and (bundle / "vendor" / "tf.min.js").is_file()
+
+
+# How far a bundle's probabilities may stray from Keras's: conversion alone moves them ~1e-6
+# (float32) or ~1e-3 (float16 weights); a bundle of another model is off by tenths.
+BUNDLE_TOLERANCE = {"float32": 1e-4, "float16": 5e-3}
+
+
+def shipped_faces() -> np.ndarray:
+    """Our drawn faces, four of each expression (nothing from FER2013)."""
+    return synth.draw_faces(np.repeat(np.arange(7), 4), seed=5)
+
+
+def public_test_faces(fer2013_npz, per_class: int = 10) -> np.ndarray:
+    images, labels = data.load_npz(fer2013_npz, name="fer2013").split("test")
+    chosen = np.concatenate([np.flatnonzero(labels == emotion)[:per_class] for emotion in range(7)])
+    return images[chosen]
+
+
+def assert_bundle_agrees(bundle_probabilities, keras_probabilities, weights_dtype: str) -> None:
+    tolerance = BUNDLE_TOLERANCE[weights_dtype]
+    assert np.ptp(keras_probabilities, axis=1).min() > 0.05  # confident answers, not a flat model
+    difference = np.abs(np.asarray(bundle_probabilities) - keras_probabilities)
+    assert difference.max() < tolerance, (
+        f"the bundle and the model differ by up to {difference.max():.3g}: a stale bundle? export the model again"
+    )
+    top_two = np.sort(keras_probabilities, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 2 * tolerance
+    np.testing.assert_array_equal(
+        np.argmax(bundle_probabilities, axis=1)[clear], np.argmax(keras_probabilities, axis=1)[clear]
+    )
+
+
+def bundle_against_model(shipped: str, faces: np.ndarray) -> None:
+    bundle = SHIPPED_BUNDLES / shipped
+    weights_dtype = export.read_bundle_metadata(bundle)["weights"]["dtype"]
+    inputs = preprocessing.to_model_input(faces)
+    keras_probabilities = registry.load_model(shipped).predict(inputs, verbose=0)
+    assert_bundle_agrees(export.bundle_predictor(bundle)(inputs), keras_probabilities, weights_dtype)
+
+
+def test_the_shipped_bundle_computes_what_the_shipped_model_computes(shipped):
+    """The graph in model.json with its weight shards, run by TensorFlow in Python, against Keras."""
+    bundle_against_model(shipped, shipped_faces())
+
+
+def test_the_shipped_bundle_computes_what_the_shipped_model_computes_on_public_test(shipped, fer2013_npz):
+    bundle_against_model(shipped, public_test_faces(fer2013_npz))
 
 
 def test_pages_default_to_the_shipped_model_until_the_student_trains_one(shipped, tmp_path, monkeypatch):

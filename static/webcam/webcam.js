@@ -21,7 +21,7 @@
     ready: false, modelReady: false, detectorReady: false,
     frames: 0, fps: 0, timings: null,
     last: null, lastLabel: null,
-    predict48: null, cropImageData: null, snapshot: null,
+    predict48: null, predictFace: null, cropImageData: null, snapshot: null,
   };
   window.ferDebug = debug;
 
@@ -265,10 +265,24 @@
     }
   }
 
+  // A 48x48 face (0..255) -> the model's input, with the divisor metadata.json states.
+  function modelInput(pixels) {
+    const input = new Float32Array(pixels.length);
+    for (let i = 0; i < input.length; i += 1) input[i] = pixels[i] / spec.divide_by;
+    return input;
+  }
+
+  // For tests: the model on an input already scaled (predict48), or on a face's pixels (predictFace).
   debug.predict48 = async (values) => {
     if (!model) throw new Error('the model is not loaded');
     if (values.length !== 48 * 48) throw new Error(`predict48 needs 2304 values, got ${values.length}`);
     return predictPixels(Float32Array.from(values));
+  };
+
+  debug.predictFace = async (pixels) => {
+    if (!model) throw new Error('the model is not loaded');
+    if (pixels.length !== 48 * 48) throw new Error(`predictFace needs 2304 pixels, got ${pixels.length}`);
+    return predictPixels(modelInput(pixels));
   };
 
   // ------------------------------------------------------------------ drawing
@@ -333,8 +347,7 @@
       debug.last = { frame: imageData, found: false };
       return { found: false, cropMs: cropped - started, predictMs: 0 };
     }
-    const input = new Float32Array(result.pixels.length);
-    for (let i = 0; i < input.length; i += 1) input[i] = result.pixels[i] / spec.divide_by;
+    const input = modelInput(result.pixels);
     const probabilities = await predictPixels(input);
     const predicted = performance.now();
     showCrop(result.pixels);

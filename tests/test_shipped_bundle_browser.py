@@ -1,0 +1,93 @@
+"""The shipped TF.js bundle in real Chromium gives the shipped Keras model's answers.
+
+Git holds the shipped model (models/pretrained-*) and its bundle (static/exports/pretrained-*:
+model.json, the weight shards, metadata.json) side by side; a model trained again and not
+exported again leaves a stale bundle that still loads and still names the model. Here the
+bundle's own files, with today's webcam page beside them, run in headless Chromium: the page
+scales each 48x48 face with the divisor metadata.json states and runs the graph model, and the
+probabilities must be Keras's on the same faces. Drawn faces always; FER2013 PublicTest faces
+when ../shared holds the data set (skipped otherwise).
+"""
+
+import functools
+import http.server
+import threading
+
+import numpy as np
+import pytest
+
+from fer import export, preprocessing, registry
+from tests.browser import copy_shipped_bundle
+from tests.models import registry_folder
+from tests.test_pretrained import (
+    SHIPPED_BUNDLES,
+    SHIPPED_MODELS,
+    assert_bundle_agrees,
+    public_test_faces,
+    shipped_faces,
+    shipped_names,
+)
+
+READY = "() => window.ferDebug && (window.ferDebug.ready || /failed/.test(window.ferDebug.state))"
+PREDICT_ALL = """async (faces) => {
+    const answers = [];
+    for (const face of faces) answers.push(await ferDebug.predictFace(face));
+    return answers;
+}"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def shipped_name() -> str:
+    names = shipped_names()
+    assert len(names) == 1, f"expected exactly one shipped model in {SHIPPED_MODELS}, found {names}"
+    return names[0]
+
+
+@pytest.fixture(scope="module")
+def shipped_model(shipped_name):
+    with registry_folder(SHIPPED_MODELS):
+        return registry.load_model(shipped_name)
+
+
+@pytest.fixture(scope="module")
+def bundle_page(shipped_name, browser, tmp_path_factory):
+    """The shipped bundle, served by http.server as `python -m http.server` would, open in Chromium."""
+    folder = copy_shipped_bundle(SHIPPED_BUNDLES / shipped_name, tmp_path_factory.mktemp("shipped") / shipped_name)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html?camera=0&backend=wasm")
+        page.wait_for_function(READY, timeout=120_000)
+        assert page.evaluate("ferDebug.ready"), page.evaluate("[ferDebug.state, ferDebug.message]")
+        yield page, export.read_bundle_metadata(folder)
+    finally:
+        page.close()
+        server.shutdown()
+
+
+def browser_against_keras(bundle_page, shipped_model, faces: np.ndarray) -> None:
+    page, metadata = bundle_page
+    browser_probabilities = np.array(page.evaluate(PREDICT_ALL, [face.ravel().tolist() for face in faces]))
+    keras_probabilities = shipped_model.predict(preprocessing.to_model_input(faces), verbose=0)
+    difference = float(np.abs(browser_probabilities - keras_probabilities).max())
+    print(f"\nshipped bundle in Chromium (wasm) vs Keras on {len(faces)} faces: max abs difference {difference:.2e}")
+    assert_bundle_agrees(browser_probabilities, keras_probabilities, metadata["weights"]["dtype"])
+
+
+def test_the_shipped_bundle_in_chromium_answers_like_the_shipped_model(shipped_name, bundle_page, shipped_model):
+    page, metadata = bundle_page
+    assert metadata["model_name"] == shipped_name
+    assert page.evaluate("ferDebug.backend") == "wasm"
+    browser_against_keras(bundle_page, shipped_model, shipped_faces())
+
+
+def test_the_shipped_bundle_in_chromium_answers_like_the_shipped_model_on_public_test(
+    bundle_page, shipped_model, fer2013_npz
+):
+    browser_against_keras(bundle_page, shipped_model, public_test_faces(fer2013_npz))
