@@ -44,7 +44,8 @@ def main() -> int:
 
     start = time.perf_counter()
     last[0] = start
-    gallery = maximise_activations(model, arguments.layer, units=range(arguments.filters), settings=settings, progress=progress)
+    units = range(arguments.filters)
+    gallery = maximise_activations(model, arguments.layer, units=units, settings=settings, progress=progress)
     total = time.perf_counter() - start
     gained = float((gallery.activations - gallery.start_activations).mean())
     print(

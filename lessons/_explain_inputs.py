@@ -15,9 +15,17 @@ import streamlit as st
 from fer import faces, registry
 from fer.data import EMOTIONS
 from fer.explain import ExplainError, enlarge, predict_classes
-from lessons._shared import selected_dataset, selected_model_name
+from fer.urlstate import Field, UrlState
+from lessons._shared import read_url_state, selected_dataset, selected_model_name, write_url_state
 
 SOURCES = ("Data set image", "A misclassified image", "Upload a photo", "Camera snapshot")
+DATA_SET_SOURCE = SOURCES[0]
+# Expressions as a link names them: ?expression=happy&face=3 is the third Happy test face.
+EXPRESSION_IDS = tuple(emotion.lower() for emotion in EMOTIONS)
+FACE_FIELDS = (
+    Field.choice("expression", EXPRESSION_IDS[0], EXPRESSION_IDS),
+    Field.integer("face", 1, 1, 99_999),
+)
 
 
 @dataclass(frozen=True)
@@ -101,13 +109,22 @@ def choose_face(model_name: str, model, key: str, sources=SOURCES) -> ChosenFace
     if source == "Data set image":
         dataset, images, labels = _split_images("test")
         left, right = st.columns(2)
-        emotion = left.selectbox("Expression", range(len(EMOTIONS)), format_func=lambda i: EMOTIONS[i], key=f"{key}_class")
+        emotion = left.selectbox(
+            "Expression", range(len(EMOTIONS)), format_func=lambda i: EMOTIONS[i], key=f"{key}_class"
+        )
         indices = np.flatnonzero(labels == emotion)
         if len(indices) == 0:
             st.warning(f"The {dataset.name} test split has no {EMOTIONS[emotion]} faces: pick another expression.")
             return None
+        asked = st.session_state.get(f"{key}_index", 1)
+        if asked > len(indices):  # a link can ask for more faces than this data set has
+            st.warning(
+                f"The {dataset.name} test split has {len(indices)} {EMOTIONS[emotion]} faces, not "
+                f"{asked}: showing the first one."
+            )
+            st.session_state[f"{key}_index"] = 1
         number = right.number_input(
-            f"Which one (1 to {len(indices)})", min_value=1, max_value=len(indices), value=1, key=f"{key}_index"
+            f"Which one (1 to {len(indices)})", min_value=1, max_value=len(indices), key=f"{key}_index"
         )
         index = int(indices[int(number) - 1])
         return ChosenFace(images[index], int(labels[index]), f"{dataset.name} test face #{index}: {EMOTIONS[emotion]}")
@@ -145,6 +162,46 @@ def choose_face(model_name: str, model, key: str, sources=SOURCES) -> ChosenFace
     if snapshot is None:
         return None
     return _face_from_photo(snapshot.getvalue(), "camera snapshot")
+
+
+def data_set_face_in_url(key: str) -> dict:
+    """The expression and face number the face widgets of `key` show, as a link names them.
+
+    A photo or a mistake cannot go into a link, so for those the face fields keep their defaults.
+    """
+    if st.session_state.get(f"{key}_source") != DATA_SET_SOURCE:
+        return {field.name: field.default for field in FACE_FIELDS}
+    return {
+        "expression": EXPRESSION_IDS[int(st.session_state.get(f"{key}_class", 0))],
+        "face": int(st.session_state.get(f"{key}_index", 1)),
+    }
+
+
+def face_widgets_from_url(key: str, values: dict) -> None:
+    """Set the face widgets of `key` to the data set face a link names (before they are drawn)."""
+    st.session_state[f"{key}_source"] = DATA_SET_SOURCE
+    st.session_state[f"{key}_class"] = EXPRESSION_IDS.index(values["expression"])
+    st.session_state[f"{key}_index"] = values["face"]
+
+
+def follow_url(state: UrlState, key: str) -> dict | None:
+    """The page's state from its URL when the URL changed since this session last saw it, else None.
+
+    Bad values become warnings (and defaults). The page then puts the values into its widgets;
+    on later runs the widgets lead and `keep_in_url` writes them back, so a link follows the page.
+    """
+    values = read_url_state(state)
+    seen = state.encode(values)
+    if st.session_state.get(f"{key}_url_seen") == seen:
+        return None
+    st.session_state[f"{key}_url_seen"] = seen
+    return values
+
+
+def keep_in_url(state: UrlState, key: str, values: dict) -> None:
+    """Write the page's state into its URL, and remember it as seen so it is not read back as a new link."""
+    write_url_state(state, values)
+    st.session_state[f"{key}_url_seen"] = state.encode(values)
 
 
 def show_error(error: Exception) -> None:

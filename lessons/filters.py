@@ -5,7 +5,10 @@ import streamlit as st
 
 from fer import explain
 from fer.data import EMOTIONS
-from lessons._explain_inputs import model_file, selected_model, show_error
+from fer.urlstate import Field, UrlState
+from lessons._explain_inputs import EXPRESSION_IDS, follow_url, keep_in_url, model_file, selected_model, show_error
+
+DRAW_MODES = {"filters": "The filters of a layer", "class": "What makes the network say..."}
 
 st.title("Filter visualisation")
 st.markdown(
@@ -13,7 +16,8 @@ st.markdown(
 What is a filter looking for? Instead of searching the data set for the faces that excite it,
 we **draw** one: start from gray noise and repeat, a few hundred times,
 
-$$\\text{image} \\leftarrow \\text{image} + \\eta \\, \\frac{\\partial\\, \\overline{a_k}(\\text{image})}{\\partial\\, \\text{image}}$$
+$$\\text{image} \\leftarrow \\text{image}
+  + \\eta \\, \\frac{\\partial\\, \\overline{a_k}(\\text{image})}{\\partial\\, \\text{image}}$$
 
 where $\\overline{a_k}$ is filter $k$'s mean activation. This is **activation maximisation**,
 gradient *ascent* on the picture with the network frozen. Alone it finds meaningless noise, so
@@ -30,21 +34,28 @@ if chosen_model is None:
     st.stop()
 model_name, model = chosen_model
 
-mode = st.radio(
-    "Draw",
-    ("The filters of a layer", "What makes the network say..."),
-    horizontal=True,
-    key="filters_mode",
+layers = [name for name in explain.optimisable_layer_names(model) if name != model.layers[-1].name]
+if not layers:
+    st.error(f"{model_name} has no hidden layer to draw.")
+    st.stop()
+default_layer = explain.default_filter_layer(model)
+# What a shared link holds: ?layer=conv2_relu, or ?draw=class&expression=happy
+URL_STATE = UrlState(
+    Field.choice("draw", "filters", DRAW_MODES),
+    Field.choice("layer", default_layer if default_layer in layers else layers[0], layers),
+    Field.choice("expression", "happy", EXPRESSION_IDS),
 )
-if mode == "The filters of a layer":
-    layers = [name for name in explain.optimisable_layer_names(model) if name != model.layers[-1].name]
-    if not layers:
-        st.error(f"{model_name} has no hidden layer to draw.")
-        st.stop()
-    default_layer = explain.default_filter_layer(model)
+linked = follow_url(URL_STATE, "filters")
+if linked is not None:
+    st.session_state["filters_mode"] = linked["draw"]
+    st.session_state["filters_layer"] = linked["layer"]
+    st.session_state["filters_class"] = EXPRESSION_IDS.index(linked["expression"])
+
+mode = st.radio("Draw", list(DRAW_MODES), format_func=DRAW_MODES.get, horizontal=True, key="filters_mode")
+if mode == "filters":
     left, right = st.columns(2)
     layer_name = left.selectbox(
-        "Layer", layers, index=layers.index(default_layer) if default_layer in layers else 0, key="filters_layer",
+        "Layer", layers, key="filters_layer",
         help="A convolution before its activation is linear in the pixels: its best picture is flat white "
         "or black. Pick the layer after the ReLU to see patterns.",
     )
@@ -55,13 +66,15 @@ if mode == "The filters of a layer":
     )
     units = list(range(count))
     labels = [f"filter {unit}" for unit in units]
+    keep_in_url(URL_STATE, "filters", {"draw": mode, "layer": layer_name})
 else:
     layer_name = model.layers[-1].name
     left, right = st.columns(2)
-    emotion = left.selectbox("Expression", range(len(EMOTIONS)), index=3, format_func=lambda i: EMOTIONS[i], key="filters_class")
+    emotion = left.selectbox("Expression", range(len(EMOTIONS)), format_func=lambda i: EMOTIONS[i], key="filters_class")
     variants = right.slider("Different starting noises", 1, 8, 4, key="filters_variants")
     units = [emotion] * variants
     labels = [f"{EMOTIONS[emotion]} #{index + 1}" for index in range(variants)]
+    keep_in_url(URL_STATE, "filters", {"draw": mode, "expression": EXPRESSION_IDS[emotion]})
 
 with st.expander("Optimisation settings"):
     left, middle, right = st.columns(3)
@@ -139,7 +152,7 @@ history = pd.DataFrame(gallery.history, columns=labels)
 st.line_chart(
     history.mean(axis=1).rename("mean objective (jittered copies)"), x_label="ascent step", height=200
 )
-if mode != "The filters of a layer":
+if mode == "class":
     probabilities, predicted = explain.predict_classes(model, gallery.images)
     said = ", ".join(f"{EMOTIONS[p]} ({probabilities[i, p]:.0%})" for i, p in enumerate(predicted))
     st.caption(
