@@ -7,10 +7,20 @@ import streamlit as st
 
 from fer import evaluate, registry
 from fer.data import EMOTIONS, SPLITS
-from lessons._shared import selected_dataset, selected_model_name
+from fer.urlstate import Field, UrlState
+from lessons._shared import read_url_state, selected_dataset, selected_model_name, write_url_state
 
 TRUE_KEY, PREDICTED_KEY, CHART_KEY = "confusion_true", "confusion_predicted", "confusion_chart"
 GALLERY_LIMIT = 36
+VIEWS = {"counts": "counts", "shares": "row-normalised (share of each true expression)"}
+
+
+def seed_widgets(values: dict) -> None:
+    """Start each widget key at what the page's link asks for, unless the session already holds one."""
+    for key, value in values.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
 
 st.title("Confusion matrix")
 st.markdown(
@@ -36,11 +46,27 @@ if not runs:
 dataset = selected_dataset()
 names = [run.name for run in runs]
 default_name = selected_model_name()
-model_column, split_column, tta_column = st.columns([2, 1, 2])
-model_name = model_column.selectbox(
-    "Model", names, index=names.index(default_name) if default_name in names else 0, key="confusion_model"
+# The link holds the model, split, TTA and view; the cell comes below, once the matrix is known.
+settings = UrlState(
+    Field.choice("model", default_name if default_name in names else names[0], names),
+    Field.choice("split", "test", SPLITS),
+    Field.choice("tta", "none", evaluate.TTA_MODES),
+    Field.choice("view", "counts", VIEWS),
 )
-split = split_column.radio("Split", SPLITS, index=SPLITS.index("test"), horizontal=True, key="confusion_split")
+notices = st.container()  # sentences about a bad link, at the top of the page
+with notices:
+    linked = read_url_state(settings)
+seed_widgets(
+    {
+        "confusion_model": linked["model"],
+        "confusion_split": linked["split"],
+        "confusion_tta": linked["tta"],
+        "confusion_view": linked["view"],
+    }
+)
+model_column, split_column, tta_column = st.columns([2, 1, 2])
+model_name = model_column.selectbox("Model", names, key="confusion_model")
+split = split_column.radio("Split", SPLITS, horizontal=True, key="confusion_split")
 tta = tta_column.selectbox(
     "Test-time augmentation",
     list(evaluate.TTA_MODES),
@@ -86,12 +112,7 @@ if dataset.synthetic:
     st.caption("Data set: the built-in synthetic faces (drawn, not photographed).")
 
 st.header("The matrix")
-view = st.radio(
-    "Show",
-    ["counts", "row-normalised (share of each true expression)"],
-    horizontal=True,
-    key="confusion_view",
-)
+view = st.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="confusion_view")
 normalised = view != "counts"
 cells = pd.DataFrame(
     [
@@ -109,7 +130,9 @@ cells = pd.DataFrame(
 value_field = "share" if normalised else "count"
 cell_selection = alt.selection_point(name="cell", fields=["true", "predicted"], on="click", toggle=False)
 base = alt.Chart(cells).encode(
-    x=alt.X("predicted:N", sort=list(EMOTIONS), title="Predicted expression", axis=alt.Axis(labelAngle=0, orient="top")),
+    x=alt.X(
+        "predicted:N", sort=list(EMOTIONS), title="Predicted expression", axis=alt.Axis(labelAngle=0, orient="top")
+    ),
     y=alt.Y("true:N", sort=list(EMOTIONS), title="True expression"),
 )
 heatmap = base.mark_rect(stroke="white", strokeWidth=2, cursor="pointer").encode(
@@ -117,9 +140,10 @@ heatmap = base.mark_rect(stroke="white", strokeWidth=2, cursor="pointer").encode
     opacity=alt.condition(cell_selection, alt.value(1.0), alt.value(0.75)),
     tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
 ).add_params(cell_selection)
+dark_above = 0.5 * (shares.max() if normalised else matrix.max())
 numbers = base.mark_text(fontSize=14, cursor="pointer").encode(
     text="label:N",
-    color=alt.condition(f"datum.{value_field} > {0.5 * (shares.max() if normalised else matrix.max())}", alt.value("white"), alt.value("black")),
+    color=alt.condition(f"datum.{value_field} > {dark_above}", alt.value("white"), alt.value("black")),
 )
 
 
@@ -146,16 +170,26 @@ st.caption(
 )
 
 pairs = result.confused_pairs(top=10)
-if TRUE_KEY not in st.session_state or PREDICTED_KEY not in st.session_state:
-    worst = pairs[0] if pairs else None
-    st.session_state[TRUE_KEY] = EMOTIONS[worst.true_label] if worst else EMOTIONS[0]
-    st.session_state[PREDICTED_KEY] = EMOTIONS[worst.predicted_label] if worst else EMOTIONS[0]
+worst = pairs[0] if pairs else None
+# The cell a link names; without one, the page opens on the model's biggest mistake.
+cell_state = UrlState(
+    Field.choice("true", EMOTIONS[worst.true_label] if worst else EMOTIONS[0], EMOTIONS),
+    Field.choice("predicted", EMOTIONS[worst.predicted_label] if worst else EMOTIONS[0], EMOTIONS),
+)
+with notices:
+    linked_cell = read_url_state(cell_state)
+seed_widgets({TRUE_KEY: linked_cell["true"], PREDICTED_KEY: linked_cell["predicted"]})
 
 st.header("The faces in one cell")
 true_column, predicted_column = st.columns(2)
 true_name = true_column.selectbox("True expression", EMOTIONS, key=TRUE_KEY)
 predicted_name = predicted_column.selectbox("Predicted expression", EMOTIONS, key=PREDICTED_KEY)
 true_label, predicted_label = EMOTIONS.index(true_name), EMOTIONS.index(predicted_name)
+write_url_state(settings, {"split": split, "tta": tta, "view": view})
+# Always in the link, even when equal to today's defaults: those depend on which run is newest.
+for name, value in {"model": model_name, "true": true_name, "predicted": predicted_name}.items():
+    if st.query_params.get(name) != value:
+        st.query_params[name] = value
 indices = result.cell(true_label, predicted_label)
 images, _ = dataset.split(split)
 
