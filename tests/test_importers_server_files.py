@@ -119,3 +119,82 @@ def test_command_line_import_of_a_folder_with_a_broken_link_is_a_sentence(tmp_pa
     error = capsys.readouterr().err
     assert "etc/modules.conf is a broken symbolic link" in error
     assert "Traceback" not in error
+
+
+# --- a file that is not FER2013 is never quoted back -----------------------------------------
+
+SECRET = "hunter2-do-not-show"
+
+
+def _npz_with_other_arrays(path):
+    np.savez(path, **{SECRET: np.zeros(3)})
+
+
+NOT_FER2013 = {
+    "passwd": ("passwd", f"root:x:0:0:{SECRET}:/root:/bin/bash\ndaemon:x:1:1::/:/bin/false\n"),
+    "accounts-csv": ("accounts.csv", f"user,password\nana,{SECRET}\n"),
+    "almost-a-face": ("faces.csv", f"3,{SECRET} {SECRET},Training\n"),
+    "settings": ("settings.txt", f'{{"password": "{SECRET}"}}'),
+    "binary": ("blob", bytes(range(256)) * 4 + SECRET.encode() + b"\x00" * 64),
+    "one-endless-line": ("dump.csv", SECRET + "x" * (2 << 20)),
+    "npz-of-other-arrays": ("keys.npz", _npz_with_other_arrays),
+}
+
+
+@pytest.mark.parametrize("filename, content", NOT_FER2013.values(), ids=NOT_FER2013.keys())
+def test_a_file_that_is_not_fer2013_is_not_quoted_back(tmp_path, filename, content):
+    path = tmp_path / filename
+    if callable(content):
+        content(path)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(DataError) as error:
+        importers.import_path(path)
+    sentence = str(error.value)
+    assert SECRET not in sentence and "hunter2" not in sentence
+    assert filename in sentence
+    assert "emotion,pixels,Usage" in sentence or "x (N,48,48) uint8 faces" in sentence  # what was expected instead
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (["x" * (3 << 20)], "big.csv is not FER2013: its first line is over 1 MB long"),
+        (["emotion,pixels,Usage", "3," + "7 " * (1 << 20)], "big.csv, line 2: longer than 1 MB, where a FER2013 line"),
+    ],
+    ids=["first-line", "later-line"],
+)
+def test_a_line_longer_than_any_face_stops_the_read(tmp_path, lines, message):
+    (tmp_path / "big.csv").write_text("\n".join(lines))  # no newline at the end: the line never ends
+    with pytest.raises(DataError, match=message):
+        importers.import_path(tmp_path / "big.csv")
+
+
+class EndlessBytes:
+    """A stream that never ends and never has a newline, counting what was read from it."""
+
+    def __init__(self):
+        self.read_so_far = 0
+
+    def read(self, size):
+        self.read_so_far += size
+        if self.read_so_far > 64 << 20:
+            raise AssertionError("read 64 MB of one line without stopping")
+        return b"7" * size
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_an_endless_line_is_refused_after_a_bounded_read():
+    from fer.importers.csv_stream import MAX_LINE_BYTES, csv_lines
+
+    stream = EndlessBytes()
+    with pytest.raises(DataError, match="endless.csv is not FER2013: its first line is over 1 MB long"):
+        next(csv_lines("endless.csv", lambda: stream))
+    assert stream.read_so_far <= MAX_LINE_BYTES + (8 << 20)  # the cap plus one block

@@ -20,11 +20,15 @@ from fer.importers.found import USAGES, BadRows, FoundFaces, Progress, hold_out_
 PIXELS_PER_FACE = IMAGE_SIZE * IMAGE_SIZE
 # Rows parsed per vectorised batch: big enough to be fast, small enough to keep memory low.
 CSV_BATCH_ROWS = 2048
+# FER2013's lines are about 9 kB (a label, 2,304 pixel values, the Usage); a longer one is not a face.
+MAX_LINE_BYTES = 1 << 20
+# Values quoted back from a bad row of a FER2013 CSV are cut to this many characters.
+SHOWN_CHARACTERS = 20
 
 
-def read_header(opener) -> list[str] | None:
+def read_header(source: str, opener) -> list[str] | None:
     """The first line's fields, or None for an empty file: enough to tell which CSV is FER2013's."""
-    lines = csv_lines(opener)
+    lines = csv_lines(source, opener)
     try:
         return next(lines, (0, None, 0))[1]
     finally:
@@ -36,7 +40,7 @@ def read_csv(
 ) -> FoundFaces:
     """Every face in a FER2013 CSV; `opener()` opens the file afresh (a path, an upload, a zip member)."""
     problems = BadRows(source, skip_bad_rows)
-    lines = csv_lines(opener)
+    lines = csv_lines(source, opener)
     try:
         line_number, header, _ = next(lines)
     except StopIteration:
@@ -69,7 +73,7 @@ def read_csv(
     return FoundFaces("csv", images, labels, usage, rows_read, problems.in_order(), notes)
 
 
-def csv_lines(opener):
+def csv_lines(source: str, opener):
     """(line number, fields, bytes read so far) for each non-blank line, streaming.
 
     FER2013's lines need no CSV quoting, so plain splitting is used (it is several times
@@ -87,6 +91,8 @@ def csv_lines(opener):
                 cut = block.rfind(b"\n") + 1
                 if cut == 0:
                     carry = block
+                    if len(carry) > MAX_LINE_BYTES:
+                        raise _line_too_long(source, line_number + 1)
                     continue
                 block, carry = block[:cut], block[cut:]
             else:
@@ -97,6 +103,8 @@ def csv_lines(opener):
                 block = block[3:]
             for line in block.decode("utf-8", errors="replace").split("\n"):
                 line_number += 1
+                if len(line) > MAX_LINE_BYTES:
+                    raise _line_too_long(source, line_number)
                 line = line.rstrip("\r")
                 if not line.strip():
                     continue
@@ -104,6 +112,18 @@ def csv_lines(opener):
                 yield line_number, fields, bytes_read
             if block.endswith(b"\n"):
                 line_number -= 1  # the empty piece after the final newline is not a line
+
+
+def _line_too_long(source: str, line_number: int) -> DataError:
+    if line_number == 1:
+        return DataError(
+            f"{source} is not FER2013: its first line is over {MAX_LINE_BYTES >> 20} MB long, but fer2013.csv's "
+            "lines are about 9 kB (emotion,pixels,Usage). Give the Kaggle fer2013.csv (or train.csv)."
+        )
+    return DataError(
+        f"{source}, line {line_number}: longer than {MAX_LINE_BYTES >> 20} MB, where a FER2013 line is about 9 kB "
+        "(emotion,pixels,Usage). Fix or delete that line."
+    )
 
 
 def csv_columns(source: str, header: list[str]) -> tuple[dict[str, int], list[str] | None]:
@@ -127,10 +147,11 @@ def csv_columns(source: str, header: list[str]) -> tuple[dict[str, int], list[st
         if len(header) == 3:
             columns["usage"] = 2
         return columns, header
-    shown = ",".join(header)[:80]
+    # Not a word of the file is quoted back: a path on the server may name any file, and its first line
+    # (/etc/passwd's, say) is nobody's business.
     raise DataError(
-        f"{source} is not FER2013: its first line is {shown!r}, but fer2013.csv starts with "
-        "emotion,pixels,Usage. Give the Kaggle fer2013.csv (or train.csv)."
+        f"{source} is not FER2013: its first line is neither the header emotion,pixels,Usage nor a face "
+        "(a label 0-6, then 2,304 pixel values). Give the Kaggle fer2013.csv (or train.csv)."
     )
 
 
@@ -156,7 +177,8 @@ class CsvBatches:
             return
         label_text = row[self.columns["emotion"]].strip()
         if not (label_text.isascii() and label_text.isdigit()):
-            self._problem(where, f"the emotion {label_text!r} is not a whole number 0-6", "Fix the label", line)
+            shown = label_text[:SHOWN_CHARACTERS]
+            self._problem(where, f"the emotion {shown!r} is not a whole number 0-6", "Fix the label", line)
             return
         label = int(label_text)
         if label >= NUM_CLASSES:
@@ -171,10 +193,10 @@ class CsvBatches:
         if "usage" in self.columns:
             usage = normalise_usage(row[self.columns["usage"]])
             if usage not in USAGES:
+                shown = row[self.columns["usage"]].strip()[:SHOWN_CHARACTERS]
                 self._problem(
                     where,
-                    f"the Usage {row[self.columns['usage']].strip()!r} is unknown; FER2013 uses Training, "
-                    "PublicTest or PrivateTest",
+                    f"the Usage {shown!r} is unknown; FER2013 uses Training, PublicTest or PrivateTest",
                     "Fix the Usage",
                     line,
                 )
@@ -240,7 +262,7 @@ def diagnose_pixels(text: str) -> tuple[np.ndarray | None, str]:
     values = []
     for position, token in enumerate(tokens, start=1):
         if re.fullmatch(r"[+-]?[0-9]+", token) is None:
-            return None, f"pixel {position} is {token[:20]!r}, not a whole number"
+            return None, f"pixel {position} is {token[:SHOWN_CHARACTERS]!r}, not a whole number"
         value = int(token)
         if not 0 <= value <= 255:
             return None, f"pixel {position} is {value}, outside 0-255"

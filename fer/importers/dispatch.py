@@ -102,7 +102,7 @@ def _choose_csv(tree: Tree, label: str) -> str | None:
         return None
     labelled = []
     for path in csv_paths:
-        header = [column.strip().lower() for column in (read_header(tree.files[path]) or [])]
+        header = [column.strip().lower() for column in (read_header(f"{label}/{path}", tree.files[path]) or [])]
         if "emotion" in header and "pixels" in header:
             # Prefer a CSV with a Usage column, then one called fer2013.csv.
             labelled.append((("usage" not in header), PurePosixPath(path).name.lower() != "fer2013.csv", path))

@@ -19,8 +19,8 @@ def read_npz(source: str, opener) -> FoundFaces:
             keys = set(archive.files)
             if not {"x", "y"} <= keys:
                 raise DataError(
-                    f"{source} is not a FER data cache: it has arrays {', '.join(sorted(keys)) or 'none'}, "
-                    "but a cache holds x (N,48,48) uint8 faces, y labels 0-6 and usage. Import the CSV "
+                    f"{source} is not a FER data cache: it has no {' and no '.join(sorted({'x', 'y'} - keys))} "
+                    "array, but a cache holds x (N,48,48) uint8 faces, y labels 0-6 and usage. Import the CSV "
                     "or image folders instead."
                 )
             images, labels = archive["x"], archive["y"]
