@@ -61,6 +61,14 @@ def pooled_softmax(seed: int = 0, input_shape: tuple[int, int, int] = (48, 48, 1
     )
 
 
+def flat_softmax(seed: int = 0, input_shape: tuple[int, int, int] = (48, 48, 1), classes: int = 7) -> keras.Model:
+    """Flatten -> dense softmax: no layer with spatial maps at all (nothing for Grad-CAM or feature maps)."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(input_shape)
+    outputs = keras.layers.Dense(classes, activation="softmax", name="predictions")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, outputs, name="flat_softmax")
+
+
 def batchnorm_cnn(
     seed: int = 0, input_shape: tuple[int, int, int] = (48, 48, 1), classes: int = 7, spread: float = 1.0
 ) -> keras.Model:

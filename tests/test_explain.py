@@ -10,7 +10,7 @@ import pytest
 
 from fer import explain
 from fer.explain import base
-from tests.models import saved_and_reloaded, tiny_cnn
+from tests.models import flat_softmax, saved_and_reloaded, tiny_cnn
 
 SIZE = 16
 REGION = (slice(3, 7), slice(9, 13))  # the only pixels the region model's classifier reads
@@ -264,9 +264,7 @@ def test_feature_maps_and_filter_pictures_are_the_same_after_a_save_and_reload(t
 
 
 def _dense_only() -> keras.Model:
-    inputs = keras.Input((SIZE, SIZE, 1))
-    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs))
-    return keras.Model(inputs, outputs, name="dense_only")
+    return flat_softmax(input_shape=(SIZE, SIZE, 1), classes=3)
 
 
 def _call(method_id, images, classes, **options):
