@@ -202,7 +202,7 @@ class JobManager:
     def resume(self, name: str, owner: str, more_epochs: int = 0) -> Job:
         """Continue a stopped, failed, interrupted or finished run from its last checkpoint."""
         with self._lock:
-            if name in self._queue or name in self._running:
+            if name in self._queue or (name in self._running and self._still_running(self._running[name])):
                 raise ResumeError(f"{name} is already queued or training.")
             folder, config = prepare_resume(name, more_epochs=more_epochs)
             (folder / worker.STOP_FILE).unlink(missing_ok=True)
@@ -229,9 +229,18 @@ class JobManager:
         job = self.get(job_id)
         if job is None:
             raise ValueError(f"No training job {job_id!r} on this server.")
-        while job.active and (deadline is None or time.monotonic() < deadline):
+        while (job.active or self._still_running(job)) and (deadline is None or time.monotonic() < deadline):
             time.sleep(0.05)
         return job
+
+    def _still_running(self, job: Job) -> bool:
+        """True while the job's worker process has not exited (it writes its state just before)."""
+        with self._lock:
+            if job.id not in self._running:
+                return False
+            if job.process.poll() is None:
+                return True
+            return False
 
     def interrupted_runs(self, owner: str | None = None) -> list[Job]:
         """Runs left queued or running by a server or worker that is gone, and runs that failed."""
@@ -259,6 +268,7 @@ class JobManager:
     # --- inside
 
     def _enqueue(self, folder: Path, config: TrainConfig, owner: str, resume: bool) -> Job:
+        self._running.pop(folder.name, None)  # a finished process the watcher has not collected yet
         worker.write_request(folder, config.to_dict(), owner, resume)
         (folder / worker.STOP_FILE).unlink(missing_ok=True)
         worker.write_status(folder, QUEUED, server_pid=os.getpid(), pid=None, pid_started=None, message=None)

@@ -11,16 +11,17 @@ import pytest
 from fer import registry
 from fer.checkpoints import CheckpointRule
 from fer.events import EventLog
-from fer.jobs import CANCELLED, FINISHED, RUNNING, STOPPED, JobManager
 from fer.train import (
     TrainConfig,
     TrainConfigError,
     balanced_class_weights,
     learning_rate_for_epoch,
-    make_pipeline,
     preset,
     save_result,
     train,
+    training_batches,
+    prepare_data,
+    validate,
 )
 
 
@@ -100,8 +101,25 @@ def test_model_holds_the_chosen_epochs_weights(faces, two_epoch_run):
     lowest = min(rows, key=lambda row: row["val_loss"])
     assert result.chosen.epoch == lowest["epoch"]
     val_images, val_labels = faces.split("val")
-    val_loss, _ = result.model.evaluate(make_pipeline(val_images, val_labels, 8), verbose=0)
+    result.model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    val_loss = validate(result.model, val_images, val_labels, 8)["loss"]
     assert val_loss == pytest.approx(lowest["val_loss"], rel=1e-4)
+
+
+def test_the_kept_weights_are_the_chosen_epochs_not_the_last(faces):
+    """A run whose best epoch is not its last: the saved model must be the best one, restored."""
+    events = EventLog()
+    # A learning rate this high makes the tiny net worse after a few epochs; the rule keeps the best.
+    config = tiny_config(epochs=6, learning_rate=0.3, optimizer="sgd_nesterov", checkpoint_rule="best_val_accuracy")
+    result = train(config, dataset=faces, events=events, build_model=tiny_cnn)
+    last = result.history[-1]["epoch"]
+    assert result.chosen.epoch != last, [row["val_accuracy"] for row in result.history]
+    val_images, val_labels = faces.split("val")
+    result.model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    scores = validate(result.model, val_images, val_labels, 8)
+    chosen_row = result.history[result.chosen.epoch - 1]
+    assert scores["loss"] == pytest.approx(chosen_row["val_loss"], rel=1e-4)
+    assert scores["loss"] != pytest.approx(result.history[-1]["val_loss"], rel=1e-4)
 
 
 def test_saved_run_has_config_history_and_metrics(two_epoch_run):
@@ -154,23 +172,27 @@ def test_mixed_precision_is_refused_on_the_cpu(faces):
         train(tiny_config(device="cpu", mixed_precision=True), dataset=faces, build_model=tiny_cnn)
 
 
-def test_pipeline_batches_scale_augment_and_weigh():
+def test_batches_scale_augment_and_weigh():
     images = np.full((10, 48, 48), 255, dtype=np.uint8)
     images[:, :, :24] = 0  # left half black: a flip moves it to the right
     labels = np.array([0] * 9 + [1], dtype=np.uint8)
     weights = balanced_class_weights(labels)
     assert weights[1] > weights[0] and weights[1] == pytest.approx(10 / (2 * 1))
-    from fer.train import make_augmenter
+    from fer.data import FaceDataset
 
-    augmenter = make_augmenter(tiny_config(augment_flip=True, augment_shift=0.1, seed=1))
-    batch = next(iter(make_pipeline(images, labels, 10, shuffle_seed=0, augmenter=augmenter, class_weights=weights)))
-    inputs, targets, sample_weights = (np.asarray(part) for part in batch)
+    dataset = FaceDataset("t", images, labels, np.array(["train"] * 10), True, "")
+    config = tiny_config(augment_flip=True, class_weights="balanced", batch_size=10, seed=1)
+    inputs, targets, sample_weights = next(training_batches(prepare_data(dataset, config), config, epoch=0))
     assert inputs.shape == (10, 48, 48, 1) and inputs.dtype == np.float32
     assert 0.0 <= inputs.min() and inputs.max() <= 1.0
     assert targets.shape == (10, 7) and np.all(targets.sum(axis=1) == 1)
     flipped = inputs[:, 24, 2, 0] > 0.5  # a white pixel at the far left means that face was flipped
     assert 0 < flipped.sum() < 10, "a random flip should flip some faces but not all"
-    np.testing.assert_allclose(sorted(sample_weights), sorted(weights[labels]))
+    np.testing.assert_allclose(sorted(sample_weights), sorted(weights[np.argmax(targets, axis=1)]))
+    again = next(training_batches(prepare_data(dataset, config), config, epoch=0))
+    np.testing.assert_array_equal(inputs, again[0])  # the same (seed, epoch, batch): the same faces
+    other_epoch = next(training_batches(prepare_data(dataset, config), config, epoch=1))
+    assert not np.array_equal(inputs, other_epoch[0])
 
 
 def test_learning_rate_schedules():
@@ -248,68 +270,6 @@ def test_event_log_readers_follow_concurrent_writers_by_index():
     assert [event["index"] for event in seen] == list(range(800))
     for n in range(4):
         assert [event["i"] for event in seen if event["writer"] == n] == list(range(200))
-
-
-def test_queue_runs_at_most_n_jobs_and_reports_positions():
-    release = {name: threading.Event() for name in "abcd"}
-    running_now, most_at_once, lock = set(), [0], threading.Lock()
-
-    def runner(job):
-        with lock:
-            running_now.add(job.id)
-            most_at_once[0] = max(most_at_once[0], len(running_now))
-        release[job.requested_name].wait(timeout=10)
-        with lock:
-            running_now.discard(job.id)
-
-    jobs = JobManager(max_running=2, runner=runner)
-    a, b, c, d = (jobs.submit(TrainConfig(), owner="teacher" if n == "a" else "student", name=n) for n in "abcd")
-    assert [job.state for job in (a, b, c, d)] == [RUNNING, RUNNING, "queued", "queued"]
-    assert [jobs.queue_position(job) for job in (a, b, c, d)] == [0, 0, 1, 2]
-    jobs.stop(c.id)  # a waiting job leaves the queue at once
-    assert c.state == CANCELLED and jobs.queue_position(d) == 1
-    release["b"].set()
-    jobs.wait(b.id, timeout=10)
-    deadline = time.monotonic() + 10
-    while d.state != RUNNING and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert d.state == RUNNING and jobs.queue_position(d) == 0
-    for event in release.values():
-        event.set()
-    for job in (a, d):
-        jobs.wait(job.id, timeout=10)
-    assert most_at_once[0] == 2
-    assert [job.state for job in (a, b, d)] == [FINISHED] * 3
-    assert [job.id for job in jobs.jobs(owner="teacher")] == [a.id]
-    assert [event["kind"] for event in d.events.since()] == ["queued", "running", "done"]
-
-
-def test_real_trainings_queue_and_never_overwrite_each_other(faces):
-    jobs = JobManager(max_running=1)
-    first = jobs.submit(tiny_config(epochs=1), owner="ana", name="same-name", dataset=faces, build_model=tiny_cnn)
-    second = jobs.submit(tiny_config(epochs=1), owner="ben", name="same-name", dataset=faces, build_model=tiny_cnn)
-    assert jobs.queue_position(second) == 1
-    jobs.wait(first.id, timeout=120)
-    jobs.wait(second.id, timeout=120)
-    assert first.state == FINISHED and second.state == FINISHED, (first.error, second.error)
-    assert {first.run_name, second.run_name} == {"same-name", "same-name-2"}
-    assert {run.name for run in registry.list_runs()} == {"same-name", "same-name-2"}
-    # The second one waited: it started running only after the first was done.
-    assert second.events.of_kind("running")[0]["time"] >= first.events.of_kind("done")[0]["time"]
-
-
-def test_stopping_a_running_job_saves_the_best_epoch(faces):
-    jobs = JobManager(max_running=1)
-    job = jobs.submit(tiny_config(epochs=200), owner="ana", dataset=faces, build_model=tiny_cnn)
-    job.events.wait(0, timeout=5)
-    deadline = time.monotonic() + 60
-    while not job.events.of_kind("batch") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    jobs.stop(job.id)
-    jobs.wait(job.id, timeout=60)
-    assert job.state == STOPPED, job.error
-    assert job.metrics["epochs_run"] < 200 and job.metrics["stopped_by"] == "user"
-    assert registry.read_run(job.run_name).metrics["chosen_epoch"] >= 1
 
 
 # ----------------------------------------------------------------------------- the page without a browser
