@@ -90,7 +90,7 @@ class Field:
 
     def _bounded(self, number: float) -> float:
         if not math.isfinite(number) or not self.low <= number <= self.high:
-            raise ValueError(f"must lie between {self.low:g} and {self.high:g}")
+            raise ValueError(f"must lie between {_readable(self.low)} and {_readable(self.high)}")
         return number
 
     def format(self, value: Any) -> str:
@@ -101,6 +101,11 @@ class Field:
         if self.kind == "float":
             return f"{float(value):g}"
         return str(value)
+
+
+def _readable(number: float) -> str:
+    """1000000 as 1,000,000 (not 1e+06), 0.1 as 0.1."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
 
 
 @dataclass(frozen=True)
