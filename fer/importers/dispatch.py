@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from fer.face_dataset import DataError
@@ -65,12 +66,19 @@ def import_bytes(
 def _import_file(filename, opener, size, name, skip_bad_rows, progress, limits) -> ImportReport:
     suffix = PurePosixPath(filename).suffix.lower()
     if suffix == ".npz":
-        return cache_and_report(read_npz(filename, opener), filename, name or dataset_name_for(filename))
+        faces = read_npz(filename, opener, size, limits)
+        return cache_and_report(faces, filename, name or dataset_name_for(filename))
     with opener() as stream:
         is_zip = zipfile.is_zipfile(stream)
     if is_zip:
-        with opener() as stream, zipfile.ZipFile(stream) as archive:
-            return _import_tree(tree_from_zip(archive), filename, name, skip_bad_rows, progress, limits)
+        try:
+            with opener() as stream, zipfile.ZipFile(stream) as archive:
+                tree = tree_from_zip(archive, filename, limits)
+                return _import_tree(tree, filename, name, skip_bad_rows, progress, limits)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+            raise DataError(
+                f"{filename} is a damaged zip (or packed in a way Python cannot unpack): zip the data set again."
+            ) from error
     if suffix in ("", ".csv", ".txt"):
         faces = read_csv(filename, opener, skip_bad_rows, progress, size)
         return cache_and_report(faces, filename, name or dataset_name_for(filename))
@@ -89,7 +97,9 @@ def _import_tree(tree: Tree, label: str, name, skip_bad_rows, progress, limits) 
         return cache_and_report(faces, source, name)
     npz_paths = sorted(path for path in tree.files if path.lower().endswith(".npz"))
     if len(npz_paths) == 1:
-        return cache_and_report(read_npz(f"{label}/{npz_paths[0]}", tree.files[npz_paths[0]]), label, name)
+        source = f"{label}/{npz_paths[0]}"
+        faces = read_npz(source, tree.files[npz_paths[0]], tree.sizes.get(npz_paths[0]), limits)
+        return cache_and_report(faces, label, name)
     if len(npz_paths) > 1:
         raise DataError(f"{label} holds several .npz files ({', '.join(npz_paths)}): import one of them.")
     return cache_and_report(read_image_folders(tree, label, skip_bad_rows, progress), label, name)

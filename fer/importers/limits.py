@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Members smaller than this are not held to the ratio: a tiny file can compress very well.
+# Archives that unpack into less than this are not held to the ratio: small files can compress very well.
 RATIO_FLOOR_BYTES = 1 << 20
 
 
@@ -19,8 +19,13 @@ class ImportLimits:
     max_depth: int = 8  # folder levels below the folder (or zip) given
     max_files: int = 100_000  # files and folders in a walk, members in a zip
     max_unpacked_bytes: int = 1 << 30  # all of a zip's or an .npz's members together, unpacked
-    max_ratio: float = 100.0  # unpacked / packed size of one zip member (CSV ~4, PNG ~1, a bomb 1000+)
+    max_ratio: float = 100.0  # unpacked / packed size of a whole zip (CSV ~4, PNGs ~1, a bomb 1000+)
     max_npz_arrays: int = 8  # a FER cache holds x, y and usage
 
 
 DEFAULT_LIMITS = ImportLimits()
+
+
+def in_megabytes(count: int) -> str:
+    """A size as a sentence gives it: `290 MB`, or `2,048 bytes` below a megabyte."""
+    return f"{count / 1e6:,.0f} MB" if count >= 1e6 else f"{count:,} bytes"

@@ -1,20 +1,34 @@
-"""An .npz of faces: our own cache format (x, y, usage), as `python -m fer data` writes it."""
+"""An .npz of faces: our own cache format (x, y, usage), as `python -m fer data` writes it.
+
+An .npz is a zip of .npy arrays, so it is held to the same `ImportLimits` as any zip, and
+each array's header is read before numpy allocates what it announces.
+"""
 
 from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 import numpy as np
 
 from fer.face_dataset import IMAGE_SIZE, NUM_CLASSES, DataError
 from fer.importers.found import USAGES, FoundFaces, hold_out_test_split, normalise_usage
+from fer.importers.limits import ImportLimits, in_megabytes
+from fer.importers.zips import check_members
 
 
-def read_npz(source: str, opener) -> FoundFaces:
+def read_npz(source: str, opener, size: int | None, limits: ImportLimits) -> FoundFaces:
+    """The faces in an .npz; `size` (its bytes, when known) lets a huge file be refused before it is read."""
+    if size is not None and size > limits.max_unpacked_bytes:
+        raise DataError(
+            f"{source} is {in_megabytes(size)}, more than the {in_megabytes(limits.max_unpacked_bytes)} an import "
+            "reads: FER2013's own cache is 85 MB. Import the CSV or the image folders instead."
+        )
     try:
         with opener() as raw:
-            content = io.BytesIO(raw.read())
+            content = io.BytesIO(raw.read(limits.max_unpacked_bytes + 1))
+        _check_arrays_fit(content, source, limits)
         with np.load(content, allow_pickle=False) as archive:
             keys = set(archive.files)
             if not {"x", "y"} <= keys:
@@ -25,10 +39,14 @@ def read_npz(source: str, opener) -> FoundFaces:
                 )
             images, labels = archive["x"], archive["y"]
             usage = archive["usage"] if "usage" in keys else None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"{source} cannot be read as an .npz archive ({error}): export it again.") from error
+        # numpy's own message may quote the file's header: the sentence says what was expected instead.
+        raise DataError(
+            f"{source} cannot be read as an .npz archive: it is damaged or not an .npz. Export it again, or "
+            "import the CSV or the image folders."
+        ) from error
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise DataError(f"{source}: x has shape {images.shape}, but faces must be (N, 48, 48); export it again.")
     if images.dtype != np.uint8:
@@ -52,6 +70,34 @@ def read_npz(source: str, opener) -> FoundFaces:
         if usage.shape != labels.shape or unknown:
             raise DataError(
                 f"{source}: usage must give Training, PublicTest or PrivateTest for every face; found "
-                f"{', '.join(unknown[:3]) or f'{len(usage)} values for {len(labels)} faces'}. Export it again."
+                f"{', '.join(value[:20] for value in unknown[:3]) or f'{len(usage)} values for {len(labels)} faces'}. "
+                "Export it again."
             )
     return FoundFaces("npz", images, labels.astype(np.uint8), usage, len(labels), [], notes)
+
+
+def _check_arrays_fit(content: io.BytesIO, source: str, limits: ImportLimits) -> None:
+    """Refuse an .npz whose listing or array headers promise more than its bytes or the limits allow.
+
+    numpy allocates what an array's header announces before reading its data, so a few bytes
+    announcing (10**9, 48, 48) would cost 2 TB of address space: the headers are read first.
+    """
+    with zipfile.ZipFile(content) as archive:
+        members = archive.infolist()
+        check_members(members, source, limits, max_members=limits.max_npz_arrays)
+        for info in members:
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version not in ((1, 0), (2, 0), (3, 0)):
+                    raise ValueError("unknown .npy version")
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else (
+                    np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+            announced = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if announced > info.file_size:
+                raise DataError(
+                    f"{source} is damaged: one of its arrays announces {announced:,} bytes but holds "
+                    f"{info.file_size:,}. Export it again, or import the CSV or the image folders."
+                )
+    content.seek(0)
