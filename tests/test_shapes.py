@@ -1,5 +1,6 @@
 """Shape arithmetic without TensorFlow, checked against real Keras models."""
 
+import dataclasses
 import random
 import subprocess
 import sys
@@ -10,8 +11,17 @@ from hypothesis import strategies as st
 
 from fer import nets, shapes
 from fer.shapes import (
-    AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D,
-    LeakyReLU, MaxPooling2D, ReLU, ZeroPadding2D,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    LeakyReLU,
+    MaxPooling2D,
+    ReLU,
+    ZeroPadding2D,
 )
 
 
@@ -41,7 +51,8 @@ def test_report_networks_reproduce_the_issue_tables():
         ((44, 44, 64), 1_664), ((22, 22, 64), 36_928), ((22, 22, 64), 36_928),
         ((10, 10, 96), 55_392), ((10, 10, 128), 110_720), ((10, 10, 128), 147_584),
     ]
-    assert [row.output_shape for row in rows if "Pooling" in row.layer_type] == [(22, 22, 64), (10, 10, 64), (5, 5, 128)]
+    pools = [row.output_shape for row in rows if "Pooling" in row.layer_type]
+    assert pools == [(22, 22, 64), (10, 10, 64), (5, 5, 128)]
     assert shapes.total_params(rows) == (4_087_323, 4_087_323)
     assert shapes.total_params(_ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_b_dnn"].stack))[0] == 5_447_687
     report_a = _ours((48, 48, 1), shapes.EXAMPLE_NETWORKS["report_a_cnn"].stack)
@@ -61,6 +72,7 @@ def test_example_network_built_in_keras_folds_explicit_padding_back():
 # --- random valid stacks against Keras -----------------------------------------------------
 
 padding_choices = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
+optional_strides = st.one_of(st.none(), st.integers(1, 3))
 spatial_layers = st.one_of(
     st.builds(
         lambda filters, kernel, stride, padding, dilation, bias: Conv2D(
@@ -68,8 +80,8 @@ spatial_layers = st.one_of(
         ),
         st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), padding_choices, st.integers(1, 2), st.booleans(),
     ),
-    st.builds(MaxPooling2D, st.integers(1, 3), st.one_of(st.none(), st.integers(1, 3)), st.sampled_from(["valid", "same"])),
-    st.builds(AveragePooling2D, st.integers(1, 3), st.one_of(st.none(), st.integers(1, 3)), st.sampled_from(["valid", "same"])),
+    st.builds(MaxPooling2D, st.integers(1, 3), optional_strides, st.sampled_from(["valid", "same"])),
+    st.builds(AveragePooling2D, st.integers(1, 3), optional_strides, st.sampled_from(["valid", "same"])),
     st.builds(ZeroPadding2D, st.integers(0, 2)),
     st.just(BatchNormalization()),
     st.just(ReLU()),
@@ -177,8 +189,11 @@ def test_bad_input_shape_is_an_error_row():
 
 
 def test_formulas_show_the_students_numbers():
-    rows = _ours((48, 48, 1), [Conv2D(64, 5, padding=2), MaxPooling2D(5, strides=2), Conv2D(8, 3, padding="same", strides=2)])
-    assert rows[1].shape_formula == "H = W: floor((W + 2p - k) / s) + 1 = floor((48 + 2·2 - 5) / 1) + 1 = floor(47) + 1 = 48"
+    stack = [Conv2D(64, 5, padding=2), MaxPooling2D(5, strides=2), Conv2D(8, 3, padding="same", strides=2)]
+    rows = _ours((48, 48, 1), stack)
+    assert rows[1].shape_formula == (
+        "H = W: floor((W + 2p - k) / s) + 1 = floor((48 + 2·2 - 5) / 1) + 1 = floor(47) + 1 = 48"
+    )
     assert rows[1].params_formula == "(k·k·C_in + 1)·F = (5·5·1 + 1)·64 = 1,664"
     assert "floor((48 + 2·0 - 5) / 2) + 1 = floor(21.5) + 1 = 22" in rows[2].shape_formula
     assert rows[3].shape_formula == "H = W: ceil(W / s) = ceil(22 / 2) = 11"
@@ -258,3 +273,35 @@ def test_editor_rows_with_numpy_values_and_blanks():
     assert rows[-1].name == "maxpool1" and "whole number" in rows[-1].error
     with pytest.raises(shapes.StackError, match="Row 1"):
         shapes.records_to_stack([{"layer": "Conv3D"}])
+
+
+@pytest.mark.parametrize("text", ["²", "4⁴x44x64", "٣", "9" * 5000, "1" * 31, "-5", "(44, 44, 65" + ")" * 300])
+def test_quiz_reads_any_answer_without_raising(text):
+    rows = _ours((48, 48, 1), [Conv2D(64, 5)])
+    for quiz in (shapes.Quiz(1, "output_shape", "", "(44, 44, 64)", rows[1].shape_formula),
+                 shapes.Quiz(1, "params", "", "1,664", rows[1].params_formula)):
+        result = shapes.check_answer(quiz, text)
+        assert not result.correct and result.message.endswith((".", rows[1].shape_formula, rows[1].params_formula))
+
+
+def test_records_are_keyed_by_field_names_not_column_labels():
+    rows = _ours((48, 48, 1), [Conv2D(64, 5), Flatten()])
+    assert [list(record) for record in shapes.table_records(rows)] == [list(shapes.TABLE_FIELDS)] * 3
+    assert set(shapes.TABLE_FIELDS) <= {field.name for field in dataclasses.fields(shapes.Row)}
+    assert [list(record) for record in shapes.stack_to_records([Dense(3)])] == [list(shapes.EDITOR_FIELDS)]
+
+
+@pytest.mark.parametrize("layer", [Dropout(1e-05), LeakyReLU(0.0001), Dropout(0.123456789), LeakyReLU(2.5e-7)])
+def test_small_rates_typed_in_the_editor_survive_the_link(layer):
+    text = shapes.encode_stack([layer])
+    assert all(character.isalnum() or character in "_-." for character in text)
+    assert shapes.decode_stack(text) == [layer]
+
+
+def test_a_bad_exact_flag_keeps_the_stack_and_says_so():
+    shared, problems = shapes.decode_query({"stack": "conv4-k3", "input": "8x8x1", "exact": "yes"})
+    assert shared == shapes.SharedStack((8, 8, 1), (Conv2D(4, 3),), False)
+    assert len(problems) == 1 and "exact='yes' must be 0 or 1" in problems[0]
+    assert shapes.encode_query(shapes.SharedStack((8, 8, 1), (Conv2D(4, 3),), True)) == {
+        "input": "8x8x1", "stack": "conv4-k3", "exact": "1",
+    }

@@ -56,7 +56,9 @@ def test_a_shared_link_restores_the_stack_and_keras_agrees():
 
     _button(at, "Check with Keras").click().run()
     assert not at.exception
-    assert [message.value for message in at.success] == ["Equal: all 6 rows have the same type, output shape and parameter count in Keras."]
+    assert [message.value for message in at.success] == [
+        "Equal: all 6 rows have the same type, output shape and parameter count in Keras."
+    ]
 
 
 def test_a_link_to_a_broken_stack_explains_the_row():
@@ -84,7 +86,7 @@ def test_quiz_asks_and_checks_an_answer():
     at.query_params["stack"] = "conv64-k5"
     at.run()
     _button(at, "New question").click().run()
-    question = [markdown.value for markdown in at.markdown if markdown.value.startswith("**What") or markdown.value.startswith("**How")]
+    question = [markdown.value for markdown in at.markdown if markdown.value.startswith(("**What", "**How"))]
     assert len(question) == 1
     answer = "44x44x64" if "output shape" in question[0] else "1,664"
     at.text_input[0].input(answer)
