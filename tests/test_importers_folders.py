@@ -1,7 +1,9 @@
 """Kaggle's image folders (train/<emotion>/*.png, test/...) on disk or zipped: every face keeps its folder's label."""
 
 import io
+import struct
 import zipfile
+import zlib
 
 import cv2
 import numpy as np
@@ -129,6 +131,28 @@ def _break_an_image(root):
     (root / "test" / "sad" / "broken.png").write_bytes(b"not a png")
 
 
+def _png_announcing(side: int) -> bytes:
+    """A PNG of a few dozen bytes whose header announces side x side pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def _plant_a_pixel_bomb(root):
+    (root / "train" / "happy" / "bomb.png").write_bytes(_png_announcing(10_000))  # 100 MB decoded
+
+
+def _plant_a_bigger_pixel_bomb(root):
+    (root / "train" / "happy" / "bomb.png").write_bytes(_png_announcing(50_000))  # 2.5 GB decoded
+
+
+def _plant_a_huge_file(root):
+    (root / "train" / "happy" / "huge.png").write_bytes(bytes(17 << 20))
+
+
 def _scatter_the_splits(root):
     for split, parent in (("train", "2013"), ("test", "2014")):
         (root / parent).mkdir()
@@ -142,9 +166,15 @@ def _scatter_the_splits(root):
         (_drop_a_class, "archive/train lacks the class folder(s) disgust: FER2013 has all seven"),
         (_add_a_foreign_class, "archive/test has folder(s) contempt that name no FER2013 class"),
         (_break_an_image, "archive, test/sad/broken.png: the file cannot be read as an image. Delete or replace"),
+        (_plant_a_pixel_bomb, "archive, train/happy/bomb.png: it is 10,000 x 10,000 pixels, more than a face image"),
+        (_plant_a_bigger_pixel_bomb, "archive, train/happy/bomb.png: it announces over 178 million pixels, more than"),
+        (_plant_a_huge_file, "archive, train/happy/huge.png: the file is 18 MB, more than a face image needs"),
         (_scatter_the_splits, "archive has train/test folders in several places (2013/train, 2014/test)"),
     ],
-    ids=["empty-class", "missing-class", "foreign-class", "unreadable-image", "scattered"],
+    ids=[
+        "empty-class", "missing-class", "foreign-class", "unreadable-image",
+        "pixel-bomb", "bigger-pixel-bomb", "huge-file", "scattered",
+    ],  # fmt: skip
 )
 def test_a_spoilt_layout_is_one_sentence_naming_the_folder(tmp_path, spoil, message):
     write_folders(tmp_path / "archive")

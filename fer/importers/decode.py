@@ -1,15 +1,28 @@
-"""One image file's bytes -> a 48x48 grayscale uint8 face, whatever its format, depth or size."""
+"""One image file's bytes -> a 48x48 grayscale uint8 face, whatever its format, depth or size.
+
+An image file can be small and decode into gigabytes (a PNG of 50,000 x 50,000 black pixels
+packs into a few MB), so the size its header announces is checked before it is decoded.
+"""
 
 from __future__ import annotations
 
+import io
+import warnings
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from fer.face_dataset import IMAGE_SIZE
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+MAX_IMAGE_BYTES = 16 << 20  # a face photo is a few kB to a few MB
+MAX_IMAGE_PIXELS = 4096 * 4096  # shrunk to 48x48 anyway
+
+
+class ImageTooLarge(ValueError):
+    """The file, or the image its header announces, is far larger than any face needs."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +33,15 @@ class DecodedFace:
 
 
 def decode_face(content: bytes) -> DecodedFace | None:
-    """The face in an image file's bytes, or None when they are not an image OpenCV can read."""
+    """The face in an image file's bytes, or None when they are not an image OpenCV can read.
+
+    Raises `ImageTooLarge` (with the reason) for a file or an announced image beyond the limits above.
+    """
+    if len(content) > MAX_IMAGE_BYTES:
+        raise ImageTooLarge(f"the file is {len(content) / 1e6:,.0f} MB, more than a face image needs (16 MB)")
+    width, height = _announced_size(content)
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLarge(f"it is {width:,} x {height:,} pixels, more than a face image needs (4,096 x 4,096)")
     buffer = np.frombuffer(content, dtype=np.uint8)
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if len(buffer) else None
     if image is None:
@@ -33,6 +54,22 @@ def decode_face(content: bytes) -> DecodedFace | None:
             image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
         )
     return DecodedFace(image, was_colour, was_resized)
+
+
+def _announced_size(content: bytes) -> tuple[int, int]:
+    """Width and height from the file's header alone (Pillow reads no pixels for this); (0, 0) if unknown."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we judge the size ourselves
+            with Image.open(io.BytesIO(content)) as image:
+                return image.size
+    except Image.DecompressionBombError:  # beyond even Pillow's own limit, which is far above ours
+        millions = 2 * Image.MAX_IMAGE_PIXELS // 1_000_000
+        raise ImageTooLarge(
+            f"it announces over {millions:,} million pixels, more than a face image needs (4,096 x 4,096)"
+        ) from None
+    except Exception:  # noqa: BLE001  (a format Pillow does not know: OpenCV decides)
+        return (0, 0)
 
 
 def to_gray_uint8(image: np.ndarray) -> tuple[np.ndarray, bool]:

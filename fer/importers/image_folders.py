@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, DataError
-from fer.importers.decode import IMAGE_SUFFIXES, decode_face
+from fer.importers.decode import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, ImageTooLarge, decode_face
 from fer.importers.found import BadRows, FoundFaces, Progress, hold_out_test_split
 from fer.importers.tree import Tree
 
@@ -51,8 +51,16 @@ def read_image_folders(tree: Tree, label: str, skip_bad_rows: bool, progress: Pr
     kept = np.zeros(len(work), dtype=bool)
     from_colour = resized = 0
     for index, (path, _, _) in enumerate(work):
-        with tree.files[path]() as stream:
-            decoded = decode_face(stream.read())
+        if tree.sizes.get(path, 0) > MAX_IMAGE_BYTES:  # not even read
+            size = tree.sizes[path] / 1e6
+            problems.add(path, f"the file is {size:,.0f} MB, more than a face image needs", "Delete it", order=index)
+            continue
+        try:
+            with tree.files[path]() as stream:
+                decoded = decode_face(stream.read(MAX_IMAGE_BYTES + 1))
+        except ImageTooLarge as reason:
+            problems.add(path, str(reason), "Delete or shrink that file", order=index)
+            continue
         if decoded is None:
             problems.add(path, "the file cannot be read as an image", "Delete or replace that file", order=index)
             continue
