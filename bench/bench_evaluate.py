@@ -1,17 +1,22 @@
 """Benchmark: a registry model's accuracy on FER2013 PublicTest, without and with test-time augmentation.
 
     TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/bench_evaluate.py [--model NAME] [--fer2013 PATH] [--write-metrics]
+                                                             [--train-split]
 
 PATH is any FER2013 form `python -m fer data import` reads (the Kaggle CSV, the image folders,
 our .npz); default: the development copy in ../shared/data/fer2013/. The model defaults to the one
 the app uses by default (the shipped pretrained model on a fresh checkout). Prints accuracy per TTA
-mode with its time, then the per-class report of the plain model. --write-metrics stores the
-PublicTest numbers (accuracy per TTA mode, per-class metrics, confusion matrix) in the run's
-metrics.json: that is how the shipped model's claims were written.
+mode with its time, speed and the process's peak resident memory so far (predictions and their
+augmented copies are made a batch at a time, so the peak should not grow with the number of looks),
+then the per-class report of the plain model. --train-split also predicts the 28,709 Training
+faces with ten-crop (287,090 looks), the case that once built all ten copies at once (2.4 GB).
+--write-metrics stores the PublicTest numbers (accuracy per TTA mode, per-class metrics, confusion
+matrix) in the run's metrics.json: that is how the shipped model's claims were written.
 """
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -21,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_FER2013 = ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
-TTA_MODES = ("none", "flip", "flip+crops")
+TTA_MODES = ("none", "flip", "flip+crops", "ten-crop")
 
 
 def public_test(path: Path):
@@ -40,11 +45,26 @@ def public_test(path: Path):
     return dataset.split("test")
 
 
+def train_faces(path: Path):
+    from fer import data
+
+    if path.suffix != ".npz":
+        raise SystemExit("--train-split reads the .npz copy of FER2013: pass --fer2013 with it.")
+    dataset = data.load_npz(path, name="fer2013")
+    return dataset.images[dataset.splits != "test"], dataset.labels[dataset.splits != "test"]
+
+
+def peak_memory_mb() -> float:
+    """This process's largest resident set so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="registry run or ensemble (default: the app's default model)")
     parser.add_argument("--fer2013", type=Path, default=DEFAULT_FER2013, help="FER2013 file or folder")
     parser.add_argument("--write-metrics", action="store_true", help="store the results in the run's metrics.json")
+    parser.add_argument("--train-split", action="store_true", help="also ten-crop the whole Training split")
     arguments = parser.parse_args()
 
     from fer import data, evaluate, registry
@@ -57,17 +77,33 @@ def main() -> int:
     images, labels = public_test(arguments.fer2013)
     if len(labels) == 0:
         raise SystemExit(f"{arguments.fer2013} has no PublicTest faces: this benchmark needs FER2013's own split.")
-    x = data.to_model_input(images)
     print(f"{name} on FER2013 PublicTest ({len(labels):,} faces), {os.cpu_count()} CPU cores", flush=True)
+    print(f"  peak resident memory before predicting: {peak_memory_mb():,.0f} MB", flush=True)
 
     results = {}
     for mode in TTA_MODES:
         predictor = evaluate.load_predictor(name, tta=mode)
+        looks = len(evaluate.tta_looks(mode))
         started = time.perf_counter()
-        probabilities = predictor.predict_proba(x)
+        probabilities = evaluate.predict_faces(predictor, images)
         seconds = time.perf_counter() - started
         results[mode] = evaluate.evaluate_probabilities(probabilities, labels)
-        print(f"  TTA {mode:<11} accuracy {results[mode].accuracy:.4f}   ({seconds:.1f} s)", flush=True)
+        print(
+            f"  TTA {mode:<11} accuracy {results[mode].accuracy:.4f}   ({seconds:.1f} s, "
+            f"{looks * len(labels) / seconds:,.0f} looks/s, peak memory {peak_memory_mb():,.0f} MB)",
+            flush=True,
+        )
+    if arguments.train_split:
+        train_images, _ = train_faces(arguments.fer2013)
+        predictor = evaluate.load_predictor(name, tta="ten-crop")
+        started = time.perf_counter()
+        evaluate.predict_faces(predictor, train_images)
+        seconds = time.perf_counter() - started
+        print(
+            f"  ten-crop of {len(train_images):,} Training faces: {seconds:.1f} s, "
+            f"peak memory {peak_memory_mb():,.0f} MB",
+            flush=True,
+        )
     print()
     print(evaluate.format_report(results["none"]))
 

@@ -4,6 +4,8 @@ Everything a model is judged by starts from one array: its predicted probabiliti
 `(N, 7)` for N faces. A *predictor* is anything with `predict_proba(x_float) -> (N, 7)`:
 a single Keras model from the registry, an ensemble of them, or either wrapped in
 test-time augmentation. `load_predictor(name)` hides which one a registry entry is.
+`predict_faces(predictor, images)` feeds it uint8 faces a batch at a time, so neither the
+float copy of a split nor its augmented views ever exist all at once.
 
 The confusion matrix follows the two reports: true label down the rows, predicted label
 across the columns, so row `i` says where the faces that really show emotion `i` went.
@@ -15,29 +17,37 @@ import collections
 import hashlib
 import threading
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Callable, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
 from fer import registry
-from fer.data import EMOTIONS, NUM_CLASSES, to_model_input
+from fer.data import EMOTIONS, NUM_CLASSES
+from fer.preprocessing import to_model_input
 
 Progress = Callable[[float], None]
 
 DEFAULT_BATCH_SIZE = 256
-# Test-time augmentation modes: (average with the mirror image?, pixels to shift the crops by).
-TTA_MODES = {
-    "none": (False, 0),
-    "flip": (True, 0),
-    "crops": (False, 3),
-    "flip+crops": (True, 3),
-}
+TTA_MODES = ("none", "flip", "crops", "flip+crops", "ten-crop")
 TTA_DESCRIPTIONS = {
     "none": "no augmentation: one look at each face",
     "flip": "average the face and its mirror image (2 looks)",
     "crops": "average the face and four copies shifted 3 pixels up, down, left, right (5 looks)",
     "flip+crops": "both: five shifted copies, each also mirrored (10 looks)",
+    "ten-crop": "the centre crop and the four corner crops of the size the model was trained on, "
+    "each also mirrored (10 looks)",
 }
+CROPS_SHIFT = 3  # pixels, for "crops" and "flip+crops"
+# Ten-crop's corner offset for a model without a CenterCrop layer: the corners of a 44-pixel crop.
+DEFAULT_CROP_MARGIN = 2
+
+
+class Look(NamedTuple):
+    """One augmented copy: the face moved by (dy, dx) pixels, then mirrored or not."""
+
+    dy: int
+    dx: int
+    mirrored: bool
 
 
 class EvaluationError(ValueError):
@@ -120,49 +130,87 @@ class TTAPredictor:
     """Test-time augmentation: average a predictor over mirrored and shifted copies of each face.
 
     Shifted copies are re-padded to the original size by repeating the edge pixels, so the
-    model always sees a full 48x48 face, just moved a few pixels.
+    model always sees a full 48x48 face, just moved a few pixels. For a model that starts
+    with a CenterCrop of c pixels, a shift of up to m = (48 - c) / 2 followed by that crop is
+    exactly a crop taken elsewhere in the face: shifting by (+m, +m) shows it the top-left
+    corner. The copies are made and predicted `batch_size` faces at a time.
     """
 
-    def __init__(self, base: Predictor, flip: bool = True, shift: int = 3):
-        if shift < 0:
-            raise ValueError(f"shift must be zero or more pixels; got {shift}.")
+    def __init__(self, base: Predictor, mode: str = "flip", batch_size: int = DEFAULT_BATCH_SIZE):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
         self.base = base
-        self.flip = flip
-        self.shift = shift
-        self.name = f"{base.name} + TTA({tta_mode_name(flip, shift)})"
+        self.mode = mode
+        self.looks = tta_looks(mode, crop_margin(base))
+        self.batch_size = batch_size
+        self.name = f"{base.name} + TTA({mode})"
 
     def views(self, x: np.ndarray) -> list[np.ndarray]:
-        """Every augmented copy of the batch the predictions are averaged over."""
+        """Every augmented copy of `x` the predictions are averaged over (all at once: for small x)."""
         x = _check_input(x)
-        copies = [x]
-        if self.shift:
-            copies += [shift_images(x, dy, dx) for dy, dx in _four_shifts(self.shift)]
-        if self.flip:
-            copies += [flip_images(copy) for copy in copies]
-        return copies
+        return [look_at(x, look) for look in self.looks]
 
     def predict_proba(self, x: np.ndarray, progress: Progress | None = None) -> np.ndarray:
-        views = self.views(x)
-        total = 0.0
-        for index, view in enumerate(views):
-            total = total + self.base.predict_proba(view, progress=_sub_progress(progress, index, len(views)))
-        return total / len(views)
+        x = _check_input(x)
+        outputs = []
+        for start in range(0, len(x), self.batch_size):
+            batch = x[start : start + self.batch_size]
+            total = 0.0
+            for look in self.looks:
+                total = total + self.base.predict_proba(look_at(batch, look))
+            outputs.append(total / len(self.looks))
+            if progress is not None:
+                progress(min(1.0, (start + len(batch)) / len(x)))
+        if not outputs:
+            return self.base.predict_proba(x)
+        return np.concatenate(outputs)
 
 
-def tta_mode_name(flip: bool, shift: int) -> str:
-    return {(False, False): "none", (True, False): "flip", (False, True): "crops", (True, True): "flip+crops"}[
-        (bool(flip), bool(shift))
-    ]
-
-
-def with_tta(predictor: Predictor, mode: str = "flip") -> Predictor:
-    """Wrap `predictor` in the test-time augmentation `mode` (one of TTA_MODES)."""
+def tta_looks(mode: str, margin: int = DEFAULT_CROP_MARGIN) -> list[Look]:
+    """The copies test-time augmentation `mode` averages over; `margin` places ten-crop's corners."""
     if mode not in TTA_MODES:
         raise EvaluationError(f"Unknown TTA mode {mode!r}: use one of {', '.join(TTA_MODES)}.")
-    flip, shift = TTA_MODES[mode]
-    if not flip and not shift:
+    if mode == "ten-crop":
+        shifts = [(0, 0), (-margin, -margin), (-margin, margin), (margin, -margin), (margin, margin)]
+    elif mode in ("crops", "flip+crops"):
+        step = CROPS_SHIFT
+        shifts = [(0, 0), (-step, 0), (step, 0), (0, -step), (0, step)]
+    else:
+        shifts = [(0, 0)]
+    mirrored = (False, True) if mode in ("flip", "flip+crops", "ten-crop") else (False,)
+    return [Look(dy, dx, mirror) for mirror in mirrored for dy, dx in shifts]
+
+
+def crop_margin(predictor) -> int:
+    """Pixels between the face's edge and the centre crop of the model behind `predictor`:
+    (48 - c) / 2 for a model whose first CenterCrop keeps c pixels, DEFAULT_CROP_MARGIN otherwise."""
+    model = getattr(predictor, "model", None)
+    if model is None:
+        return DEFAULT_CROP_MARGIN
+    from fer import nets  # Keras is loaded already: the predictor holds a Keras model
+
+    return nets.crop_margin(model) or DEFAULT_CROP_MARGIN
+
+
+def with_tta(predictor: Predictor, mode: str = "flip", batch_size: int = DEFAULT_BATCH_SIZE) -> Predictor:
+    """Wrap `predictor` in the test-time augmentation `mode` (one of TTA_MODES).
+
+    An ensemble gets it member by member (the same average, since averaging is linear), so each
+    member's ten crops sit at its own crop size.
+    """
+    tta_looks(mode)  # refuses an unknown mode
+    if mode == "none":
         return predictor
-    return TTAPredictor(predictor, flip=flip, shift=shift)
+    if isinstance(predictor, EnsemblePredictor):
+        members = [with_tta(member, mode, batch_size) for member in predictor.members]
+        return EnsemblePredictor(members, predictor.weights, name=f"{predictor.name} + TTA({mode})")
+    return TTAPredictor(predictor, mode, batch_size)
+
+
+def look_at(x: np.ndarray, look: Look) -> np.ndarray:
+    """The copy of the faces `x` that `look` describes."""
+    view = shift_images(x, look.dy, look.dx) if (look.dy or look.dx) else x
+    return flip_images(view) if look.mirrored else view
 
 
 def flip_images(x: np.ndarray) -> np.ndarray:
@@ -178,8 +226,22 @@ def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
     return x[:, rows][:, :, columns]
 
 
-def _four_shifts(shift: int) -> list[tuple[int, int]]:
-    return [(-shift, 0), (shift, 0), (0, -shift), (0, shift)]
+def predict_faces(
+    predictor: Predictor, images: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None
+) -> np.ndarray:
+    """Probabilities of `predictor` for uint8 faces `(N, 48, 48)`, converted and predicted a batch
+    at a time: memory stays that of one batch (and its augmented copies) whatever N is."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        outputs.append(np.asarray(predictor.predict_proba(to_model_input(batch)), dtype=np.float64))
+        if progress is not None:
+            progress(min(1.0, (start + len(batch)) / len(images)))
+    if not outputs:
+        raise EvaluationError("There are no faces to predict: pick a split or data set that has some.")
+    return np.concatenate(outputs)
 
 
 def _sub_progress(progress: Progress | None, index: int, count: int) -> Progress | None:
@@ -194,7 +256,8 @@ def _sub_progress(progress: Progress | None, index: int, count: int) -> Progress
 
 def load_predictor(name: str, tta: str = "none", batch_size: int = DEFAULT_BATCH_SIZE) -> Predictor:
     """The registry entry `name` as a predictor: a single model or an ensemble, optionally with TTA."""
-    return with_tta(_load_registry_predictor(name, batch_size, visiting=()), tta)
+    tta_looks(tta)  # an unknown mode is refused before any model is loaded
+    return with_tta(_load_registry_predictor(name, batch_size, visiting=()), tta, batch_size)
 
 
 def _load_registry_predictor(name: str, batch_size: int, visiting: tuple[str, ...]) -> Predictor:
@@ -302,7 +365,7 @@ def predict_split(
             f"The {split} split of {dataset.name!r} is empty: pick another split or data set."
         )
     predictor = load_predictor(model_name, tta=tta)
-    probabilities = predictor.predict_proba(to_model_input(images), progress=progress)
+    probabilities = predict_faces(predictor, images, progress=progress)
     if probabilities.shape != (len(images), NUM_CLASSES):
         raise EvaluationError(
             f"{model_name} returned predictions of shape {probabilities.shape}; the app needs "

@@ -8,7 +8,6 @@ import pytest
 from fer import ensemble, evaluate, registry
 from fer.data import FaceDataset, to_model_input
 
-
 # --- tiny real Keras models ---------------------------------------------------------------------
 
 
@@ -48,6 +47,50 @@ def position_sensitive_model(seed: int = 1):
 
 def random_faces(count: int = 12, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=(count, 48, 48), dtype=np.uint8)
+
+
+def crop_reader(crop: int, seed: int = 2):
+    """CenterCrop(crop) -> flatten -> dense softmax: every pixel of the crop counts, so any wrong
+    crop position changes its answer."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((48, 48, 1)),
+            keras.layers.CenterCrop(crop, crop),
+            keras.layers.Flatten(),
+            keras.layers.Dense(7, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=0.3)),
+        ]
+    )
+
+
+def numpy_crop_reader(model, crops: np.ndarray) -> np.ndarray:
+    """What crop_reader's dense layer says about (N, c, c, 1) crops, computed with NumPy alone."""
+    kernel, bias = model.layers[-1].get_weights()
+    logits = crops.reshape(len(crops), -1).astype(np.float64) @ kernel + bias
+    logits -= logits.max(axis=1, keepdims=True)
+    return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+
+def ten_crops(x: np.ndarray, crop: int) -> list[np.ndarray]:
+    """The centre and four corner crops of (N, 48, 48, 1) faces, each also mirrored: by slicing."""
+    far = 48 - crop
+    centre = far // 2
+    corners = [(centre, centre), (0, 0), (0, far), (far, 0), (far, far)]
+    crops = [x[:, top : top + crop, left : left + crop] for top, left in corners]
+    return crops + [view[:, :, ::-1] for view in crops]
+
+
+def shifted_by_hand(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """(N, 48, 48, 1) faces moved by (dy, dx), the border repeated: np.pad, not the app's code."""
+    pad = max(abs(dy), abs(dx), 1)
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    return padded[:, pad - dy : pad - dy + 48, pad - dx : pad - dx + 48]
+
+
+def keras_proba(model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model(x), dtype=np.float64)
 
 
 def tiny_dataset(count_per_split: int = 14) -> FaceDataset:
@@ -130,7 +173,8 @@ def test_weights_go_all_to_a_perfect_model_over_noise():
     labels = rng.integers(0, 7, 200)
     perfect = _confident(labels, np.ones(200, bool))
     noise = rng.dirichlet(np.ones(7), 200)
-    for weights in (ensemble.fit_weights([noise, perfect], labels), ensemble.fit_weights_grid([noise, perfect], labels)):
+    fitted = (ensemble.fit_weights([noise, perfect], labels), ensemble.fit_weights_grid([noise, perfect], labels))
+    for weights in fitted:
         np.testing.assert_allclose(weights, [0, 1], atol=1e-3)
 
 
@@ -209,6 +253,74 @@ def test_unknown_tta_mode_is_refused_with_the_choices():
         evaluate.with_tta(base, "rotate")
 
 
+@pytest.mark.parametrize("crop", [44, 40])
+def test_ten_crop_is_the_centre_and_four_corners_each_mirrored(crop):
+    model = crop_reader(crop)
+    base = evaluate.KerasPredictor(model, "crop reader")
+    assert evaluate.crop_margin(base) == (48 - crop) // 2
+    x = to_model_input(random_faces(6))
+    by_hand = np.mean([numpy_crop_reader(model, view) for view in ten_crops(x, crop)], axis=0)
+    tta = evaluate.with_tta(base, "ten-crop")
+    assert len(tta.looks) == 10
+    np.testing.assert_allclose(tta.predict_proba(x), by_hand, atol=1e-5)
+    # and that differs from the centre crop alone, and from flip alone
+    assert np.abs(by_hand - base.predict_proba(x)).max() > 1e-3
+    assert np.abs(by_hand - evaluate.with_tta(base, "flip").predict_proba(x)).max() > 1e-3
+
+
+def test_ten_crop_without_a_crop_layer_uses_the_corners_of_a_44_pixel_crop():
+    model = position_sensitive_model()
+    base = evaluate.KerasPredictor(model, "dense")
+    assert evaluate.crop_margin(base) == 2
+    x = to_model_input(random_faces(6))
+    corners = [(0, 0), (-2, -2), (-2, 2), (2, -2), (2, 2)]
+    views = [shifted_by_hand(x, dy, dx) for dy, dx in corners]
+    views += [view[:, :, ::-1] for view in views]
+    by_hand = np.mean([keras_proba(model, view) for view in views], axis=0)
+    np.testing.assert_allclose(evaluate.with_tta(base, "ten-crop").predict_proba(x), by_hand, atol=1e-6)
+
+
+class Recording:
+    """A predictor that remembers how many faces each call gave it."""
+
+    def __init__(self, base):
+        self.base, self.name, self.model, self.sizes = base, base.name, base.model, []
+
+    def predict_proba(self, x, progress=None):
+        self.sizes.append(len(x))
+        return self.base.predict_proba(x)
+
+
+@pytest.mark.parametrize("mode", ["flip", "flip+crops", "ten-crop"])
+def test_tta_in_batches_equals_all_at_once_and_never_holds_more_than_a_batch(mode):
+    base = Recording(evaluate.KerasPredictor(crop_reader(44), "crop reader"))
+    faces = random_faces(23)
+    x = to_model_input(faces)
+    looks = len(evaluate.tta_looks(mode))
+    all_at_once = np.mean([base.base.predict_proba(view) for view in evaluate.TTAPredictor(base, mode).views(x)], 0)
+
+    base.sizes.clear()
+    in_batches = evaluate.TTAPredictor(base, mode, batch_size=5).predict_proba(x)
+    np.testing.assert_allclose(in_batches, all_at_once, atol=1e-6)
+    assert base.sizes == [5] * (4 * looks) + [3] * looks  # 23 faces in 5 batches, every look of each
+
+    # and from uint8 faces through predict_faces: converted a batch at a time too
+    base.sizes.clear()
+    progress = []
+    tta = evaluate.TTAPredictor(base, mode, batch_size=64)
+    from_faces = evaluate.predict_faces(tta, faces, batch_size=4, progress=progress.append)
+    np.testing.assert_allclose(from_faces, all_at_once, atol=1e-6)
+    assert max(base.sizes) == 4 and progress[-1] == 1.0
+
+
+def test_predict_faces_refuses_an_empty_split_and_a_bad_batch_size():
+    base = evaluate.KerasPredictor(position_sensitive_model(), "dense")
+    with pytest.raises(evaluate.EvaluationError, match="no faces"):
+        evaluate.predict_faces(base, np.zeros((0, 48, 48), np.uint8))
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate.predict_faces(base, random_faces(2), batch_size=0)
+
+
 # --- the registry: single models, ensembles, the prediction cache, the CLI ---------------------
 
 
@@ -226,8 +338,33 @@ def test_load_predictor_combines_ensemble_members_with_their_weights():
         "dense"
     ).predict_proba(x)
     np.testing.assert_allclose(evaluate.load_predictor("pair").predict_proba(x), expected, atol=1e-6)
-    with_flip = evaluate.load_predictor("pair", tta="flip").predict_proba(x)
-    assert with_flip.shape == (5, 7)
+    # with TTA: each member's probabilities averaged over the face and its mirror, computed here
+    sym, dense = mirror_symmetric_model(), position_sensitive_model()
+    mirrored = x[:, :, ::-1, :]
+    by_hand = 0.25 * (keras_proba(sym, x) + keras_proba(sym, mirrored)) / 2 + 0.75 * (
+        keras_proba(dense, x) + keras_proba(dense, mirrored)
+    ) / 2
+    np.testing.assert_allclose(evaluate.load_predictor("pair", tta="flip").predict_proba(x), by_hand, atol=1e-6)
+    shifts = [(0, 0), (-3, 0), (3, 0), (0, -3), (0, 3)]
+    views = [shifted_by_hand(x, dy, dx) for dy, dx in shifts]
+    views += [view[:, :, ::-1] for view in views]
+    by_hand = 0.25 * np.mean([keras_proba(sym, view) for view in views], axis=0) + 0.75 * np.mean(
+        [keras_proba(dense, view) for view in views], axis=0
+    )
+    np.testing.assert_allclose(
+        evaluate.load_predictor("pair", tta="flip+crops").predict_proba(x), by_hand, atol=1e-6
+    )
+
+
+def test_ten_crop_of_an_ensemble_crops_each_member_at_its_own_size():
+    registry.save_run("crop44", crop_reader(44, seed=2), {"architecture": "test", "dataset": "tiny"})
+    registry.save_run("crop40", crop_reader(40, seed=3), {"architecture": "test", "dataset": "tiny"})
+    ensemble.save_ensemble("crops", ["crop44", "crop40"], [0.4, 0.6], dataset="tiny")
+    x = to_model_input(random_faces(6))
+    by_hand = 0.4 * np.mean(
+        [numpy_crop_reader(crop_reader(44, seed=2), view) for view in ten_crops(x, 44)], axis=0
+    ) + 0.6 * np.mean([numpy_crop_reader(crop_reader(40, seed=3), view) for view in ten_crops(x, 40)], axis=0)
+    np.testing.assert_allclose(evaluate.load_predictor("crops", tta="ten-crop").predict_proba(x), by_hand, atol=1e-5)
 
 
 def test_an_ensemble_with_a_missing_member_says_which():
@@ -260,13 +397,37 @@ def test_predict_split_is_cached_until_the_model_is_saved_again():
 
 
 def test_cli_prints_accuracy_per_class_metrics_and_matrix(capsys, monkeypatch):
-    from fer.__main__ import main
     from fer import data
+    from fer.__main__ import main
 
     _save_two_models()
     dataset = tiny_dataset()
     data.save_cache("tiny", dataset.images, dataset.labels, np.array(["Training"] * len(dataset.labels)))
-    assert main(["evaluate", "--model", "sym", "--data", "tiny", "--split", "train", "--tta"]) == 0
+    images, labels = data.load_dataset("tiny").split("train")
+    x = to_model_input(images)
+    dense = position_sensitive_model()
+
+    assert main(["evaluate", "--model", "dense", "--data", "tiny", "--split", "train", "--tta"]) == 0
     output = capsys.readouterr().out
-    assert "accuracy" in output and "confusion matrix" in output and "Surprise" in output
+    shifts = [(0, 0), (-3, 0), (3, 0), (0, -3), (0, 3)]
+    views = [shifted_by_hand(x, dy, dx) for dy, dx in shifts]
+    views += [view[:, :, ::-1] for view in views]
+    predicted = np.mean([keras_proba(dense, view) for view in views], axis=0).argmax(axis=1)
+    assert f"accuracy {np.mean(predicted == labels):.4f} on {len(labels)} faces" in output
+    assert "TTA: flip+crops" in output and "confusion matrix" in output and "Surprise" in output
+
+    assert main(["evaluate", "--model", "dense", "--data", "tiny", "--split", "train", "--tta", "ten-crop"]) == 0
+    output = capsys.readouterr().out
+    corners = [(0, 0), (-2, -2), (-2, 2), (2, -2), (2, 2)]  # no CenterCrop layer: the corners of 44 of 48
+    views = [shifted_by_hand(x, dy, dx) for dy, dx in corners]
+    views += [view[:, :, ::-1] for view in views]
+    predicted = np.mean([keras_proba(dense, view) for view in views], axis=0).argmax(axis=1)
+    assert "TTA: ten-crop" in output and f"accuracy {np.mean(predicted == labels):.4f}" in output
     assert main(["evaluate", "--model", "ghost", "--data", "tiny"]) == 2
+
+
+def test_the_cli_offers_every_tta_mode():
+    from fer.commands.evaluate import TTA_CHOICES
+
+    assert TTA_CHOICES == evaluate.TTA_MODES
+    assert set(evaluate.TTA_DESCRIPTIONS) == set(evaluate.TTA_MODES)

@@ -6,7 +6,9 @@ down, predicted across) of a registry model or ensemble on one split of a data s
 
 from __future__ import annotations
 
-TTA_CHOICES = ("none", "flip", "crops", "flip+crops")
+# The same names as fer.evaluate.TTA_MODES (a test keeps them equal); listed here so that `--help`
+# does not have to load the evaluation code.
+TTA_CHOICES = ("none", "flip", "crops", "flip+crops", "ten-crop")
 
 
 def register(subparsers) -> None:
@@ -15,7 +17,9 @@ def register(subparsers) -> None:
         help="accuracy, per-class metrics and confusion matrix of a trained model",
         description=__doc__.splitlines()[0],
     )
-    parser.add_argument("--model", required=True, help="registry run or ensemble name (python -m fer models lists them)")
+    parser.add_argument(
+        "--model", required=True, help="registry run or ensemble name (python -m fer models lists them)"
+    )
     parser.add_argument("--data", default="synthetic", help="data set name: 'synthetic' or an imported cache")
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument(
@@ -24,7 +28,8 @@ def register(subparsers) -> None:
         const="flip+crops",
         default="none",
         choices=TTA_CHOICES,
-        help="test-time augmentation; --tta alone means flip+crops",
+        help="test-time augmentation; --tta alone means flip+crops; ten-crop: centre and four corner crops "
+        "of the model's training crop size, each also mirrored",
     )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.set_defaults(func=run)
@@ -39,6 +44,6 @@ def run(args) -> int:
         raise evaluate.EvaluationError(f"The {args.split} split of {args.data!r} is empty: pick another split.")
     predictor = evaluate.load_predictor(args.model, tta=args.tta, batch_size=args.batch_size)
     print(f"{args.model} on {args.data}/{args.split} ({len(images)} faces), TTA: {args.tta}")
-    probabilities = predictor.predict_proba(data.to_model_input(images))
+    probabilities = evaluate.predict_faces(predictor, images, batch_size=args.batch_size)
     print(evaluate.format_report(evaluate.evaluate_probabilities(probabilities, labels)))
     return 0
