@@ -130,3 +130,18 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return str(value)
+
+
+def current_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of the run as it stands: a resume at epoch k replaces what epochs k.. had logged.
+
+    A run killed in the middle of epoch 7 and continued from its checkpoint logs epoch 7 again;
+    charts and tables should show that epoch once, as it was finally trained.
+    """
+    kept: list[dict[str, Any]] = []
+    for event in events:
+        if event["kind"] == "resumed":
+            first = event["from_epoch"]
+            kept = [old for old in kept if old["kind"] not in ("batch", "epoch") or old["epoch"] < first]
+        kept.append(event)
+    return kept

@@ -56,7 +56,10 @@ class Job:
     config: TrainConfig
     folder: Path
     submitted: float = field(default_factory=time.time)
-    process: object = None  # subprocess.Popen while running
+    process: object = None  # subprocess.Popen while this server runs it; None for a worker found after a restart
+
+    def __post_init__(self) -> None:
+        self._events = EventFile(self.folder / worker.EVENTS_FILE)
 
     @property
     def run_name(self) -> str:
@@ -64,11 +67,14 @@ class Job:
 
     @property
     def events(self) -> EventFile:
-        return EventFile(self.folder / worker.EVENTS_FILE)
+        return self._events
 
     @property
     def status(self) -> dict:
-        return worker.read_status(self.folder)
+        status = worker.read_status(self.folder)
+        if self.process is None and status.get("state") == RUNNING and not worker.worker_alive(status):
+            status = worker.settle_dead_run(self.folder)  # a worker nobody here started has died
+        return status
 
     @property
     def state(self) -> str:
@@ -233,36 +239,48 @@ class JobManager:
             time.sleep(0.05)
         return job
 
-    def _still_running(self, job: Job) -> bool:
+    def _still_running(self, job: Job | None) -> bool:
         """True while the job's worker process has not exited (it writes its state just before)."""
         with self._lock:
-            if job.id not in self._running:
+            if job is None or job.id not in self._running:
                 return False
             if job.process.poll() is None:
                 return True
             return False
 
     def interrupted_runs(self, owner: str | None = None) -> list[Job]:
-        """Runs left queued or running by a server or worker that is gone, and runs that failed."""
+        """Runs that can be continued: left behind by a server or worker that is gone, or failed.
+
+        Workers still running after a server restart are adopted on the way, so `jobs()` and
+        `get()` find them and Stop works (through their stop file).
+        """
         found = []
         root = registry.models_dir()
         if not root.is_dir():
             return found
         for folder in root.iterdir():
-            if not registry.NAME_PATTERN.match(folder.name) or folder.name in self._running or \
-                    folder.name in self._queue or not (folder / worker.REQUEST_FILE).exists():
+            if not registry.NAME_PATTERN.match(folder.name) or not (folder / worker.REQUEST_FILE).exists():
+                continue
+            with self._lock:
+                if folder.name in self._queue or self._still_running(self._jobs.get(folder.name)):
+                    continue
+                known = self._jobs.get(folder.name)
+            request = worker.read_json(folder / worker.REQUEST_FILE)
+            if owner is not None and request.get("owner") != owner:
                 continue
             status = worker.read_status(folder)
-            if status.get("state") == RUNNING and worker.worker_alive(status):
-                continue
-            if status.get("state") in (QUEUED, RUNNING):
+            alive = status.get("state") == RUNNING and worker.worker_alive(status)
+            if not alive and status.get("state") in (QUEUED, RUNNING):
                 status = worker.settle_dead_run(folder)
-            if status.get("state") in (INTERRUPTED, FAILED):
-                request = worker.read_json(folder / worker.REQUEST_FILE)
-                if owner is None or request.get("owner") == owner:
-                    found.append(Job(folder.name, request.get("owner", ""),
-                                     TrainConfig.from_dict(request.get("config", {})), folder,
-                                     submitted=request.get("requested", 0.0)))
+            if not alive and status.get("state") not in (INTERRUPTED, FAILED):
+                continue
+            job = known or Job(folder.name, request.get("owner", ""), TrainConfig.from_dict(request.get("config", {})),
+                               folder, submitted=request.get("requested", 0.0))
+            if alive:
+                with self._lock:
+                    self._jobs.setdefault(job.id, job)
+            elif (folder / "checkpoint" / "state.json").exists():
+                found.append(job)
         return sorted(found, key=lambda job: job.submitted, reverse=True)
 
     # --- inside

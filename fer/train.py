@@ -210,7 +210,8 @@ def training_batches(data: TrainingData, config: TrainConfig, epoch: int):
     def make(batch: int):
         chosen = order[batch * config.batch_size : (batch + 1) * config.batch_size]
         labels = data.train_labels[chosen]
-        inputs = augment.augment(data.train_images[chosen], settings, augment.batch_generator(config.seed, epoch, batch))
+        generator = augment.batch_generator(config.seed, epoch, batch)
+        inputs = augment.augment(data.train_images[chosen], settings, generator)
         weights = None if data.class_weights is None else data.class_weights[labels]
         return inputs, eye[labels], weights
 
@@ -410,7 +411,7 @@ def train_one_epoch(model, data: TrainingData, config: TrainConfig, epoch: int, 
     total = config.epochs * steps
     started = last_event = time.perf_counter()
     reseed_dropout(model, config.seed, epoch)
-    epoch_images, batch_seconds = 0, 0.0
+    epoch_images = 0
     sums = {"loss": 0.0, "accuracy": 0.0}  # Keras 3's train_on_batch reports each batch alone
     first_rate = learning_rate_at(config, float(epoch), loop.plateau)
     for batch, (inputs, targets, weights) in enumerate(training_batches(data, config, epoch)):
@@ -419,7 +420,6 @@ def train_one_epoch(model, data: TrainingData, config: TrainConfig, epoch: int, 
         began = time.perf_counter()
         logs = model.train_on_batch(inputs, targets, sample_weight=weights, return_dict=True)
         now = time.perf_counter()
-        batch_seconds += now - began
         loop.training_seconds += now - began
         loop.session_seconds += now - began
         loop.session_steps += 1
@@ -447,7 +447,8 @@ def train_one_epoch(model, data: TrainingData, config: TrainConfig, epoch: int, 
         "loss": sums["loss"] / max(epoch_images, 1),
         "accuracy": sums["accuracy"] / max(epoch_images, 1),
         "lr": first_rate,
-        "images_per_second": round(epoch_images / max(batch_seconds, 1e-9), 1),
+        # Wall time of the loop (batch preparation and events included), not validation.
+        "images_per_second": round(epoch_images / max(time.perf_counter() - started, 1e-9), 1),
         "complete": epoch_images >= len(data.train_labels),
         "started": started,
     }

@@ -8,6 +8,7 @@ import streamlit as st
 
 from fer import checkpoints, devices, jobs, registry
 from fer import train as engine
+from fer.events import current_events
 from fer.data import available_datasets
 
 OWNER_KEY = "train_owner"
@@ -53,6 +54,10 @@ def current_job() -> jobs.Job | None:
     if job is None or job.owner != owner:
         own = manager.jobs(owner=owner)
         job = own[0] if own else None
+        if job is None:
+            manager.interrupted_runs(owner)  # adopts this student's trainings that outlived a server restart
+            own = manager.jobs(owner=owner)
+            job = own[0] if own else None
     if job is not None:
         st.session_state[JOB_KEY] = job.id
     return job
@@ -74,7 +79,7 @@ def apply_preset() -> None:
     chosen = st.session_state[field_key("preset")]
     if chosen in engine.PRESETS:
         values = engine.preset(chosen).to_dict()
-        named_dataset = engine.PRESETS[chosen][1].get("dataset")
+        named_dataset = engine.PRESETS[chosen].settings.get("dataset")
         if named_dataset not in available_datasets():
             values.pop("dataset")  # keep the student's data set: the preset names none, or one not imported here
         for name, value in values.items():
@@ -100,7 +105,7 @@ with st.expander("Settings", expanded=True):
         ["custom", *engine.PRESETS],
         key=field_key("preset"),
         on_change=apply_preset,
-        format_func=lambda name: "Custom (keep my settings)" if name == "custom" else engine.PRESETS[name][0],
+        format_func=lambda name: "Custom (keep my settings)" if name == "custom" else engine.PRESETS[name].description,
     )
     data_column, net_column = st.columns(2)
     with data_column:
@@ -132,6 +137,9 @@ with st.expander("Settings", expanded=True):
                          key=field_key("learning_rate"), format_func=lambda value: f"{value:g}")
         if st.session_state[field_key("optimizer")] == "sgd_nesterov":
             st.slider("Momentum", 0.0, 0.99, key=field_key("momentum"), step=0.01)
+        st.select_slider("Weight decay (decoupled)", [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3], key=field_key("weight_decay"),
+                         format_func=lambda value: f"{value:g}",
+                         help="Shrink every kernel a little at each step, apart from the gradient (AdamW-style).")
     with right:
         st.selectbox("Learning-rate schedule", list(engine.SCHEDULES), key=field_key("schedule"),
                      format_func=engine.SCHEDULES.get)
@@ -142,6 +150,10 @@ with st.expander("Settings", expanded=True):
             st.slider("by the factor", 0.05, 0.95, key=field_key("decay_factor"), step=0.05)
         if schedule == "plateau":
             st.number_input("after ... epochs without improvement", min_value=1, key=field_key("plateau_patience"))
+        st.number_input("Warm-up epochs", min_value=0, max_value=20, key=field_key("warmup_epochs"),
+                        help="Climb linearly from almost 0 to the learning rate first: large rates are safe after it.")
+        st.checkbox("Moving average of the weights (EMA)", key=field_key("ema"),
+                    help="Validate and keep an average of the recent weights: smoother, usually a little better.")
 
     st.subheader("Augmentation and regularisation", divider="gray")
     st.caption(
@@ -151,10 +163,14 @@ with st.expander("Settings", expanded=True):
     left, middle, right = st.columns(3)
     with left:
         st.checkbox("Horizontal flips", key=field_key("augment_flip"))
+        st.select_slider("Random crop (pixels kept of 48)", list(engine.CROP_SIZES)[::-1], key=field_key("crop_size"),
+                         help="Train on random 44- or 40-pixel windows of each face; test on the centre window.")
         st.slider("Shift (fraction of the face)", 0.0, 0.3, key=field_key("augment_shift"), step=0.05)
     with middle:
         st.slider("Rotation (degrees)", 0.0, 30.0, key=field_key("augment_rotation"), step=1.0)
         st.slider("Zoom (fraction)", 0.0, 0.3, key=field_key("augment_zoom"), step=0.05)
+        st.slider("Random erasing (probability)", 0.0, 1.0, key=field_key("random_erasing"), step=0.05,
+                  help="Hide a random rectangle of some faces, so the network cannot rely on one part of the face.")
     with right:
         st.slider("Label smoothing", 0.0, 0.3, key=field_key("label_smoothing"), step=0.05,
                   help="Aim at 0.9 instead of 1.0 for the right class: a network less sure of itself.")
@@ -193,7 +209,7 @@ with st.expander("Settings", expanded=True):
 def config_from_widgets() -> engine.TrainConfig:
     values = {name: st.session_state[field_key(name)] for name in engine.TrainConfig.__dataclass_fields__}
     for name in ("epochs", "batch_size", "seed", "max_train_images", "step_every_epochs",
-                 "plateau_patience", "early_stopping_patience"):
+                 "plateau_patience", "early_stopping_patience", "warmup_epochs", "crop_size"):
         values[name] = int(values[name])
     return engine.TrainConfig(**values)
 
@@ -239,6 +255,25 @@ if start and config is not None and not config_error:
 if stop and job is not None:
     manager.stop(job.id)
     st.rerun()
+
+
+def continue_run(name: str, more_epochs: int = 0) -> None:
+    try:
+        continued = manager.resume(name, owner=owner, more_epochs=more_epochs)
+    except ValueError as error:
+        st.session_state["train_resume_error"] = str(error)
+    else:
+        st.session_state[JOB_KEY] = continued.id
+
+
+if not active:
+    for left_behind in manager.interrupted_runs(owner)[:3]:
+        column, button_column = st.columns([5, 1])
+        column.warning(f"**{left_behind.id}**: {left_behind.message}")
+        button_column.button("Continue", key=f"train_continue_{left_behind.id}", on_click=continue_run,
+                             args=(left_behind.id,), help="Go on from its last complete epoch.")
+if st.session_state.get("train_resume_error"):
+    st.error(st.session_state.pop("train_resume_error"))
 
 
 # ----------------------------------------------------------------------------- the live view
@@ -307,7 +342,7 @@ def live_view(job_id: str) -> None:
     if job is None:
         st.info("That training is no longer on this server (it restarted). Saved runs are listed below.")
         return
-    events = job.events.since()
+    events = current_events(job.events.since())
     start_event = next((event for event in events if event["kind"] == "start"), None)
     last_batch = next((event for event in reversed(events) if event["kind"] == "batch"), None)
     epoch_events = [event for event in events if event["kind"] == "epoch"]
@@ -333,7 +368,7 @@ def live_view(job_id: str) -> None:
                 f"Epoch {last_batch['epoch']}/{job.config.epochs}, batch {last_batch['batch']}/{last_batch['batches']} · "
                 f"{last_batch['images_per_second']:.0f} images/s · about {format_seconds(last_batch['eta_seconds'])} left"
             )
-            if job.stop_requested.is_set():
+            if job.stop_requested:
                 text = "Stopping after this batch... " + text
             st.progress(min(last_batch["progress"], 1.0), text=text)
         frame, _ = chart_frames(events)
@@ -351,11 +386,11 @@ def live_view(job_id: str) -> None:
             f"{how}. Saved as **{job.run_name}** with the weights of epoch {metrics.get('chosen_epoch')} "
             f"({metrics.get('chosen_reason')}).{test} Trained at {metrics.get('images_per_second', 0):.0f} images/s."
         )
-    elif job.state == jobs.FAILED:
-        st.error(job.error)
+    elif job.state in (jobs.FAILED, jobs.INTERRUPTED):
+        st.error(job.message)
     elif job.state == jobs.CANCELLED:
         st.info("Taken out of the queue before it started.")
-    elif job.active and (last_batch is None or not job.stop_requested.is_set()):
+    elif job.active and (last_batch is None or not job.stop_requested):
         evaluating = next((event for event in reversed(events) if event["kind"] in ("evaluating", "trained")), None)
         if evaluating is not None:
             st.caption("Measuring test accuracy and saving the run...")
@@ -440,6 +475,13 @@ else:
         show_charts(frame, kept)
         with st.expander("Epoch table"):
             st.dataframe(epoch_table(history, kept), width="stretch")
+    if (run_info.path / engine.CHECKPOINT_DIR / "state.json").exists() and not active:
+        more_column, button_column = st.columns([2, 1])
+        more = more_column.number_input("Train it longer: more epochs", min_value=1, max_value=500, value=10,
+                                        key="train_more_epochs",
+                                        help="Continues from its last epoch with all its optimizer state.")
+        button_column.button(f"{int(more)} more epochs", on_click=continue_run, args=(chosen_run, int(more)),
+                             key="train_more_button")
     rename_column, delete_column = st.columns(2)
     with rename_column:
         st.text_input("New name", key="train_new_name", placeholder="letters, digits, '.', '_' or '-'")

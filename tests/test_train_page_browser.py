@@ -1,6 +1,11 @@
-"""The Train page in a real browser: start a short run, watch the charts gain points, stop it."""
+"""The Train page in a real browser: start a short run, watch the charts gain points, stop it;
+a worker killed by the operating system leaves a sentence and a Continue button that resumes it."""
 
+import json
+import os
 import re
+import signal
+import time
 
 import pytest
 
@@ -31,8 +36,8 @@ def test_train_watch_the_charts_grow_and_stop(app_server, page):
     # A small slice of the synthetic faces and many epochs: quick batches, and still running when we stop.
     main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("512")
     main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
-    main.get_by_role("spinbutton", name="Epochs").fill("50")
-    main.get_by_role("spinbutton", name="Epochs").press("Enter")
+    main.get_by_role("spinbutton", name="Epochs", exact=True).fill("50")
+    main.get_by_role("spinbutton", name="Epochs", exact=True).press("Enter")
     wait_for_streamlit_page(page)
     main.get_by_role("button", name="Train", exact=True).click()
 
@@ -72,3 +77,39 @@ def test_train_watch_the_charts_grow_and_stop(app_server, page):
     main = page.get_by_test_id("stMainBlockContainer")
     page.get_by_text(re.compile(r"Stopped\. Saved as")).wait_for(timeout=60_000)
     assert main.get_by_role("button", name="Train", exact=True).is_enabled()
+
+
+def test_a_killed_training_leaves_a_sentence_and_continues(app_server, page):
+    page.goto(app_server.page_url("lessons/train.py"))
+    wait_for_streamlit_page(page)
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("256")
+    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
+    main.get_by_role("spinbutton", name="Epochs", exact=True).fill("4")
+    main.get_by_role("spinbutton", name="Epochs", exact=True).press("Enter")
+    main.get_by_role("textbox", name="Run name (optional)").fill("to-be-killed")
+    main.get_by_role("textbox", name="Run name (optional)").press("Enter")
+    wait_for_streamlit_page(page)
+    main.get_by_role("button", name="Train", exact=True).click()
+    folder = app_server.models_dir / "to-be-killed"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        events = (folder / "events.jsonl").read_text() if (folder / "events.jsonl").exists() else ""
+        if '"kind": "epoch"' in events and '"epoch": 2, "batch"' in events:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the training never reached its second epoch")
+    status = json.loads((folder / "status.json").read_text())
+    os.kill(status["pid"], signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    page.get_by_text(re.compile(r"stopped: out of memory in epoch 2.*the best epoch, 1, is kept")).first.wait_for(
+        timeout=60_000)
+    assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
+    page.reload()
+    wait_for_streamlit_page(page)
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_role("button", name="Continue").first.click()
+    page.get_by_text(re.compile(r"Finished\. Saved as \*?\*?to-be-killed")).wait_for(timeout=240_000)
+    history = (folder / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3", "4"]
+    assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
