@@ -8,6 +8,7 @@ forms people bring it in (Kaggle CSV, image folders, zips) lives in `fer.importe
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -101,12 +102,22 @@ def _check_arrays(path: Path, images: np.ndarray, labels: np.ndarray) -> tuple[n
 
 
 def save_cache(dataset_name: str, images: np.ndarray, labels: np.ndarray, usage: np.ndarray) -> Path:
-    """Write an imported data set where `available_datasets` finds it, atomically."""
+    """Write an imported data set where `available_datasets` finds it, atomically.
+
+    Each write goes to its own hidden temporary file, renamed into place when complete, so two
+    imports under one name at once never write into the same file: the last rename wins whole.
+    """
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = cache_path(dataset_name)
-    partial = folder / f".{dataset_name}.partial.npz"
-    # Uncompressed: FER2013 faces shrink only ~4% with zlib, which costs ~5 s per write and slows loads.
-    np.savez(partial, x=images, y=labels, usage=np.asarray(usage).astype(str))
-    os.replace(partial, target)
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{dataset_name}.", suffix=".partial.npz")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            # Uncompressed: FER2013 faces shrink only ~4% with zlib, which costs ~5 s per write and slows loads.
+            np.savez(file, x=images, y=labels, usage=np.asarray(usage).astype(str))
+        os.chmod(partial, 0o644)  # mkstemp makes it private; a cache is as readable as any other file
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return target

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer.data import save_cache
+from fer.data import data_dir, save_cache
 from fer.face_dataset import SPLITS, DataError, splits_from_usage
 from fer.importers.found import USAGES, FoundFaces
 from fer.importers.names import check_dataset_name
@@ -56,7 +56,13 @@ def cache_and_report(faces: FoundFaces, source: str, name: str) -> ImportReport:
     if len(faces.labels) == 0:
         detail = f" (all {faces.rows_read:,} rows were bad; first: {faces.problems[0]})" if faces.problems else ""
         raise DataError(f"{source} holds no usable faces{detail}: check that it is FER2013.")
-    path = save_cache(name, faces.images, faces.labels, faces.usage)
+    try:
+        path = save_cache(name, faces.images, faces.labels, faces.usage)
+    except OSError as error:
+        raise DataError(
+            f"{source} was read, but data set {name!r} could not be saved in {data_dir()} "
+            f"({error.strerror or error}): free some disk space, or check that the app may write there."
+        ) from error
     splits = splits_from_usage(faces.usage, faces.labels)
     return ImportReport(
         source=source,
