@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +123,62 @@ def save_cache(dataset_name: str, images: np.ndarray, labels: np.ndarray, usage:
         Path(partial).unlink(missing_ok=True)
         raise
     return target
+
+
+class DatasetCache:
+    """Loaded data sets kept in memory for every page and session of one server, within bounds.
+
+    At most `max_entries` data sets and about `max_bytes` of arrays are kept; the least recently
+    used go first (the one just asked for always stays). One entry per data set: when its cache
+    file changes (a re-import), the next `get` reloads it in place of the old copy.
+    """
+
+    def __init__(self, max_entries: int = 4, max_bytes: int = 1 << 30):
+        if max_entries < 1 or max_bytes < 1:
+            raise ValueError(f"A data set cache needs room for one entry; got {max_entries} entries, {max_bytes} B.")
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._entries: OrderedDict[str, tuple[tuple, FaceDataset]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> FaceDataset:
+        key, version = _cache_key(name)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version:
+                self._entries.move_to_end(key)
+                return entry[1]
+            self._entries.pop(key, None)  # stale or absent: never hold the old copy beside the new one
+            dataset = load_dataset(name)
+            self._entries[key] = (version, dataset)
+            self._evict()
+            return dataset
+
+    def is_loaded(self, name: str) -> bool:
+        """Whether `get(name)` would answer from memory, without reading the disk."""
+        key, version = _cache_key(name)
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and entry[0] == version
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(dataset.nbytes for _, dataset in self._entries.values())
+
+    def _evict(self) -> None:
+        while len(self._entries) > 1 and (len(self._entries) > self.max_entries or self.nbytes > self.max_bytes):
+            self._entries.popitem(last=False)
+
+
+def _cache_key(name: str) -> tuple[str, tuple]:
+    """One key per data set (its cache file), and a version that changes when the file is replaced."""
+    if name == SYNTHETIC:
+        return SYNTHETIC, ()
+    path = cache_path(name)
+    try:
+        stat = path.stat()
+    except OSError:
+        return str(path), ()
+    return str(path), (stat.st_mtime_ns, stat.st_size, stat.st_ino)

@@ -52,6 +52,11 @@ class FaceDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the arrays take, for caches that must stay within a budget."""
+        return int(self.images.nbytes + self.labels.nbytes + self.splits.nbytes)
+
     def class_counts(self, which: str | None = None) -> np.ndarray:
         labels = self.labels if which is None else self.split(which)[1]
         return np.bincount(labels, minlength=NUM_CLASSES)

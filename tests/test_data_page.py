@@ -86,3 +86,19 @@ def test_a_bad_row_is_one_sentence_and_skipping_is_offered(tmp_path):
     assert not app.exception and not app.error
     assert "1 of 15 rows were bad" in app.warning[0].value
     assert "broken" in data.available_datasets()
+
+
+def test_importing_again_under_the_same_name_shows_the_new_faces(tmp_path):
+    from lessons._shared import DATASET_CACHE_ENTRIES, dataset_cache
+
+    write_csv(tmp_path / "class.csv", 21)
+    app = import_from_path(open_data_page(), tmp_path / "class.csv")
+    app.button(key="data_use_imported").click().run()
+    assert app.dataframe[0].value.to_numpy().sum() == 21
+    write_csv(tmp_path / "class.csv", 42)  # the same file name, so the same data set name
+    import_from_path(app, tmp_path / "class.csv")
+    assert "Imported 42 faces" in app.success[0].value
+    assert app.dataframe[0].value.to_numpy().sum() == 42
+    cache = dataset_cache()  # the one the page used: bounded, holding the new import
+    assert cache.max_entries == DATASET_CACHE_ENTRIES and len(cache) <= DATASET_CACHE_ENTRIES
+    assert cache.is_loaded("class") and len(cache.get("class")) == 42
