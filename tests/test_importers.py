@@ -283,3 +283,13 @@ def test_command_line_error_is_one_sentence_and_exit_code_2(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "fer2013.csv, line 2: the emotion label 9 is outside 0-6" in error
     assert "Traceback" not in error
+
+
+def test_command_line_list_skips_a_data_set_deleted_while_listing(tmp_path, capsys, monkeypatch):
+    images, labels, usage = _faces(14)
+    (tmp_path / "fer2013.csv").write_text(_csv_text(images, labels, usage))
+    importers.import_path(tmp_path / "fer2013.csv")
+    monkeypatch.setattr(data, "available_datasets", lambda: [data.SYNTHETIC, "deleted-meanwhile", "fer2013"])
+    assert main(["data", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "fer2013" in listed and "deleted-meanwhile" not in listed

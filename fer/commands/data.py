@@ -51,8 +51,12 @@ def list_command(args) -> int:
         if name == data.SYNTHETIC:
             print(f"{name}\t(built in: drawn faces, not photographs)")
         else:
-            path = data.data_dir() / f"{name}.npz"
-            print(f"{name}\t{path}\t{path.stat().st_size / 1e6:.1f} MB")
+            path = data.cache_path(name)
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue  # deleted since the listing
+            print(f"{name}\t{path}\t{size / 1e6:.1f} MB")
     return 0
 
 
