@@ -1,6 +1,8 @@
-"""In a real browser: clicking a cell of the confusion heatmap opens the gallery of that cell."""
+"""In a real browser: clicking a cell of the confusion heatmap opens the gallery of that cell and
+puts the cell into the page's link; opening that link shows the same cell."""
 
 import os
+from urllib.parse import parse_qs, urlparse
 
 from tests.browser import streamlit_exceptions, wait_for_streamlit_page
 
@@ -80,5 +82,30 @@ def test_clicking_a_cell_shows_exactly_its_faces(app_server, browser):
         assert gallery.count() == count
         captions = page.inner_text(".st-key-confusion_gallery")
         assert captions.count("%") == 3 * count  # each face with its three likeliest expressions
+        # the link now names the clicked cell: a teacher can share it
+        page.wait_for_function(
+            "cell => window.location.search.includes(cell)", arg=f"true={true_name}", timeout=30_000
+        )
+        query = parse_qs(urlparse(page.url).query)
+        assert (query["true"], query["predicted"], query["model"]) == ([true_name], [predicted_name], [MODEL_NAME])
+        link = page.url
+    finally:
+        context.close()
+
+    # a student opens that link in a fresh browser: the same cell, the same faces
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(link)
+        wait_for_streamlit_page(page)
+        assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
+        page.wait_for_function(
+            "text => document.querySelector('[data-testid=\"stMain\"]').innerText.includes(text)",
+            arg=f"{count} {true_name} faces the model called {predicted_name}",
+            timeout=60_000,
+        )
+        gallery = page.locator(".st-key-confusion_gallery img")
+        gallery.first.wait_for(timeout=30_000)
+        assert gallery.count() == count
     finally:
         context.close()
