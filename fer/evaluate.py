@@ -34,8 +34,8 @@ TTA_DESCRIPTIONS = {
     "flip": "average the face and its mirror image (2 looks)",
     "crops": "average the face and four copies shifted 3 pixels up, down, left, right (5 looks)",
     "flip+crops": "both: five shifted copies, each also mirrored (10 looks)",
-    "ten-crop": "the centre crop and the four corner crops of the size the model was trained on, "
-    "each also mirrored (10 looks)",
+    "ten-crop": "the centre and the four corners of the crop size the model was trained on (44 of 48 "
+    "pixels for a model without a crop layer), each also mirrored (10 looks)",
 }
 CROPS_SHIFT = 3  # pixels, for "crops" and "flip+crops"
 # Ten-crop's corner offset for a model without a CenterCrop layer: the corners of a 44-pixel crop.

@@ -209,6 +209,9 @@ def test_comparison_reports_gain_over_best_single_and_averaging():
     averaged = (good[200:] + bad[200:]) / 2
     assert result.averaging_test_accuracy == pytest.approx(np.mean(averaged.argmax(axis=1) == test))
     assert result.as_metrics()["best_single_model"] == "good"
+    # the fitted mixture is at least as good on validation as the better model alone
+    single_val_losses = [ensemble.log_loss(p[:200], val) for p in (good, bad)]
+    assert result.weighted_val_log_loss <= min(single_val_losses) + 1e-12
 
 
 # --- test-time augmentation ---------------------------------------------------------------------
