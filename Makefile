@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 JS_STAMP := static/vendor/.installed
 CHROMIUM ?= /usr/bin/chromium
 
@@ -13,7 +14,8 @@ CHROMIUM ?= /usr/bin/chromium
 run: setup
 	$(PY) -m streamlit run streamlit_app.py
 
-test: setup browser
+test: setup browser $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 setup: $(PIP_STAMP) $(JS_STAMP)
@@ -21,6 +23,10 @@ setup: $(PIP_STAMP) $(JS_STAMP)
 $(PIP_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(TEST_STAMP): requirements-test.txt $(PIP_STAMP)
+	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
 # Front-end libraries for the in-browser pages, copied under static/ so Streamlit serves them

@@ -1,7 +1,10 @@
-"""What TensorFlow can compute on here, and the distribution strategy for a device choice.
+"""What a Keras backend can compute on here, and where a training runs for a device choice.
 
-`auto` takes every GPU when there is one (mirrored across several), else the CPU; `cpu` forces
-the CPU even on a GPU machine (handy to compare speeds); `gpu` insists on a GPU.
+`auto` takes every GPU when there is one (with TensorFlow, mirrored across several), else the
+CPU; `cpu` forces the CPU even on a GPU machine (handy to compare speeds); `gpu` insists on a
+GPU and says so in a sentence when there is none, rather than quietly using the CPU. Under JAX
+and PyTorch one GPU is used (Apple's MPS counts as one), and the CPU is chosen through the
+environment before the backend starts (`fer.backends.environment_for`).
 """
 
 from __future__ import annotations
@@ -42,10 +45,6 @@ def list_devices() -> list[Device]:
     return devices
 
 
-def gpu_count() -> int:
-    return sum(1 for device in list_devices() if device.kind == "GPU")
-
-
 @dataclass(frozen=True)
 class Placement:
     strategy: object  # a tf.distribute.Strategy
@@ -55,13 +54,69 @@ class Placement:
 
 
 def placement(choice: str = "auto") -> Placement:
-    import tensorflow as tf
+    """Where this process's Keras backend trains, for the device choice."""
+    import keras
 
     if choice not in DEVICE_CHOICES:
         raise DeviceError(f"Unknown device {choice!r}: use one of {', '.join(DEVICE_CHOICES)}.")
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return _jax_placement(choice)
+    if backend == "torch":
+        return _torch_placement(choice)
+    return _tensorflow_placement(choice)
+
+
+class _NoStrategy:
+    """JAX and PyTorch place variables themselves: building needs no strategy scope."""
+
+    def scope(self):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def _cpu_description() -> str:
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def _no_gpu(backend: str) -> DeviceError:
+    return DeviceError(
+        f"This machine has no GPU that {backend} can see, and the training asked for one: choose the CPU or "
+        "'best available', or install a GPU build of the backend (README, 'Train on a GPU').")
+
+
+def _jax_placement(choice: str) -> Placement:
+    import jax
+
+    gpus = [device for device in jax.devices() if device.platform in ("gpu", "cuda", "rocm", "METAL", "metal")]
+    if choice == "gpu" and not gpus:
+        raise _no_gpu("JAX")
+    if gpus and choice != "cpu":
+        return Placement(_NoStrategy(), "GPU", f"GPU ({gpus[0].device_kind}, JAX)", 1)
+    return Placement(_NoStrategy(), "CPU", _cpu_description() + ", JAX", 1)
+
+
+def _torch_placement(choice: str) -> Placement:
+    import torch
+    from keras.src.backend.torch.core import get_device
+
+    device = str(get_device())
+    if choice == "gpu" and not device.startswith(("cuda", "mps")):
+        raise _no_gpu("PyTorch")
+    if device.startswith("cuda"):
+        return Placement(_NoStrategy(), "GPU", f"GPU ({torch.cuda.get_device_name(0)}, PyTorch)", 1)
+    if device.startswith("mps"):
+        return Placement(_NoStrategy(), "GPU", "GPU (Apple MPS, PyTorch)", 1)
+    return Placement(_NoStrategy(), "CPU", _cpu_description() + ", PyTorch", 1)
+
+
+def _tensorflow_placement(choice: str) -> Placement:
+    import tensorflow as tf
+
     gpus = [device for device in list_devices() if device.kind == "GPU"]
     if choice == "gpu" and not gpus:
-        raise DeviceError("This machine has no GPU that TensorFlow can see: choose the CPU or auto.")
+        raise _no_gpu("TensorFlow")
     if choice == "cpu" or not gpus:
         cpu = next(device for device in list_devices() if device.kind == "CPU")
         return Placement(tf.distribute.OneDeviceStrategy("/cpu:0"), "CPU", f"CPU ({cpu.description})", 1)

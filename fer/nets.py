@@ -21,7 +21,7 @@ Parameter counts, as `model.count_params()` gives them:
 | tiny_cnn    | 167            | 151        | ours: a toy for tests and instant demos      |
 
 Our own networks take `crop_size`: a network trained on random crops of, say, 44 out of 48
-pixels starts with a `CenterCrop(44, 44)` layer, so its input stays the 48x48 face everywhere
+pixels starts with a centre crop (a `Cropping2D` layer of 2 pixels a side), so its input stays the 48x48 face everywhere
 (pages, export, webcam). Training shifts each face by up to (48 - 44) / 2 = 2 pixels before
 that centre crop, which is exactly a random 44-pixel crop; at test time the centre crop is
 the classic centre view, and ten-crop test-time augmentation shifts to the four corners.
@@ -51,14 +51,18 @@ def image_input(input_shape=INPUT_SHAPE, crop_size: int | None = None):
             f"crop_size must be an even number of pixels fewer than the {input_shape[0]}-pixel face "
             f"(44 or 40, say), not {crop_size}."
         )
-    return inputs, layers.CenterCrop(crop_size, crop_size, name="center_crop")(inputs)
+    margin = (input_shape[0] - crop_size) // 2
+    # Cropping2D with equal margins is a centre crop; Keras's CenterCrop (a preprocessing layer)
+    # does not survive the SavedModel -> TF.js graph conversion.
+    return inputs, layers.Cropping2D(((margin, margin), (margin, margin)), name="center_crop")(inputs)
 
 
 def crop_margin(model) -> int:
     """How many pixels a random crop may shift the face: (input - crop) / 2, 0 without a crop layer."""
     for layer in model.layers:
-        if isinstance(layer, layers.CenterCrop):
-            return (int(model.input_shape[1]) - int(layer.height)) // 2
+        if isinstance(layer, layers.Cropping2D):
+            (top, _), (left, _) = layer.cropping
+            return int(top)
     return 0
 
 

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from fer import augment, checkpoints, devices, registry, schedules
+from fer import augment, backends, checkpoints, devices, registry, schedules
 from fer.data import NUM_CLASSES, FaceDataset, load_dataset
 from fer.events import EventLog
 from fer.preprocessing import IMAGE_SIZE, to_model_input
@@ -73,6 +73,7 @@ class TrainConfig:
     class_weights: str = "none"
     max_train_images: int = 0  # 0 = the whole training split
     seed: int = 0
+    backend: str = "tensorflow"  # Keras backend of the worker: tensorflow, jax or torch
     device: str = "auto"
     mixed_precision: bool = False  # float16 on GPU (bfloat16 models do not export to TF.js)
     checkpoint_rule: str = "best_val_accuracy"
@@ -143,6 +144,8 @@ def _config_problems(config: TrainConfig):
     yield config.class_weights not in CLASS_WEIGHTS and (
         f"class weights {config.class_weights!r} are unknown (use {' or '.join(CLASS_WEIGHTS)})")
     yield config.max_train_images < 0 and "the image limit must be 0 (all) or a positive number"
+    yield config.backend not in backends.BACKENDS and (
+        f"the backend {config.backend!r} is unknown (use {', '.join(backends.BACKENDS)})")
     yield config.device not in devices.DEVICE_CHOICES and (
         f"the device {config.device!r} is unknown (use {', '.join(devices.DEVICE_CHOICES)})")
 
@@ -293,7 +296,8 @@ class MovingAverage:
             self.raw = [variable.numpy() for variable in self.model.trainable_variables]
             averages = self.model.optimizer._model_variables_moving_average
             for variable, average in zip(self.model.trainable_variables, averages):
-                variable.assign(average)
+                # A copy: under JAX the next step donates (frees) the model variable's buffer.
+                variable.assign(np.array(average.numpy()))
         return self
 
     def __exit__(self, *exception) -> None:
@@ -502,15 +506,8 @@ class TrainResult:
 def library_versions() -> dict:
     import keras
 
-    versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__,
-                "backend": keras.backend.backend()}
-    try:
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    return versions
+    return {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__,
+            "backend": keras.backend.backend(), **backends.versions()}
 
 
 def train(
@@ -533,6 +530,10 @@ def train(
     import keras
 
     events = events if events is not None else EventLog()
+    if keras.backend.backend() != config.backend:
+        raise TrainConfigError(
+            f"This process runs Keras on {keras.backend.backend()}, and the training asks for {config.backend}: "
+            f"train it in a worker (the Train page, or python -m fer train --backend {config.backend}).")
     builder = architecture_builder(config, build_model)
     dataset = dataset if dataset is not None else load_dataset(config.dataset)
     place = devices.placement(config.device)

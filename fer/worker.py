@@ -190,12 +190,22 @@ def save_progress(folder: Path, result) -> None:
 
 
 def run(folder: Path) -> int:
+    from fer import backends
     from fer.events import EventFile
-    from fer.train import TrainConfig, train
 
     folder = Path(folder)
     request = read_json(folder / REQUEST_FILE)
     events = EventFile(folder / EVENTS_FILE)
+    settings = request.get("config", {})
+    try:  # before anything imports Keras: the backend and the visible devices are chosen here
+        backends.apply_environment(settings.get("backend", "tensorflow"), settings.get("device", "auto"))
+    except backends.BackendError as error:
+        write_status(folder, FAILED, message=str(error))
+        events.append("error", message=str(error))
+        events.append("done", state=FAILED, run_name=folder.name)
+        return 1
+    from fer.train import TrainConfig, train
+
     stop = StopRequest(folder)
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import checkpoints, devices, jobs, registry
+from fer import backends, checkpoints, devices, jobs, registry
 from fer import train as engine
 from fer.events import current_events
 from fer.data import available_datasets
@@ -198,6 +198,13 @@ with st.expander("Settings", expanded=True):
         if not gpus:
             st.session_state[field_key("mixed_precision")] = False
         st.checkbox("Mixed precision (float16, GPU only)", key=field_key("mixed_precision"), disabled=not gpus)
+        installed = backends.installed_backends()
+        if st.session_state[field_key("backend")] not in installed:
+            st.session_state[field_key("backend")] = "tensorflow"
+        st.radio("Keras backend", installed, key=field_key("backend"), horizontal=True,
+                 format_func=backends.BACKENDS.get,
+                 help="The same network and recipe on TensorFlow, JAX or PyTorch: use the one your GPU supports. "
+                      "The trained model opens everywhere in the app either way.")
     with right:
         st.markdown("TensorFlow sees: " + ", ".join(f"**{d.kind}** {d.description}" for d in device_list()))
         if not gpus:
@@ -360,7 +367,7 @@ def live_view(job_id: str) -> None:
         st.caption(
             f"**{job.config.architecture}** ({start_event['parameters']:,} parameters) on "
             f"**{job.config.dataset}**: {start_event['train_images']:,} training and "
-            f"{start_event['val_images']:,} validation faces. Device: **{start_event['device']}**."
+            f"{start_event['val_images']:,} validation faces. Backend **{backends.BACKENDS[job.config.backend]}** on **{start_event['device']}**."
         )
     if last_batch is not None:
         if job.active:
@@ -454,6 +461,7 @@ else:
                     "data set": run.config.get("dataset"),
                     "kept epoch": run.metrics.get("chosen_epoch"),
                     "test accuracy": run.metrics.get("test_accuracy"),
+                    "backend": run.config.get("backend", "tensorflow"),
                     "device": run.config.get("device"),
                     "images/s": run.config.get("images_per_second"),
                 }

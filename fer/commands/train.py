@@ -45,6 +45,7 @@ FLAGS = {
     "max_train_images": "max_train_images",
     "seed": "seed",
     "device": "device",
+    "backend": "backend",
     "mixed_precision": "mixed_precision",
     "checkpoint": "checkpoint_rule",
     "patience": "early_stopping_patience",
@@ -78,6 +79,8 @@ def register(subparsers) -> None:
     parser.add_argument("--max-train-images", type=int, help="train on at most this many faces (0 = all)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", choices=["auto", "cpu", "gpu"])
+    parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"],
+                        help="Keras backend of the training (the app itself always uses TensorFlow)")
     parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 on a GPU")
     parser.add_argument("--checkpoint", choices=["early_stopping", "lowest_val_loss_above_train_accuracy", "best_val_accuracy"])
     parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
