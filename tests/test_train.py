@@ -306,3 +306,55 @@ def test_the_classroom_preset_learns_the_synthetic_faces():
     result = train(preset("classroom-quick"))
     chance = 1 / 7
     assert result.metrics["test_accuracy"] > 4 * chance, [row["val_accuracy"] for row in result.history]
+
+
+def test_batchnorm_is_measured_again_for_the_averaged_weights():
+    """EMA weights with the raw weights' BatchNorm statistics read one class for every face on FER2013."""
+    import keras
+
+    from fer.preprocessing import to_model_input
+    from fer.train import recalibrate_batchnorm
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Conv2D(3, 3, name="conv"),
+                              keras.layers.BatchNormalization(name="bn"), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(7, activation="softmax")])
+    images = np.random.default_rng(1).integers(0, 256, (50, 48, 48), dtype=np.uint8)
+    recalibrate_batchnorm(model, images, batch_size=16)
+    features = np.asarray(model.get_layer("conv")(to_model_input(images)))
+    batches = [features[start : start + 16] for start in range(0, 50, 16)]
+    expected_mean = np.mean([batch.mean(axis=(0, 1, 2)) for batch in batches], axis=0)
+    expected_variance = np.mean([batch.var(axis=(0, 1, 2)) for batch in batches], axis=0)
+    bn = model.get_layer("bn")
+    np.testing.assert_allclose(bn.moving_mean.numpy(), expected_mean, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), expected_variance, rtol=1e-3, atol=1e-6)
+    assert bn.momentum == pytest.approx(0.99)  # put back afterwards
+
+
+def test_the_moving_average_is_validated_with_its_own_batchnorm_statistics(faces):
+    """Inside MovingAverage: averaged weights, BatchNorm measured for them; afterwards: all as before."""
+    import keras
+
+    from fer.preprocessing import to_model_input
+    from fer.train import MovingAverage, build_and_compile
+
+    def small(num_classes=7, input_shape=(48, 48, 1)):
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Conv2D(4, 5, strides=3, name="conv"),
+                                 keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(),
+                                 keras.layers.Flatten(), keras.layers.Dense(num_classes, activation="softmax")])
+
+    config = tiny_config(ema=True, ema_momentum=0.99, optimizer="sgd_nesterov", learning_rate=0.1)
+    model = build_and_compile(small, config)
+    images, labels = faces.split("train")
+    for _ in range(5):
+        model.train_on_batch(to_model_input(images), np.eye(7)[labels])
+    before = [variable.numpy().copy() for variable in model.variables]
+    averages = [average.numpy() for average in model.optimizer._model_variables_moving_average]
+    bn = model.get_layer("bn")
+    with MovingAverage(model, True, images, batch_size=16):
+        np.testing.assert_allclose(model.get_layer("conv").kernel.numpy(), averages[0])
+        features = np.asarray(model.get_layer("conv")(to_model_input(images)))
+        means = [features[start : start + 16].mean(axis=(0, 1, 2)) for start in range(0, len(images), 16)]
+        np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean(means, axis=0), rtol=1e-4, atol=1e-6)
+    for variable, value in zip(model.variables, before):
+        np.testing.assert_array_equal(variable.numpy(), value)
