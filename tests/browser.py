@@ -67,7 +67,7 @@ def scratch_app_folder(repo_root: Path, workdir: Path) -> tuple[Path, Path]:
     exports.mkdir(parents=True, exist_ok=True)
     for name in ("streamlit_app.py", "lessons"):
         if not (app / name).exists():
-            (app / name).symlink_to(repo_root / name)
+            (app / name).symlink_to(repo_root.resolve() / name)
     for shipped in sorted((repo_root / "static" / "exports").glob("pretrained-*")):
         if shipped.is_dir() and not (exports / shipped.name).exists():
             copy_shipped_bundle(shipped, exports / shipped.name)
