@@ -38,7 +38,7 @@ TTA_DESCRIPTIONS = {
     "pixels for a model without a crop layer), each also mirrored (10 looks)",
 }
 CROPS_SHIFT = 3  # pixels, for "crops" and "flip+crops"
-# Ten-crop's corner offset for a model without a CenterCrop layer: the corners of a 44-pixel crop.
+# Ten-crop's corner offset for a model without a centre-crop layer: the corners of a 44-pixel crop.
 DEFAULT_CROP_MARGIN = 2
 
 
@@ -131,7 +131,7 @@ class TTAPredictor:
 
     Shifted copies are re-padded to the original size by repeating the edge pixels, so the
     model always sees a full 48x48 face, just moved a few pixels. For a model that starts
-    with a CenterCrop of c pixels, a shift of up to m = (48 - c) / 2 followed by that crop is
+    with a centre crop of c pixels, a shift of up to m = (48 - c) / 2 followed by that crop is
     exactly a crop taken elsewhere in the face: shifting by (+m, +m) shows it the top-left
     corner. The copies are made and predicted `batch_size` faces at a time.
     """
@@ -182,13 +182,20 @@ def tta_looks(mode: str, margin: int = DEFAULT_CROP_MARGIN) -> list[Look]:
 
 
 def crop_margin(predictor) -> int:
-    """Pixels between the face's edge and the centre crop of the model behind `predictor`:
-    (48 - c) / 2 for a model whose first CenterCrop keeps c pixels, DEFAULT_CROP_MARGIN otherwise."""
+    """Pixels between the face's edge and the centre crop of the model behind `predictor`: the
+    margin of its centre-crop layer (`Cropping2D`, as fer.nets builds it, or `CenterCrop`, as
+    earlier runs began), DEFAULT_CROP_MARGIN for a model without one or for a predictor that
+    is not a single Keras model."""
     model = getattr(predictor, "model", None)
     if model is None:
         return DEFAULT_CROP_MARGIN
-    from fer import nets  # Keras is loaded already: the predictor holds a Keras model
+    import keras  # loaded already: the predictor holds a Keras model
 
+    from fer import nets
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.CenterCrop):
+            return (int(model.input_shape[1]) - int(layer.height)) // 2
     return nets.crop_margin(model) or DEFAULT_CROP_MARGIN
 
 

@@ -49,16 +49,18 @@ def random_faces(count: int = 12, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=(count, 48, 48), dtype=np.uint8)
 
 
-def crop_reader(crop: int, seed: int = 2):
-    """CenterCrop(crop) -> flatten -> dense softmax: every pixel of the crop counts, so any wrong
-    crop position changes its answer."""
+def crop_reader(crop: int, seed: int = 2, layer: str = "Cropping2D"):
+    """Centre crop -> flatten -> dense softmax: every pixel of the crop counts, so any wrong crop
+    position changes its answer. The crop is a Cropping2D, as fer.nets builds it, or a CenterCrop,
+    as runs trained before that began."""
     import keras
 
     keras.utils.set_random_seed(seed)
+    margin = (48 - crop) // 2
     return keras.Sequential(
         [
             keras.Input((48, 48, 1)),
-            keras.layers.CenterCrop(crop, crop),
+            keras.layers.Cropping2D(margin) if layer == "Cropping2D" else keras.layers.CenterCrop(crop, crop),
             keras.layers.Flatten(),
             keras.layers.Dense(7, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=0.3)),
         ]
@@ -256,9 +258,9 @@ def test_unknown_tta_mode_is_refused_with_the_choices():
         evaluate.with_tta(base, "rotate")
 
 
-@pytest.mark.parametrize("crop", [44, 40])
-def test_ten_crop_is_the_centre_and_four_corners_each_mirrored(crop):
-    model = crop_reader(crop)
+@pytest.mark.parametrize(("crop", "layer"), [(44, "Cropping2D"), (40, "Cropping2D"), (40, "CenterCrop")])
+def test_ten_crop_is_the_centre_and_four_corners_each_mirrored(crop, layer):
+    model = crop_reader(crop, layer=layer)
     base = evaluate.KerasPredictor(model, "crop reader")
     assert evaluate.crop_margin(base) == (48 - crop) // 2
     x = to_model_input(random_faces(6))
@@ -361,7 +363,8 @@ def test_load_predictor_combines_ensemble_members_with_their_weights():
 
 def test_ten_crop_of_an_ensemble_crops_each_member_at_its_own_size():
     registry.save_run("crop44", crop_reader(44, seed=2), {"architecture": "test", "dataset": "tiny"})
-    registry.save_run("crop40", crop_reader(40, seed=3), {"architecture": "test", "dataset": "tiny"})
+    older = crop_reader(40, seed=3, layer="CenterCrop")  # a run from before fer.nets used Cropping2D
+    registry.save_run("crop40", older, {"architecture": "test", "dataset": "tiny"})
     ensemble.save_ensemble("crops", ["crop44", "crop40"], [0.4, 0.6], dataset="tiny")
     x = to_model_input(random_faces(6))
     by_hand = 0.4 * np.mean(

@@ -126,14 +126,14 @@ BAD_LINKS = [
         "lessons/softmax.py",
         {"temperature": "abc", "logits": "1,2", "true": "Angy", "shift": "99999"},
         ["temperature='abc' must be a number", "logits='1,2' must hold 7", "true='Angy' must be one of",
-         "shift='99999' must lie between -2000 and 2000"],
+         "shift='99999' must lie between"],
         {"sm_temperature": 1.0, "sm_true": EMOTIONS.index("Happy"), "sm_shift": 1000},
     ),
     (
         "lessons/batchnorm.py",
         {"x": "1,2", "dy": "1,2,3", "eps": "5", "gamma": "1e9", "quiz": "-1"},
         ["eps='5' must be one of", "gamma='1e9' must lie between -100 and 100", "x has 2 numbers but its dy has 3",
-         "quiz='-1' must lie between 0 and 1e+06"],
+         "quiz='-1' must lie between 0 and"],
         {"bn_m": 5, "bn_gamma": 1.5},
     ),
 ]
