@@ -2,12 +2,12 @@
 
 Parity: the same 48x48 input gives the same probabilities in the browser and in Keras.
 Preprocessing parity: the page's crop of a camera frame is fer.faces' crop of that frame, and
-Keras on that crop gives the page's prediction. End to end: box, prediction and fps show, in
-the bundle served alone and inside the Streamlit page.
+Keras on that crop gives the page's prediction. What the page shows (the label, the seven bars)
+is Python's prediction for the fake camera's face, in the bundle served alone and inside the
+Streamlit page. A photo with an EXIF orientation is cropped alike by the page and by Python.
 """
 
 import base64
-import contextlib
 import functools
 import http.server
 import os
@@ -17,42 +17,32 @@ import threading
 import numpy as np
 import pytest
 
-from fer import export, faces, registry
+from fer import export, faces, preprocessing, registry
+from fer.data import EMOTIONS
+from tests.assets.faces import make_exif_face
 from tests.assets.webcam.fake_camera import face_frame, write_y4m
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, FAKE_CAMERA_ARGS, wait_for_streamlit_page
+from tests.models import batchnorm_cnn, registry_folder
 
 READY = "() => window.ferDebug && (window.ferDebug.ready || /failed/.test(window.ferDebug.state))"
-FACE_SHOWN = "() => window.ferDebug && window.ferDebug.last && window.ferDebug.last.found && window.ferDebug.frames > 15"
+FACE_SHOWN = "() => window.ferDebug && ferDebug.last && ferDebug.last.found && ferDebug.frames > 15"
+# The last analysed frame and what the page shows for it, read in one go (frames keep coming).
+SHOWN = """() => ({
+    snapshot: ferDebug.snapshot(),
+    prediction: document.getElementById('prediction').textContent,
+    bars: [...document.querySelectorAll('#bars .bar')].map(bar => ({
+        label: bar.querySelector('span').textContent,
+        value: bar.querySelector('.value').textContent,
+        top: bar.classList.contains('top'),
+    })),
+})"""
+# Where face_frame() puts the drawn face (x, y, side) in its default 640x480 frame: the middle.
+FRAME_FACE = ((640 - 300) // 2, (480 - 300) // 2, 300)
 
 
 def tiny_model(seed=0):
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((48, 48, 1))
-    x = keras.layers.Conv2D(6, 3, activation="relu")(inputs)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.MaxPooling2D(3)(x)
-    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(7, activation="softmax")(x)
-    model = keras.Model(inputs, outputs)
     # Spread the probabilities so a wrong crop or a wrong scale would show in them.
-    model.layers[-1].set_weights([w * 20 for w in model.layers[-1].get_weights()])
-    return model
-
-
-@contextlib.contextmanager
-def models_dir(path):
-    previous = os.environ.get("FER_MODELS_DIR")
-    os.environ["FER_MODELS_DIR"] = str(path)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("FER_MODELS_DIR", None)
-        else:
-            os.environ["FER_MODELS_DIR"] = previous
+    return batchnorm_cnn(seed=seed, spread=20)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +50,7 @@ def bundles(tmp_path_factory):
     """A tiny model exported twice (float32, float16) and each bundle served by http.server."""
     root = tmp_path_factory.mktemp("webcam")
     model = tiny_model()
-    with models_dir(root / "models"):
+    with registry_folder(root / "models"):
         registry.save_run("tiny", model, {"architecture": "toy"}, metrics={"test_accuracy": 0.5})
         folders = {dtype: export.export_bundle("tiny", root / dtype, dtype).folder for dtype in export.WEIGHT_DTYPES}
     servers, urls = [], {}
@@ -102,8 +92,41 @@ def open_page(browser, url, init_script=None):
     return page
 
 
-def test_the_drawn_face_is_found_by_python(bundles):
-    assert faces.crop_face(face_frame()).found
+def frame_of(snapshot) -> np.ndarray:
+    rgba = np.frombuffer(base64.b64decode(snapshot["rgbaBase64"]), np.uint8)
+    return rgba.reshape(snapshot["height"], snapshot["width"], 4)
+
+
+def python_prediction(model, frame) -> tuple[faces.FaceCrop, np.ndarray]:
+    """fer.faces' crop of the very frame the page analysed, and Keras's probabilities for it."""
+    crop = faces.crop_face(frame)
+    assert crop.found, crop.message
+    return crop, model.predict(preprocessing.to_model_input(crop.face), verbose=0)[0]
+
+
+def assert_page_shows(shown, probabilities, tolerance: float) -> None:
+    """The page's label, its top bar and its seven percentages are Python's prediction."""
+    best = int(np.argmax(probabilities))
+    assert np.sort(probabilities)[-1] - np.sort(probabilities)[-2] > 2 * tolerance  # a clear winner
+    assert np.abs(np.array(shown["snapshot"]["probabilities"]) - probabilities).max() < tolerance
+    assert shown["snapshot"]["label"] == EMOTIONS[best]
+    assert shown["prediction"].split()[0] == EMOTIONS[best]
+    assert [bar["label"] for bar in shown["bars"]] == list(EMOTIONS)
+    assert [bar["label"] for bar in shown["bars"] if bar["top"]] == [EMOTIONS[best]]
+    percentages = np.array([float(bar["value"].rstrip("%")) for bar in shown["bars"]])
+    assert np.abs(percentages - 100 * probabilities).max() <= 0.05 + 100 * tolerance
+
+
+def test_the_drawn_face_is_found_by_python_where_it_was_drawn(bundles):
+    model, _, _ = bundles
+    crop = faces.crop_face(face_frame())
+    assert crop.found
+    x, y, w, h = crop.box
+    left, top, side = FRAME_FACE
+    assert left <= x and top <= y and x + w <= left + side and y + h <= top + side  # inside the drawing
+    assert w >= 0.6 * side
+    probabilities = model.predict(preprocessing.to_model_input(crop.face), verbose=0)[0]
+    assert np.sort(probabilities)[-1] - np.sort(probabilities)[-2] > 0.2  # one answer stands out
 
 
 @pytest.mark.parametrize("dtype", export.WEIGHT_DTYPES)
@@ -131,7 +154,7 @@ def test_browser_crop_is_python_crop_and_keras_agrees(bundles, camera_browser):
     snapshot = page.evaluate("ferDebug.snapshot()")
     page.close()
 
-    frame = np.frombuffer(base64.b64decode(snapshot["rgbaBase64"]), np.uint8).reshape(snapshot["height"], snapshot["width"], 4)
+    frame = frame_of(snapshot)
     python = faces.crop_face(frame)
     assert python.found
     assert list(python.box) == snapshot["box"]
@@ -148,14 +171,19 @@ def test_browser_crop_is_python_crop_and_keras_agrees(bundles, camera_browser):
 
 
 def test_camera_page_shows_box_prediction_and_fps(bundles, camera_browser):
-    _, _, urls = bundles
+    model, _, urls = bundles
     page = open_page(camera_browser, urls["float16"] + "?backend=wasm")
     page.wait_for_function(FACE_SHOWN, timeout=60_000)
     page.wait_for_function("() => document.getElementById('fps').textContent !== '-'", timeout=30_000)
     assert page.evaluate("ferDebug.state") == "face"
-    assert page.inner_text("#prediction").split()[0] in {"Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"}
+    shown = page.evaluate(SHOWN)
+    crop, probabilities = python_prediction(model, frame_of(shown["snapshot"]))
+    assert shown["snapshot"]["box"] == list(crop.box)
+    assert_page_shows(shown, probabilities, tolerance=5e-3)  # float16 weights
+    # The camera's face, whatever frame of it the page caught, is the drawn face's answer.
+    _, drawn = python_prediction(model, face_frame())
+    assert shown["snapshot"]["label"] == EMOTIONS[int(np.argmax(drawn))]
     assert float(page.inner_text("#fps")) > 1
-    assert page.locator("#bars .bar.top").count() == 1
     # The box is drawn on the canvas: some pixels there are the detector's pure green.
     green = page.evaluate("""() => {
         const c = document.getElementById('view'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -195,6 +223,31 @@ def test_clear_states_without_camera_refused_camera_and_no_face(bundles, camera_
     page.close()
 
 
+def test_a_photo_with_an_exif_orientation_is_cropped_alike_by_the_page_and_python(bundles, camera_browser):
+    """createImageBitmap turns the sideways JPEG upright; fer.faces must too, or the crops differ."""
+    model, _, urls = bundles
+    page = open_page(camera_browser, urls["float32"] + "?camera=0&backend=wasm")
+    page.set_input_files("#file", str(make_exif_face.ASSET))
+    page.wait_for_function("() => ferDebug.state === 'face' || ferDebug.state === 'no-face'", timeout=30_000)
+    shown = page.evaluate(SHOWN)
+    page.close()
+    snapshot = shown["snapshot"]
+    assert snapshot["found"], "the page found no face in the photo"
+    assert (snapshot["width"], snapshot["height"]) == (make_exif_face.UPRIGHT_WIDTH, make_exif_face.UPRIGHT_HEIGHT)
+
+    python = faces.crop_face(make_exif_face.ASSET.read_bytes())  # the file's bytes, as an upload
+    assert python.found
+    assert snapshot["box"] == list(python.box)
+    assert snapshot["cropBox"] == list(python.crop_box)
+    page_face = np.array(snapshot["cropPixels"], np.uint8).reshape(48, 48)
+    # Two JPEG decoders (Chromium's, OpenCV's libjpeg) may differ by a level here and there.
+    difference = np.abs(page_face.astype(int) - python.face.astype(int))
+    print(f"\nEXIF photo: crops differ by at most {difference.max()} on {(difference > 0).mean():.1%} of pixels")
+    assert difference.max() <= 2
+    probabilities = model.predict(preprocessing.to_model_input(python.face), verbose=0)[0]
+    assert_page_shows(shown, probabilities, tolerance=2e-2)
+
+
 def test_a_broken_model_says_why(bundles, camera_browser, tmp_path):
     _, folders, _ = bundles
     broken = shutil.copytree(folders["float32"], tmp_path / "broken")
@@ -214,8 +267,9 @@ def test_a_broken_model_says_why(bundles, camera_browser, tmp_path):
 
 def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
     name = f"webcam-e2e-{os.getpid()}"
-    with models_dir(app_server.models_dir):
-        registry.save_run(name, tiny_model(), {"architecture": "toy", "parameters": 500})
+    model = tiny_model()
+    with registry_folder(app_server.models_dir):
+        registry.save_run(name, model, {"architecture": "toy", "parameters": 500})
     try:
         page = camera_browser.new_page()
         page.goto(app_server.page_url("lessons/webcam.py"))
@@ -230,13 +284,19 @@ def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
         try:
             demo.wait_for_function(FACE_SHOWN, timeout=90_000)
         except Exception:
-            raise AssertionError(demo.evaluate("window.ferDebug && [ferDebug.state, ferDebug.message, ferDebug.frames]")) from None
+            state = demo.evaluate("window.ferDebug && [ferDebug.state, ferDebug.message, ferDebug.frames]")
+            raise AssertionError(state) from None
         assert demo.evaluate("ferDebug.state") == "face"
+        # The app wrote the bundle into its own exports folder, which Streamlit serves.
+        assert export.read_bundle_metadata(app_server.exports_dir / name)["model_name"] == name
+        shown = demo.evaluate(SHOWN)
+        crop, probabilities = python_prediction(model, frame_of(shown["snapshot"]))
+        assert shown["snapshot"]["box"] == list(crop.box)
+        assert_page_shows(shown, probabilities, tolerance=1e-4)  # float32, the page's default
         # No ?backend=: the page timed every backend that started and kept the fastest.
         trials = demo.evaluate("ferDebug.backendTimings")
         assert "wasm" in trials, trials
         assert demo.evaluate("ferDebug.backend") == min(trials, key=trials.get), trials
-        assert demo.inner_text("#prediction")
         assert page.query_selector_all('[data-testid="stException"]') == []
         page.close()
     finally:
