@@ -12,19 +12,12 @@ import pytest
 from fer import export, registry
 from fer.data import EMOTIONS
 from fer.faces import DEFAULT_SPEC
+from tests.models import batchnorm_cnn
 
 
 def tiny_model(input_shape=(48, 48, 1), classes=7, seed=0):
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.MaxPooling2D(4)(x)
-    x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(classes, activation="softmax")(x)
-    return keras.Model(inputs, outputs)
+    """Conv, BatchNorm, pooling, dense softmax: every layer kind a FER export carries."""
+    return batchnorm_cnn(seed=seed, input_shape=input_shape, classes=classes)
 
 
 @pytest.fixture
