@@ -1,14 +1,18 @@
-"""How much does the engine cost? Images/s of `fer.train.train` against a bare train_on_batch loop.
+"""How much does the engine cost, and what does each Keras backend give? Images/s, printed.
 
-    nice -n 5 .venv/bin/python bench/bench_train.py              # engine vs bare, then FER2013 epoch
-    nice -n 5 .venv/bin/python bench/bench_train.py --skip-fer2013
+    .venv/bin/python bench/bench_train.py                 # bare vs engine, every backend, FER2013 epoch
+    .venv/bin/python bench/bench_train.py --skip-fer2013 --backends tensorflow
 
-1. The same network and batch size, the same faces, trained (a) by the engine with its event
-   log and a page-like reader thread that, like the Train page's fragment, wakes every 1.5 s,
-   turns the events into a table and builds the altair charts; (b) by `model.train_on_batch`
-   on ready-made float batches, nothing else. Both skip their first epoch (tracing) and time
-   the next ones. The engine should keep at least 90 % of the bare speed.
-2. One FER2013 epoch of the report-A CNN through the engine (when the shared npz exists).
+1. The machine's own figure: the report-A CNN trained by a bare `model.train_on_batch` loop on
+   ready-made float batches, nothing else (TensorFlow). Quote it with every timing: machines
+   of this kind differ by up to five times.
+2. The same network, batch size and faces trained by the engine in its worker process
+   (`fer.worker`, as the Train page and the CLI run it), while this process follows the run
+   folder like the Train page's fragment: every 1.5 s it reads the new events, tabulates them and
+   builds the altair charts. The engine should keep at least 95 % of the bare speed.
+3. The same engine run on each installed backend (TensorFlow, JAX, PyTorch), beside TensorFlow.
+4. One FER2013 epoch of the report-A CNN through the engine (when the shared npz exists).
+Every figure skips the first epoch (tracing, compilation) and times the next ones.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
 
-from fer.data import FaceDataset, to_model_input  # noqa: E402
+from fer.backends import installed_backends  # noqa: E402
+from fer.data import to_model_input  # noqa: E402
 
 FER2013_NPZ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
 
@@ -52,39 +56,42 @@ def page_like_reader(events, stop: threading.Event, interval: float = 1.5) -> th
     return thread
 
 
-def random_faces(count: int, seed: int = 0) -> FaceDataset:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 7, count).astype(np.uint8)
-    images = rng.integers(0, 256, (count, 48, 48), dtype=np.uint8)
-    splits = np.array(["train"] * (count - 256) + ["val"] * 128 + ["test"] * 128)
-    return FaceDataset("bench", images, labels, splits, synthetic=True, description="random pixels")
+def engine_speed(architecture: str, images: int, batch_size: int, epochs: int, backend: str) -> float:
+    """Images/s of epochs 2.. of a worker-process training, followed like the Train page follows it."""
+    import tempfile
+
+    from fer import jobs, worker
+    from fer.events import EventFile
+    from fer.train import TrainConfig
+
+    with tempfile.TemporaryDirectory() as models:
+        os.environ["FER_MODELS_DIR"] = models
+        config = TrainConfig(architecture=architecture, dataset="synthetic", epochs=epochs, batch_size=batch_size,
+                             max_train_images=images, device="cpu", backend=backend)
+        manager = jobs.JobManager(max_running=1)
+        job = manager.submit(config, owner="bench", name=f"bench-{backend}")
+        stop = threading.Event()
+        reader = page_like_reader(EventFile(job.folder / worker.EVENTS_FILE), stop)
+        manager.wait(job.id)
+        stop.set()
+        reader.join()
+        if job.state != jobs.FINISHED:
+            raise SystemExit(f"The {backend} run did not finish: {job.message}")
+        history = job.events.of_kind("epoch")[1:]
+        return sum(images for _ in history) / sum(images / row["images_per_second"] for row in history)
 
 
-def engine_speed(architecture: str, dataset: FaceDataset, batch_size: int, epochs: int) -> float:
-    from fer.events import EventLog
-    from fer.train import TrainConfig, train
-
-    events, stop = EventLog(), threading.Event()
-    reader = page_like_reader(events, stop)
-    config = TrainConfig(architecture=architecture, dataset="bench", epochs=epochs, batch_size=batch_size, device="cpu")
-    result = train(config, dataset=dataset, events=events)
-    stop.set()
-    reader.join()
-    timed = result.history[1:]  # epoch 1 includes tracing
-    per_epoch = int((dataset.splits == "train").sum())
-    seconds = sum(per_epoch / row["images_per_second"] for row in timed)  # batch time, not validation
-    return len(timed) * per_epoch / seconds
-
-
-def bare_speed(architecture: str, dataset: FaceDataset, batch_size: int, epochs: int) -> float:
+def bare_speed(architecture: str, count: int, batch_size: int, epochs: int) -> float:
     import keras
 
+    from fer.data import load_dataset
     from fer.nets import ARCHITECTURES
 
     keras.utils.set_random_seed(0)
     model = ARCHITECTURES[architecture](num_classes=7, input_shape=(48, 48, 1))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
-    images, labels = dataset.split("train")
+    images, labels = load_dataset("synthetic").split("train")
+    images, labels = images[:count], labels[:count]
     inputs = to_model_input(images)
     targets = keras.utils.to_categorical(labels, 7)
     starts = range(0, len(inputs), batch_size)
@@ -130,20 +137,22 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--architecture", default="report_a_cnn")
-    parser.add_argument("--images", type=int, default=2304, help="training faces per epoch (+256 val/test)")
+    parser.add_argument("--images", type=int, default=2304, help="training faces per epoch (synthetic)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=3, help="the first is not timed")
+    parser.add_argument("--backends", default=",".join(installed_backends()),
+                        help="comma-separated: tensorflow, jax, torch (default: every installed one)")
     parser.add_argument("--skip-fer2013", action="store_true")
     parser.add_argument("--fer2013-sample", type=int, default=0,
                         help="time this many FER2013 faces and scale to an epoch (0 = a real full epoch)")
     args = parser.parse_args()
 
-    dataset = random_faces(args.images + 256)
-    bare = bare_speed(args.architecture, dataset, args.batch_size, args.epochs)
-    engine = engine_speed(args.architecture, dataset, args.batch_size, args.epochs)
-    print(f"{args.architecture}, batch {args.batch_size}, {args.images} faces, epochs 2..{args.epochs}:")
-    print(f"  bare train_on_batch loop : {bare:7.1f} images/s")
-    print(f"  engine + events + reader : {engine:7.1f} images/s  ({engine / bare:.0%} of bare)")
+    bare = bare_speed(args.architecture, args.images, args.batch_size, args.epochs)
+    print(f"{args.architecture}, batch {args.batch_size}, {args.images} faces, epochs 2..{args.epochs}, this CPU:")
+    print(f"  bare train_on_batch loop (TensorFlow)       : {bare:7.1f} images/s   <- this machine's figure")
+    for backend in args.backends.split(","):
+        speed = engine_speed(args.architecture, args.images, args.batch_size, args.epochs, backend)
+        print(f"  engine in a worker + page reader, {backend:<10}: {speed:7.1f} images/s  ({speed / bare:.0%} of bare)")
     if args.skip_fer2013:
         return
     if FER2013_NPZ.exists():

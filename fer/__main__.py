@@ -15,13 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fer", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"fer.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"fer.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"fer.commands.{name}").register(subparsers)
     return parser
 
 

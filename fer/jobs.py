@@ -316,10 +316,13 @@ class JobManager:
                     if code is None:
                         continue
                     del self._running[job.id]
-                    if job.state in (QUEUED, RUNNING):  # the worker ended without saying how
-                        worker.settle_dead_run(job.folder, returncode=code)
-                        job.events.append("error", message=job.message)
-                        job.events.append("done", state=job.state, run_name=job.id)
+                    try:
+                        if job.folder.exists() and job.state in (QUEUED, RUNNING):  # ended without saying how
+                            worker.settle_dead_run(job.folder, returncode=code)
+                            job.events.append("error", message=job.message)
+                            job.events.append("done", state=job.state, run_name=job.id)
+                    except OSError:
+                        pass  # the run was deleted meanwhile: nothing left to report into
                 self._start_waiting_jobs()
                 if not self._running and not self._queue:
                     self._watcher = None

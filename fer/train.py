@@ -148,6 +148,8 @@ def _config_problems(config: TrainConfig):
         f"the backend {config.backend!r} is unknown (use {', '.join(backends.BACKENDS)})")
     yield config.device not in devices.DEVICE_CHOICES and (
         f"the device {config.device!r} is unknown (use {', '.join(devices.DEVICE_CHOICES)})")
+    yield config.mixed_precision and config.device == "cpu" and (
+        "mixed precision (float16) only helps on a GPU: untick it or choose the GPU")
 
 
 def preset(name: str, **overrides) -> TrainConfig:

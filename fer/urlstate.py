@@ -79,7 +79,9 @@ class Field:
         if self.kind == "floats":
             parts = [part for part in text.split(",")]
             if not self.min_items <= len(parts) <= self.max_items:
-                raise ValueError(f"must hold {self.min_items} to {self.max_items} numbers separated by commas")
+                count = (f"exactly {self.max_items}" if self.min_items == self.max_items
+                         else f"{self.min_items} to {self.max_items}")
+                raise ValueError(f"must hold {count} numbers separated by commas")
             return tuple(self._bounded(float(part)) for part in parts)
         if self.kind == "int":
             number = float(text)

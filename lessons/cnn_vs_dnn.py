@@ -8,28 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from fer import registry
+from fer.presets import COMPARISON_RECIPES, comparison_settings
 from lessons._shared import selected_dataset
 
 CNN, DNN = "report_b_cnn", "report_b_dnn"
 JOBS_KEY, OWNER_KEY = "cnn_vs_dnn_jobs", "cnn_vs_dnn_owner"
-# Both networks always get the same recipe and the same faces: only the architecture differs.
-# Adam at 1e-4: at 1e-3 the report-B CNN (plain ReLU, no BatchNorm) stayed at chance for six
-# epochs on the synthetic faces; at 1e-4 it passed 38% validation accuracy in the third epoch.
-PRESETS = {
-    "quick": (
-        "Quick, for a CPU in class: 4 epochs on the whole training split (about 5 minutes for both)",
-        dict(epochs=4, batch_size=32, learning_rate=1e-4),
-    ),
-    "longer": (
-        "Longer: 15 epochs (a GPU, or a coffee break on a CPU)",
-        dict(epochs=15, batch_size=32, learning_rate=1e-4),
-    ),
-    "seed": (
-        "As in report B: up to 50 epochs, early stopping on validation loss (GPU)",
-        dict(epochs=50, batch_size=64, learning_rate=1e-4, checkpoint_rule="early_stopping", early_stopping_patience=5),
-    ),
-}
-
 st.title("CNN versus DNN")
 st.markdown(
     """
@@ -62,8 +45,9 @@ dataset = selected_dataset()
 
 # ---------------------------------------------------------------------------------- training
 st.header("Train both")
-preset = st.radio(
-    "Recipe", list(PRESETS), format_func=lambda key: PRESETS[key][0], key="cnn_vs_dnn_preset"
+recipe = st.radio(
+    "Recipe (the same for both networks: only the architecture differs)", list(COMPARISON_RECIPES),
+    format_func=lambda key: COMPARISON_RECIPES[key].description, key="cnn_vs_dnn_preset",
 )
 if st.session_state.get(OWNER_KEY) is None:
     st.session_state[OWNER_KEY] = f"cnn-vs-dnn-{uuid.uuid4().hex[:8]}"
@@ -73,9 +57,9 @@ if st.button(f"Train the CNN and the DNN on {dataset.name}", type="primary", key
     try:
         submitted = {}
         for architecture in (CNN, DNN):
-            config = train.TrainConfig(architecture=architecture, dataset=dataset.name, **PRESETS[preset][1])
+            config = train.TrainConfig(**comparison_settings(recipe, architecture, dataset.name))
             job = jobs.manager().submit(
-                config, owner=st.session_state[OWNER_KEY], name=f"{architecture}-{dataset.name}-{preset}"[:52]
+                config, owner=st.session_state[OWNER_KEY], name=f"{architecture}-{dataset.name}-{recipe}"[:52]
             )
             submitted[architecture] = job.id
         st.session_state[JOBS_KEY] = submitted
@@ -94,13 +78,15 @@ def training_progress() -> None:
     for job in watched:
         batch = job.events.last("batch")
         if job.state == jobs.QUEUED:
-            st.progress(0.0, text=f"{job.config.architecture}: waiting, number {jobs.manager().queue_position(job)} in the queue")
+            position = jobs.manager().queue_position(job)
+            st.progress(0.0, text=f"{job.config.architecture}: waiting, number {position} in the queue")
         elif job.active:
             fraction = batch["progress"] if batch else 0.0
-            detail = f"epoch {batch['epoch']}/{job.config.epochs}, about {batch['eta_seconds']:.0f} s left" if batch else "starting"
+            detail = (f"epoch {batch['epoch']}/{job.config.epochs}, about {batch['eta_seconds']:.0f} s left"
+                      if batch else "starting")
             st.progress(min(fraction, 1.0), text=f"{job.config.architecture}: {detail}")
         elif job.error:
-            st.error(f"{job.config.architecture}: {job.error}")
+            st.error(f"{job.config.architecture}: {job.message}")
         else:
             st.progress(1.0, text=f"{job.config.architecture}: {job.state}, saved as {job.run_name}")
     if all(job.done for job in watched):

@@ -224,8 +224,6 @@ def config_from_widgets() -> engine.TrainConfig:
 config, config_error = None, None
 try:
     config = config_from_widgets()
-    if config.mixed_precision and config.device == "cpu":
-        raise engine.TrainConfigError("Mixed precision only helps on a GPU: untick it or choose the GPU.")
 except ValueError as error:
     config_error = str(error)
 
