@@ -21,7 +21,8 @@ from typing import Sequence
 
 RULES = {
     "early_stopping": "Early stopping on validation loss (report B)",
-    "lowest_val_loss_above_train_accuracy": "Lowest validation loss once training accuracy passes a threshold (report A)",
+    "lowest_val_loss_above_train_accuracy": (
+        "Lowest validation loss once training accuracy passes a threshold (report A)"),
     "best_val_accuracy": "Best validation accuracy",
 }
 
@@ -60,7 +61,8 @@ class CheckpointRule:
         if self.kind == "early_stopping":
             best = min(rows, key=lambda row: row["val_loss"])
             return Choice(int(best["epoch"]), f"lowest validation loss ({best['val_loss']:.4f})")
-        qualified = [row for row in rows if _finite(row.get("accuracy")) and row["accuracy"] >= self.train_accuracy_threshold]
+        threshold = self.train_accuracy_threshold
+        qualified = [row for row in rows if _finite(row.get("accuracy")) and row["accuracy"] >= threshold]
         if not qualified:
             best = min(rows, key=lambda row: row["val_loss"])
             return Choice(

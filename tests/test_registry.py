@@ -19,7 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def tiny_model(fill: float = 0.0):
     import keras
 
-    model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
     if fill:
         model.set_weights([np.full_like(weight, fill) for weight in model.get_weights()])
     return model
@@ -107,7 +108,8 @@ KILLER = textwrap.dedent(
     from fer import registry
 
     where = sys.argv[1]
-    model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
     model.set_weights([np.full_like(weight, 0.9) for weight in model.get_weights()])
 
     def die(*args, **kwargs):
@@ -157,7 +159,8 @@ def test_a_save_killed_midway_leaves_the_previous_run_readable(isolated_folders,
 def test_overwrite_replaces_the_whole_run(isolated_folders):
     models, _ = isolated_folders
     registry.save_run("run", tiny_model(0.1), {"architecture": "old", "dataset": "synthetic"}, metrics={"a": 1})
-    registry.save_run("run", tiny_model(0.3), {"architecture": "new", "dataset": "synthetic"}, metrics={"b": 2}, overwrite=True)
+    registry.save_run("run", tiny_model(0.3), {"architecture": "new", "dataset": "synthetic"}, metrics={"b": 2},
+                      overwrite=True)
     assert registry.read_run("run").metrics == {"b": 2}
     assert first_kernel_value("run") == pytest.approx(0.3)
     assert sorted(path.name for path in models.iterdir()) == ["run"]

@@ -3,7 +3,6 @@
 import json
 import math
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -16,11 +15,11 @@ from fer.train import (
     TrainConfigError,
     balanced_class_weights,
     learning_rate_for_epoch,
+    prepare_data,
     preset,
     save_result,
     train,
     training_batches,
-    prepare_data,
     validate,
 )
 
@@ -227,8 +226,11 @@ CONSTRUCTED = history(
 
 
 def test_report_000_rule_keeps_lowest_val_loss_above_the_threshold():
-    assert CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.6).choose(CONSTRUCTED).epoch == 4
-    assert CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.85).choose(CONSTRUCTED).epoch == 6
+    def rule(threshold):
+        return CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=threshold)
+
+    assert rule(0.6).choose(CONSTRUCTED).epoch == 4
+    assert rule(0.85).choose(CONSTRUCTED).epoch == 6
     fallback = CheckpointRule("lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.95).choose(CONSTRUCTED)
     assert fallback.epoch == 2 and "never reached" in fallback.reason
 
@@ -257,7 +259,11 @@ def test_rules_without_validation_keep_the_last_epoch():
 
 def test_event_log_readers_follow_concurrent_writers_by_index():
     log = EventLog()
-    writers = [threading.Thread(target=lambda n=n: [log.append("tick", writer=n, i=i) for i in range(200)]) for n in range(4)]
+    def write(n):
+        for i in range(200):
+            log.append("tick", writer=n, i=i)
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(4)]
     seen, index = [], 0
     for writer in writers:
         writer.start()

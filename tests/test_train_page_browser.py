@@ -49,7 +49,8 @@ def test_train_watch_the_charts_grow_and_stop(app_server, page):
     first = points_on_charts(page)
     page.wait_for_function(
         f"""() => {{
-            const match = /(\\d+) points on the charts/.exec(document.querySelector('[data-testid="stMain"]').innerText);
+            const main = document.querySelector('[data-testid="stMain"]');
+            const match = /(\\d+) points on the charts/.exec(main.innerText);
             return match && Number(match[1]) > {first};
         }}""",
         timeout=60_000,

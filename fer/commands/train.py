@@ -18,6 +18,7 @@ import argparse
 import shutil
 import sys
 
+from fer.checkpoints import RULES
 from fer.presets import PRESETS
 
 # Command-line flag -> TrainConfig field. Flags left out keep the preset's (or the default) value.
@@ -82,7 +83,7 @@ def register(subparsers) -> None:
     parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"],
                         help="Keras backend of the training (the app itself always uses TensorFlow)")
     parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 on a GPU")
-    parser.add_argument("--checkpoint", choices=["early_stopping", "lowest_val_loss_above_train_accuracy", "best_val_accuracy"])
+    parser.add_argument("--checkpoint", choices=list(RULES))
     parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     parser.add_argument("--threshold", type=float, help="training-accuracy threshold of the report-A rule")
     parser.add_argument("--name", help="run name in models/ (made unique; default: architecture-data-date)")
@@ -205,7 +206,8 @@ def run_models(args: argparse.Namespace) -> int:
 
     runs = registry.list_runs()
     if not runs:
-        print(f"No trained runs in {registry.models_dir()}: train one with `python -m fer train --preset classroom-quick`.")
+        print(f"No trained runs in {registry.models_dir()}: "
+              "train one with `python -m fer train --preset classroom-quick`.")
         return 0
     header = f"{'name':<40} {'kind':<9} {'architecture':<14} {'dataset':<12} {'epoch':>5} {'test acc':>8}"
     print(header)
