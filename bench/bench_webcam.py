@@ -53,7 +53,9 @@ def model_to_export(requested: str | None, scratch: Path) -> str:
 def measure(browser, url: str, seconds: float) -> dict:
     page = browser.new_page()
     page.goto(url)
-    page.wait_for_function("() => window.ferDebug && (window.ferDebug.ready || /failed/.test(window.ferDebug.state))", timeout=120_000)
+    page.wait_for_function(
+        "() => window.ferDebug && (window.ferDebug.ready || /failed/.test(window.ferDebug.state))", timeout=120_000
+    )
     if not page.evaluate("ferDebug.ready"):
         raise SystemExit(f"The page did not start: {page.evaluate('[ferDebug.state, ferDebug.message]')}")
     page.wait_for_function("() => ferDebug.last && ferDebug.last.found && ferDebug.frames > 30", timeout=120_000)
@@ -62,7 +64,9 @@ def measure(browser, url: str, seconds: float) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         time.sleep(1.0)
-        state = page.evaluate("({fps: ferDebug.fps, timings: ferDebug.timings, found: ferDebug.last && ferDebug.last.found})")
+        state = page.evaluate(
+            "({fps: ferDebug.fps, timings: ferDebug.timings, found: ferDebug.last && ferDebug.last.found})"
+        )
         if state["found"] and state["fps"]:
             fps_samples.append(state["fps"])
             crop_ms.append(state["timings"]["cropMs"])

@@ -85,8 +85,8 @@ columns[3].metric("Test accuracy", f"{accuracy:.1%}" if isinstance(accuracy, (in
 check = metadata.get("checked_against_keras", {})
 if "max_abs_difference" in check:
     st.caption(
-        f"Exported {metadata['exported']}. Checked in Python before shipping: on {check['random_faces']} random faces the "
-        f"converted graph and Keras differ by at most {check['max_abs_difference']:.1e} in any probability. "
+        f"Exported {metadata['exported']}. Checked in Python before shipping: on {check['random_faces']} random "
+        f"faces the converted graph and Keras differ by at most {check['max_abs_difference']:.1e} in any probability. "
         "Most of the bundle is the browser libraries (tf.js, opencv.js); the model itself is small."
     )
 
