@@ -69,7 +69,7 @@ def test_bad_names_are_refused_everywhere(isolated_folders, bad_name):
     with pytest.raises(RegistryError, match="not a valid run name"):
         registry.load_model(bad_name)
     assert sorted(path.name for path in models.iterdir()) == ["good"]
-    assert sorted(path.name for path in models.parent.iterdir()) == ["data", "models"]
+    assert sorted(path.name for path in models.parent.iterdir()) == ["data", "exports", "models"]  # nothing escaped
 
 
 def test_nothing_is_clobbered(isolated_folders):
