@@ -70,7 +70,26 @@ def run_path(name: str) -> Path:
 def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
+        return {}
+
+
+def _vanished(name: str) -> RegistryError:
+    return RegistryError(
+        f"The run {name!r} was deleted or renamed while it was being read: choose it again from the list "
+        "of runs (`python -m fer models`)."
+    )
+
+
+def _read_run_json(path: Path, name: str) -> dict:
+    """A JSON file of a run being read: {} when damaged, a sentence when the run went away meanwhile."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, NotADirectoryError):
+        if not path.parent.is_dir():
+            raise _vanished(name) from None
+        return {}
+    except (OSError, ValueError):
         return {}
 
 
@@ -82,7 +101,12 @@ def read_run(name: str) -> RunInfo:
         raise RegistryError(
             f"No run called {name!r} in {models_dir()}: `python -m fer models` lists the runs."
         )
-    return RunInfo(name, path, _read_json(path / CONFIG_FILE), _read_json(path / METRICS_FILE))
+    # Another session may delete or rename the run between the check above and these reads.
+    config = _read_run_json(path / CONFIG_FILE, name)
+    metrics = _read_run_json(path / METRICS_FILE, name)
+    if not (path / CONFIG_FILE).exists():
+        raise _vanished(name)
+    return RunInfo(name, path, config, metrics)
 
 
 def _usable(path: Path) -> RunInfo | None:
@@ -115,7 +139,11 @@ def list_runs() -> list[RunInfo]:
         return []
     _recover_retired(root)
     runs = []
-    for path in root.iterdir():
+    try:
+        paths = list(root.iterdir())
+    except (FileNotFoundError, NotADirectoryError):  # the whole folder went away meanwhile
+        return []
+    for path in paths:
         if NAME_PATTERN.match(path.name) and path.is_dir():
             run = _usable(path)
             if run is not None:
@@ -155,14 +183,18 @@ def history_to_csv(rows: Iterable[dict]) -> str:
 
 
 def read_history(name: str) -> list[dict]:
+    """The run's epochs so far; [] for a run with no history (or none any more: deleted or renamed meanwhile)."""
     path = run_path(name) / HISTORY_FILE
-    if not path.exists():
+    try:
+        with path.open(newline="") as handle:
+            return [
+                {key: _number_or_text(value) for key, value in row.items()}
+                for row in csv.DictReader(handle)
+            ]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    with path.open(newline="") as handle:
-        return [
-            {key: _number_or_text(value) for key, value in row.items()}
-            for row in csv.DictReader(handle)
-        ]
+    except (OSError, ValueError, csv.Error) as error:
+        raise RegistryError(f"{path} cannot be read ({error}): retrain or delete the run {name!r}.") from None
 
 
 def _number_or_text(value: str) -> Any:
@@ -295,18 +327,28 @@ def load_model(name: str):
         raise RegistryError(f"{name!r} is an {run.kind}, not a single model: use fer.evaluate.load_predictor.")
     path = run.path / MODEL_FILE
     if not path.exists():
+        if not run.path.is_dir():
+            raise _vanished(name)
         raise RegistryError(f"{path} is missing: the run {name!r} was not saved completely.")
     try:
         return keras.models.load_model(path, safe_mode=True, compile=False)
-    except ValueError as error:
+    except Exception as error:
+        if not path.exists():  # deleted or renamed while Keras read it
+            raise _vanished(name) from error
+        raise _unloadable(name, path, error) from error
+
+
+def _unloadable(name: str, path: Path, error: Exception) -> RegistryError:
+    """The sentence for a model file that is there but cannot be loaded."""
+    if isinstance(error, ValueError):
         if "safe_mode" in str(error) or "unsafe" in str(error).lower():
-            raise RegistryError(
+            return RegistryError(
                 f"{name!r} needs unsafe deserialisation (a Lambda layer with Python code), "
                 "which this app refuses: rebuild it without Lambda layers."
-            ) from error
-        raise RegistryError(f"{path} could not be loaded ({error}): retrain or delete the run.") from error
-    except Exception as error:  # a truncated or corrupt zip raises many kinds of error
-        raise RegistryError(f"{path} could not be loaded ({type(error).__name__}: {error}): retrain or delete the run.") from error
+            )
+        return RegistryError(f"{path} could not be loaded ({error}): retrain or delete the run.")
+    # a truncated or corrupt zip raises many kinds of error
+    return RegistryError(f"{path} could not be loaded ({type(error).__name__}: {error}): retrain or delete the run.")
 
 
 def rename_run(old: str, new: str) -> Path:
