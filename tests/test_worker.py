@@ -98,6 +98,9 @@ def test_kill_minus_nine_then_resume_gives_every_epoch_once_and_the_same_history
     wait_for(lambda: job.state == FAILED, message="the crash to be noticed")
     assert "out of memory in epoch 3" in job.message and "the best epoch" in job.message
     assert registry.read_run("killed").metrics["epochs_run"] == 2  # the epochs before the kill are kept
+    listing = cli("models")
+    assert "Can be continued: killed: stopped: out of memory in epoch 3" in listing.stdout, listing.stdout
+    assert "python -m fer train --resume killed" in listing.stdout
     again = jobs.resume("killed", owner="ana")
     jobs.wait(again.id, timeout=300)
     assert again.state == FINISHED, again.message

@@ -202,21 +202,32 @@ def print_event(event: dict, config, width: int) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from fer import registry
+    from fer import jobs, registry, worker
 
     runs = registry.list_runs()
-    if not runs:
+    left_behind = jobs.JobManager(max_running=1).interrupted_runs()
+    training = [
+        folder.name for folder in sorted(registry.models_dir().glob("*"))
+        if worker.read_status(folder).get("state") == worker.RUNNING and worker.worker_alive(worker.read_status(folder))
+    ] if registry.models_dir().is_dir() else []
+    if not runs and not left_behind and not training:
         print(f"No trained runs in {registry.models_dir()}: "
               "train one with `python -m fer train --preset classroom-quick`.")
         return 0
-    header = f"{'name':<40} {'kind':<9} {'architecture':<14} {'dataset':<12} {'epoch':>5} {'test acc':>8}"
+    header = (f"{'name':<36} {'kind':<9} {'architecture':<14} {'dataset':<12} {'state':<11} {'epoch':>5} "
+              f"{'test acc':>8}")
     print(header)
     print("-" * len(header))
     for run in runs:
         accuracy = run.metrics.get("test_accuracy")
+        state = worker.read_status(run.path).get("state", "finished")
         print(
-            f"{run.name:<40} {run.kind:<9} {str(run.config.get('architecture', '?')):<14} "
-            f"{str(run.config.get('dataset', '?')):<12} {str(run.metrics.get('chosen_epoch', '')):>5} "
+            f"{run.name:<36} {run.kind:<9} {str(run.config.get('architecture', '?')):<14} "
+            f"{str(run.config.get('dataset', '?')):<12} {state:<11} {str(run.metrics.get('chosen_epoch', '')):>5} "
             f"{'' if accuracy is None else f'{accuracy:.4f}':>8}"
         )
+    for name in training:
+        print(f"Training now: {name} (follow it with the Train page, or stop it there)")
+    for job in left_behind:
+        print(f"Can be continued: {job.id}: {job.message} -> python -m fer train --resume {job.id}")
     return 0
