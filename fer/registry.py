@@ -122,7 +122,10 @@ def _usable(path: Path) -> RunInfo | None:
 
         if status.get("state") == "queued" or worker_alive(status):
             return None
-    return RunInfo(path.name, path, config, _read_json(path / METRICS_FILE))
+    metrics = _read_json(path / METRICS_FILE)
+    if not (path / CONFIG_FILE).exists():  # deleted or renamed while it was being read
+        return None
+    return RunInfo(path.name, path, config, metrics)
 
 
 def _modified(run: RunInfo) -> float:
