@@ -180,7 +180,7 @@ def test_threads_reading_while_a_process_renames_and_deletes(template_run):
     for number in range(3):  # three runs that stay, among those that come and go
         place(template_run, f"kept-{number}")
     mutator = subprocess.Popen(
-        [sys.executable, "-c", MUTATOR, str(template_run), "400", "20"],
+        [sys.executable, "-c", MUTATOR, str(template_run), "3000", "8"],
         cwd=REPO_ROOT, env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     stop = threading.Event()
