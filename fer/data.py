@@ -7,6 +7,7 @@ forms people bring it in (Kaggle CSV, image folders, zips) lives in `fer.importe
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import threading
@@ -20,13 +21,21 @@ from fer.face_dataset import (  # noqa: F401  (re-exported for callers)
     EMOTIONS,
     IMAGE_SIZE,
     NUM_CLASSES,
+    PRIVATE_TEST,
+    PUBLIC_TEST,
+    SPLIT_NAMES,
     SPLITS,
     SYNTHETIC,
+    TEST,
+    TRAIN,
     USAGE_TO_SPLIT,
+    VALIDATION,
     ClassSample,
     DataError,
     FaceDataset,
+    split_label,
     splits_from_usage,
+    test_label_from_usage,
 )
 from fer.preprocessing import to_model_input  # noqa: F401  (re-exported for callers)
 
@@ -90,6 +99,7 @@ def load_npz(path: Path, name: str | None = None, validation_fraction: float = 0
         splits=np.asarray(splits).astype(str),
         synthetic=False,
         description=f"FER2013 imported from {path.name}: {len(labels):,} faces.",
+        test_label=test_label_from_usage(usage),
     )
 
 
@@ -182,3 +192,62 @@ def _cache_key(name: str) -> tuple[str, tuple]:
     except OSError:
         return str(path), ()
     return str(path), (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+# ----------------------------------------------------------------------------- which split a run measured
+
+FER2013_TEST_HALF = 3_589  # faces in each of FER2013's PublicTest and PrivateTest
+BOTH_TEST_HALVES = f"{PUBLIC_TEST} + {PRIVATE_TEST}"
+
+
+def test_accuracy_split(config: dict) -> str:
+    """What the split a run's `test_accuracy` was measured on is called, from the run's config.
+
+    A run measures its data set's `test_split`; runs trained before the splits had their FER2013
+    names measured PublicTest and PrivateTest together. Which one a run saw is told by the number
+    of test faces it records (`test_images`), matched against its data set's splits.
+    """
+    if config.get("test_split"):
+        return split_label(config["test_split"], config.get("test_label", TEST))
+    name, faces = config.get("dataset"), config.get("test_images")
+    if name == SYNTHETIC or config.get("dataset_synthetic"):
+        return TEST
+    counts = _test_counts(name) if isinstance(name, str) else None
+    if counts is None:  # the data set is not here: FER2013's sizes are known
+        known = {FER2013_TEST_HALF: PUBLIC_TEST, 2 * FER2013_TEST_HALF: BOTH_TEST_HALVES}
+        return known.get(faces, TEST)
+    test_label, per_split = counts
+    if faces == per_split.get(PUBLIC_TEST):
+        return PUBLIC_TEST
+    if faces == per_split.get(TEST):
+        return test_label
+    if PRIVATE_TEST in per_split and faces == per_split.get(PUBLIC_TEST, 0) + per_split[PRIVATE_TEST]:
+        return BOTH_TEST_HALVES
+    return TEST
+
+
+def _test_counts(name: str) -> tuple[str, dict[str, int]] | None:
+    """(test label, faces per test split) of an imported data set, reading only its Usage."""
+    try:
+        stat = cache_path(name).stat()
+    except (OSError, ValueError):
+        return None
+    return _test_counts_of_version(str(cache_path(name)), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _test_counts_of_version(path: str, modified: int, size: int) -> tuple[str, dict[str, int]] | None:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "usage" not in archive.files:
+                return None
+            usage = archive["usage"].astype(str)
+    except (OSError, ValueError):
+        return None
+    values, counts = np.unique(usage, return_counts=True)
+    per_split: dict[str, int] = {}
+    for value, count in zip(values.tolist(), counts.tolist()):
+        split = USAGE_TO_SPLIT.get(value)
+        if split is not None and split != TRAIN:
+            per_split[split] = per_split.get(split, 0) + count
+    return test_label_from_usage(usage), per_split

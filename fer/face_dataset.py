@@ -1,7 +1,19 @@
-"""What a data set is, wherever it comes from: faces, labels, and a train/val/test split.
+"""What a data set is, wherever it comes from: faces, labels, and its splits named as FER2013 names them.
 
 `fer.synth` draws one and `fer.data` loads imported ones; both build on this module and
 neither needs the other to do it.
+
+The splits a data set may have (`SPLIT_NAMES`):
+- `train`: FER2013's Training faces, less the validation faces;
+- `val`: validation, a stratified 10 % carved out of Training (training picks its epoch on it);
+- `PublicTest` and `PrivateTest`: FER2013's two test halves, as its Usage column names them (the
+  Kaggle competition's public and private leaderboards);
+- `test`: test faces whose half nobody can tell: Kaggle's image-folder release mixes PublicTest
+  and PrivateTest in one test/ folder; the drawn faces have a plain test split.
+
+`FaceDataset.test_split` is the one a run's "test accuracy" is measured on: PublicTest where the
+data set has it (PrivateTest stays out of every training, as it stayed hidden on Kaggle), else
+`test`. `split("test")` reads that split, so callers that ask for "the test faces" keep working.
 """
 
 from __future__ import annotations
@@ -14,11 +26,27 @@ from fer.preprocessing import IMAGE_SIZE  # noqa: F401  (re-exported: the side o
 
 EMOTIONS = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
 NUM_CLASSES = len(EMOTIONS)
-SPLITS = ("train", "val", "test")
 SYNTHETIC = "synthetic"
 
-# FER2013's own Usage column mapped onto our three splits.
-USAGE_TO_SPLIT = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
+TRAIN, VALIDATION, PUBLIC_TEST, PRIVATE_TEST, TEST = "train", "val", "PublicTest", "PrivateTest", "test"
+SPLIT_NAMES = (TRAIN, VALIDATION, PUBLIC_TEST, PRIVATE_TEST, TEST)  # every split there is, in the order pages list them
+SPLITS = (TRAIN, VALIDATION, TEST)  # the three roles every data set fills; "test" is its test_split
+
+# What each split is called on pages and in the command line.
+VALIDATION_LABEL = "validation (10 % of Training)"
+MIXED_TEST_LABEL = "test (public and private mixed)"
+HELD_OUT_TEST_LABEL = "test (held out by the import)"
+
+# Usage values: FER2013's own three, and ours for test faces FER2013's Usage does not name.
+MIXED_TEST = "MixedTest"  # Kaggle's image-folder release: test/ holds PublicTest and PrivateTest together
+HELD_OUT_TEST = "HeldOutTest"  # a source without test faces: the import held out a stratified tenth
+USAGE_TO_SPLIT = {
+    "Training": TRAIN,
+    "PublicTest": PUBLIC_TEST,
+    "PrivateTest": PRIVATE_TEST,
+    MIXED_TEST: TEST,
+    HELD_OUT_TEST: TEST,
+}
 
 
 class DataError(ValueError):
@@ -39,15 +67,38 @@ class FaceDataset:
     name: str
     images: np.ndarray  # (N, 48, 48) uint8
     labels: np.ndarray  # (N,) uint8, 0..6 in EMOTIONS order
-    splits: np.ndarray  # (N,) str, one of SPLITS
+    splits: np.ndarray  # (N,) str, one of SPLIT_NAMES
     synthetic: bool
     description: str
+    test_label: str = TEST  # what the `test` split is called: MIXED_TEST_LABEL for the image-folder release
 
     def split(self, which: str) -> tuple[np.ndarray, np.ndarray]:
-        if which not in SPLITS:
-            raise ValueError(f"Unknown split {which!r}: use one of {', '.join(SPLITS)}.")
-        mask = self.splits == which
+        """Faces and labels of one split; "test" means `test_split` (PublicTest where there is one)."""
+        mask = self.split_mask(which)
         return self.images[mask], self.labels[mask]
+
+    def split_mask(self, which: str) -> np.ndarray:
+        if which not in SPLIT_NAMES:
+            raise ValueError(f"Unknown split {which!r}: use one of {', '.join(self.split_names)}.")
+        if which == TEST:
+            which = self.test_split
+        return self.splits == which
+
+    @property
+    def split_names(self) -> tuple[str, ...]:
+        """The splits this data set has faces in, in SPLIT_NAMES order."""
+        present = set(np.unique(self.splits).tolist())
+        return tuple(name for name in SPLIT_NAMES if name in present)
+
+    @property
+    def test_split(self) -> str:
+        """The split a run's test accuracy is measured on: `test` if the data set has one, else PublicTest."""
+        present = self.split_names
+        return PUBLIC_TEST if TEST not in present and PUBLIC_TEST in present else TEST
+
+    def split_label(self, which: str) -> str:
+        """What pages call a split: "validation (10 % of Training)", "PublicTest", "test (public and private mixed)"."""
+        return split_label(self.test_split if which == TEST else which, self.test_label)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -75,12 +126,29 @@ class FaceDataset:
         return samples
 
 
+def split_label(name: str, test_label: str = TEST) -> str:
+    """The label of split `name` of a data set whose `test` split is called `test_label`."""
+    if name == VALIDATION:
+        return VALIDATION_LABEL
+    return test_label if name == TEST else name
+
+
+def test_label_from_usage(usage: np.ndarray | None) -> str:
+    """What a data set's `test` split is, from the Usage its faces came in with."""
+    values = set() if usage is None else set(np.unique(np.asarray(usage).astype(str)).tolist())
+    if MIXED_TEST in values:
+        return MIXED_TEST_LABEL
+    return HELD_OUT_TEST_LABEL if HELD_OUT_TEST in values else TEST
+
+
 def splits_from_usage(
     usage: np.ndarray | None, labels: np.ndarray, validation_fraction: float = 0.1, seed: int = 0
 ) -> np.ndarray:
-    """FER2013's Usage column -> train/val/test; validation is a stratified cut of Training.
+    """FER2013's Usage column -> train/val/PublicTest/PrivateTest/test; validation is a stratified cut of Training.
 
-    With no Usage column at all, 80/10/10 stratified.
+    With no Usage column at all, 80/10/10 stratified train/val/test. The validation faces are
+    drawn exactly as they always were (same seed, same order of draws), so a run resumed after an
+    upgrade validates on the same faces and trains on the same ones in the same order.
     """
     rng = np.random.default_rng(seed)
     n = len(labels)
@@ -99,8 +167,8 @@ def splits_from_usage(
             f"Unknown Usage value(s) {', '.join(unknown)}: FER2013 uses Training, PublicTest "
             "and PrivateTest."
         )
-    splits = np.array([USAGE_TO_SPLIT[value] for value in usage], dtype="<U5")
+    splits = np.array([USAGE_TO_SPLIT[value] for value in usage], dtype="<U11")
     for label in range(NUM_CLASSES):
-        index = rng.permutation(np.flatnonzero((splits == "train") & (labels == label)))
-        splits[index[: int(round(len(index) * validation_fraction))]] = "val"
+        index = rng.permutation(np.flatnonzero((splits == TRAIN) & (labels == label)))
+        splits[index[: int(round(len(index) * validation_fraction))]] = VALIDATION
     return splits

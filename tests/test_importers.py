@@ -57,7 +57,9 @@ def test_csv_round_trip_keeps_every_pixel_label_and_usage(tmp_path):
     loaded = data.load_dataset("fer2013")
     assert np.array_equal(loaded.images, images)
     assert np.array_equal(loaded.labels, labels)
-    assert set(loaded.splits[usage != "Training"]) == {"test"}
+    # FER2013's two test halves keep their names; neither is merged into a "test" split.
+    assert np.array_equal(loaded.splits[usage != "Training"], usage[usage != "Training"])
+    assert loaded.split_names[-2:] == ("PublicTest", "PrivateTest") and loaded.test_split == "PublicTest"
 
 
 def test_csv_with_windows_line_ends_a_bom_and_a_quoted_field_imports(tmp_path):
@@ -74,7 +76,7 @@ def test_csv_without_usage_holds_out_a_test_split(tmp_path):
     images, labels, _ = _faces(70)
     lines = ["emotion,pixels"] + [f"{label},{' '.join(map(str, x.ravel()))}" for x, label in zip(images, labels)]
     report = importers.import_path(_write_csv(tmp_path, lines, "train.csv"))
-    assert report.usage_counts == {"Training": 63, "PublicTest": 7}
+    assert report.usage_counts == {"Training": 63, "HeldOutTest": 7}  # not FER2013's PublicTest: held out here
     assert any("no Usage column" in note for note in report.notes)
 
 
@@ -174,8 +176,8 @@ def test_the_shared_fer2013_copy_imports_with_its_official_split(fer2013_npz):
     report = importers.import_path(fer2013_npz, name="fer2013")
     assert report.usage_counts == {"Training": 28_709, "PublicTest": 3_589}
     loaded = data.load_dataset("fer2013")
-    assert (loaded.splits == "test").sum() == 3_589
-    assert (loaded.splits != "test").sum() == 28_709
+    assert (loaded.splits == "PublicTest").sum() == 3_589 and loaded.test_split == "PublicTest"
+    assert np.isin(loaded.splits, ("train", "val")).sum() == 28_709
 
 
 # --- whole inputs that are refused, and the sentence that says so ---------------------------

@@ -65,10 +65,19 @@ def info_command(args) -> int:
 
     dataset = data.load_dataset(args.name)
     print(dataset.description)
-    width = max(len(emotion) for emotion in data.EMOTIONS)
-    print(f"{'':{width}}  " + "  ".join(f"{split:>7}" for split in data.SPLITS))
-    per_split = {split: dataset.class_counts(split) for split in data.SPLITS}
+    splits = dataset.split_names
+    per_split = [dataset.class_counts(split) for split in splits]
+    widths = [max(7, len(split)) for split in splits]
+    first = max(len(emotion) for emotion in data.EMOTIONS)
+
+    def row(name: str, cells: list) -> str:
+        return f"{name:{first}}  " + "  ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths))
+
+    print(row("", list(splits)))
     for index, emotion in enumerate(data.EMOTIONS):
-        print(f"{emotion:{width}}  " + "  ".join(f"{per_split[split][index]:>7,}" for split in data.SPLITS))
-    print(f"{'total':{width}}  " + "  ".join(f"{per_split[split].sum():>7,}" for split in data.SPLITS))
+        print(row(emotion, [f"{counts[index]:,}" for counts in per_split]))
+    print(row("total", [f"{counts.sum():,}" for counts in per_split]))
+    for split in splits:
+        if dataset.split_label(split) != split:
+            print(f"{split}: {dataset.split_label(split)}")
     return 0

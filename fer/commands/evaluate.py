@@ -1,7 +1,9 @@
 """`python -m fer evaluate --model NAME --data NAME [--split test] [--tta [MODE]]`.
 
 Prints accuracy, precision / recall / F1 per emotion and the confusion matrix (true label
-down, predicted across) of a registry model or ensemble on one split of a data set.
+down, predicted across) of a registry model or ensemble on one split of a data set, and names
+that split: train, val (validation, 10 % of Training), PublicTest, PrivateTest, or test, which
+is the data set's test split: PublicTest where FER2013 names one, else its own test faces.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 # The same names as fer.evaluate.TTA_MODES (a test keeps them equal); listed here so that `--help`
 # does not have to load the evaluation code.
 TTA_CHOICES = ("none", "flip", "crops", "flip+crops", "ten-crop")
+# The same names as fer.face_dataset.SPLIT_NAMES (a test keeps them equal).
+SPLIT_CHOICES = ("train", "val", "PublicTest", "PrivateTest", "test")
 
 
 def register(subparsers) -> None:
@@ -21,7 +25,10 @@ def register(subparsers) -> None:
         "--model", required=True, help="registry run or ensemble name (python -m fer models lists them)"
     )
     parser.add_argument("--data", default="synthetic", help="data set name: 'synthetic' or an imported cache")
-    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
+    parser.add_argument(
+        "--split", default="test", choices=SPLIT_CHOICES,
+        help="test (the default) is the data set's test split: PublicTest where FER2013 names one",
+    )
     parser.add_argument(
         "--tta",
         nargs="?",
@@ -41,9 +48,12 @@ def run(args) -> int:
     dataset = data.load_dataset(args.data)
     images, labels = dataset.split(args.split)
     if len(images) == 0:
-        raise evaluate.EvaluationError(f"The {args.split} split of {args.data!r} is empty: pick another split.")
+        raise evaluate.EvaluationError(
+            f"{args.data!r} has no {args.split} faces: pick one of its splits ({', '.join(dataset.split_names)})."
+        )
     predictor = evaluate.load_predictor(args.model, tta=args.tta, batch_size=args.batch_size)
-    print(f"{args.model} on {args.data}/{args.split} ({len(images)} faces), TTA: {args.tta}")
+    split = dataset.split_label(args.split)
+    print(f"{args.model} on {args.data}, split {split} ({len(images)} faces), TTA: {args.tta}")
     probabilities = evaluate.predict_faces(predictor, images, batch_size=args.batch_size)
     print(evaluate.format_report(evaluate.evaluate_probabilities(probabilities, labels)))
     return 0

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer.face_dataset import NUM_CLASSES, USAGE_TO_SPLIT, DataError
+from fer.face_dataset import HELD_OUT_TEST, NUM_CLASSES, USAGE_TO_SPLIT, DataError
 
-USAGES = tuple(USAGE_TO_SPLIT)  # Training, PublicTest, PrivateTest
+# Training, PublicTest, PrivateTest (FER2013's own), MixedTest and HeldOutTest (see fer.face_dataset).
+USAGES = tuple(USAGE_TO_SPLIT)
 SKIP_HINT = "or import again with skip bad rows on (`--skip-bad-rows`) to leave such rows out"
 
 # Called now and then with the fraction done (0-1) and a sentence saying what is happening.
@@ -27,7 +28,7 @@ class FoundFaces:
     format: str  # "csv", "image folders" or "npz"
     images: np.ndarray  # (N, 48, 48) uint8
     labels: np.ndarray  # (N,) uint8
-    usage: np.ndarray  # (N,) FER2013 Usage: Training, PublicTest or PrivateTest
+    usage: np.ndarray  # (N,) one of USAGES: FER2013's Training, PublicTest, PrivateTest, or our MixedTest, HeldOutTest
     rows_read: int
     problems: list[str] = field(default_factory=list)  # in file order, "line 7: ..."
     notes: list[str] = field(default_factory=list)
@@ -55,10 +56,10 @@ def normalise_usage(text: str) -> str:
 
 
 def hold_out_test_split(labels: np.ndarray, seed: int = 0) -> np.ndarray:
-    """No Usage given: hold out a stratified tenth as PublicTest so there is a test split."""
+    """No Usage given: hold out a stratified tenth as test faces (HeldOutTest, not FER2013's PublicTest)."""
     usage = np.full(len(labels), "Training", dtype="<U11")
     rng = np.random.default_rng(seed)
     for label in range(NUM_CLASSES):
         index = rng.permutation(np.flatnonzero(labels == label))
-        usage[index[: int(round(len(index) * 0.1))]] = "PublicTest"
+        usage[index[: int(round(len(index) * 0.1))]] = HELD_OUT_TEST
     return usage

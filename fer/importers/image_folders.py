@@ -1,6 +1,8 @@
 """Kaggle's FER-2013 image folders: ROOT/train/<emotion>/*.png and ROOT/test/<emotion>/*.png.
 
-The split folder gives the Usage (train -> Training, test -> PublicTest) and the class folder
+The split folder gives the Usage (train -> Training; test -> MixedTest, since that release's test/
+folder holds FER2013's PublicTest and PrivateTest together and nothing tells them apart; folders
+named PublicTest and PrivateTest keep their names) and the class folder
 the label; class folder names are matched without regard to case, with the common spellings of
 other releases ("happiness", "surprised") meaning the same class.
 """
@@ -11,7 +13,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, DataError
+from fer.face_dataset import EMOTIONS, IMAGE_SIZE, MIXED_TEST, NUM_CLASSES, DataError
 from fer.importers.decode import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, ImageTooLarge, decode_face
 from fer.importers.found import BadRows, FoundFaces, Progress, hold_out_test_split
 from fer.importers.tree import Tree
@@ -20,7 +22,7 @@ from fer.importers.tree import Tree
 SPLIT_FOLDERS = {
     "train": "Training",
     "training": "Training",
-    "test": "PublicTest",
+    "test": MIXED_TEST,
     "publictest": "PublicTest",
     "privatetest": "PrivateTest",
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from fer.data import data_dir, save_cache
-from fer.face_dataset import SPLITS, DataError, splits_from_usage
+from fer.face_dataset import SPLIT_NAMES, DataError, split_label, splits_from_usage, test_label_from_usage
 from fer.importers.found import USAGES, FoundFaces
 from fer.importers.names import check_dataset_name
 
@@ -25,9 +25,10 @@ class ImportReport:
     rows_imported: int
     rows_skipped: int = 0
     skipped_examples: list[str] = field(default_factory=list)  # the first few, "line 7: ..."
-    usage_counts: dict[str, int] = field(default_factory=dict)  # FER2013 Usage -> faces
-    split_counts: dict[str, int] = field(default_factory=dict)  # train/val/test as the app uses them
+    usage_counts: dict[str, int] = field(default_factory=dict)  # Usage (FER2013's, MixedTest, HeldOutTest) -> faces
+    split_counts: dict[str, int] = field(default_factory=dict)  # split (fer.face_dataset.SPLIT_NAMES) -> faces
     notes: list[str] = field(default_factory=list)
+    test_label: str = "test"  # what the data set's test split is called
 
     def lines(self) -> list[str]:
         lines = [
@@ -37,9 +38,9 @@ class ImportReport:
         ]
         if self.rows_skipped:
             lines.append("First skipped: " + "; ".join(self.skipped_examples) + ".")
-        lines.append("FER2013 Usage: " + ", ".join(f"{k} {v:,}" for k, v in self.usage_counts.items()) + ".")
+        lines.append("Usage: " + ", ".join(f"{k} {v:,}" for k, v in self.usage_counts.items()) + ".")
         lines.append(
-            "Splits the app uses: " + ", ".join(f"{k} {v:,}" for k, v in self.split_counts.items())
+            "Splits: " + ", ".join(f"{split_label(k, self.test_label)} {v:,}" for k, v in self.split_counts.items())
             + " (validation is a stratified 10% of Training)."
         )
         lines.extend(self.notes)
@@ -74,6 +75,7 @@ def cache_and_report(faces: FoundFaces, source: str, name: str) -> ImportReport:
         rows_skipped=len(faces.problems),
         skipped_examples=faces.problems[:SHOWN_PROBLEMS],
         usage_counts={usage: int(np.sum(faces.usage == usage)) for usage in USAGES if np.any(faces.usage == usage)},
-        split_counts={split: int(np.sum(splits == split)) for split in SPLITS},
+        split_counts={split: int(np.sum(splits == split)) for split in SPLIT_NAMES if np.any(splits == split)},
         notes=faces.notes,
+        test_label=test_label_from_usage(faces.usage),
     )
