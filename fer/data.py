@@ -200,15 +200,17 @@ FER2013_TEST_HALF = 3_589  # faces in each of FER2013's PublicTest and PrivateTe
 BOTH_TEST_HALVES = f"{PUBLIC_TEST} + {PRIVATE_TEST}"
 
 
-def test_accuracy_split(config: dict) -> str:
-    """What the split a run's `test_accuracy` was measured on is called, from the run's config.
+def test_accuracy_split(config: dict, metrics: dict | None = None) -> str:
+    """What the split a run's `test_accuracy` was measured on is called, from the run's config and metrics.
 
     A run measures its data set's `test_split`; runs trained before the splits had their FER2013
-    names measured PublicTest and PrivateTest together. Which one a run saw is told by the number
-    of test faces it records (`test_images`), matched against its data set's splits.
+    names measured PublicTest and PrivateTest together. Unless the run names its split
+    (`test_split`), the number of test faces it records (`test_images`) tells which, matched
+    against its data set's splits.
     """
-    if config.get("test_split"):
-        return split_label(config["test_split"], config.get("test_label", TEST))
+    for record in (config, metrics or {}):
+        if record.get("test_split") in SPLIT_NAMES:
+            return split_label(record["test_split"], record.get("test_label", TEST))
     name, faces = config.get("dataset"), config.get("test_images")
     if name == SYNTHETIC or config.get("dataset_synthetic"):
         return TEST

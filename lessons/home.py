@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, registry
-from lessons._shared import class_counts_frame, selected_dataset, selected_model_name, show_sample_faces
+from lessons._shared import selected_dataset, selected_model_name, show_sample_faces
 
 SAMPLES_PER_CLASS = 8
 
@@ -55,15 +55,22 @@ if dataset.synthetic:
     )
 st.caption(dataset.description)
 
-counts = class_counts_frame(dataset)
+split_labels = [dataset.split_label(split) for split in dataset.split_names]
+counts = pd.DataFrame(
+    [
+        {"expression": emotion, "split": label, "faces": int(count)}
+        for split, label in zip(dataset.split_names, split_labels)
+        for emotion, count in zip(data.EMOTIONS, dataset.class_counts(split))
+    ]
+)
 st.altair_chart(
     alt.Chart(counts)
     .mark_bar()
     .encode(
         x=alt.X("expression:N", sort=list(data.EMOTIONS), title=None),
         y=alt.Y("faces:Q", title="faces"),
-        color=alt.Color("split:N", sort=list(data.SPLITS)),
-        xOffset=alt.XOffset("split:N", sort=list(data.SPLITS)),
+        color=alt.Color("split:N", sort=split_labels),
+        xOffset=alt.XOffset("split:N", sort=split_labels),
         tooltip=["expression", "split", "faces"],
     )
     .properties(height=260),
@@ -89,7 +96,10 @@ else:
                 "in use": "✔" if run.name == in_use else "",
                 "architecture": run.config.get("architecture", ""),
                 "trained on": run.config.get("dataset", ""),
-                "test accuracy": run.metrics.get("test_accuracy"),
+                "accuracy": run.metrics.get("test_accuracy"),
+                "measured on": (
+                    data.test_accuracy_split(run.config, run.metrics) if "test_accuracy" in run.metrics else ""
+                ),
                 "shipped with the app": "✔" if run.shipped else "",
             }
             for run in runs
@@ -98,9 +108,13 @@ else:
     st.dataframe(
         table,
         hide_index=True,
-        column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+        column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
     )
-    st.caption(f"Models live in `{registry.models_dir()}`, one folder per run.")
+    st.caption(
+        f"Models live in `{registry.models_dir()}`, one folder per run. Accuracy is measured on the split "
+        "named beside it: FER2013's PublicTest where the data set has it (PrivateTest is kept for the "
+        "private leaderboard of a class competition), else the data set's test split."
+    )
 
 for run in (run for run in runs if run.shipped):
     public = run.metrics.get("public_test", {})

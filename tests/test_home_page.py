@@ -45,5 +45,6 @@ def test_lists_models_with_their_accuracy():
     app = run_home()
     table = app.dataframe[0].value
     assert list(table["model"]) == ["tiny-run"]
-    assert np.isclose(table["test accuracy"].iloc[0], 0.42)
+    assert np.isclose(table["accuracy"].iloc[0], 0.42)
+    assert table["measured on"].iloc[0] == "test"  # the synthetic faces' test split
     assert app.sidebar.selectbox[1].value == "tiny-run"
