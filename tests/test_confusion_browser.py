@@ -1,36 +1,19 @@
 """In a real browser: clicking a cell of the confusion heatmap opens the gallery of that cell and
 puts the cell into the page's link; opening that link shows the same cell."""
 
-import os
 from urllib.parse import parse_qs, urlparse
 
 from tests.browser import streamlit_exceptions, wait_for_streamlit_page
+from tests.models import pooled_softmax, registry_folder, save_tiny_run
 
 MODEL_NAME = "browser-confusion"
 
 
 def save_tiny_model(models_dir) -> None:
     """A tiny real model, saved into the running server's own registry."""
-    import keras
-
-    from fer import registry
-
-    keras.utils.set_random_seed(3)
-    model = keras.Sequential(
-        [
-            keras.Input((48, 48, 1)),
-            keras.layers.AveragePooling2D(6),
-            keras.layers.Flatten(),
-            keras.layers.Dense(7, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=3.0)),
-        ]
-    )
-    previous = os.environ.get("FER_MODELS_DIR")
-    os.environ["FER_MODELS_DIR"] = str(models_dir)
-    try:
+    with registry_folder(models_dir):
         if not (models_dir / MODEL_NAME).exists():
-            registry.save_run(MODEL_NAME, model, {"architecture": "tiny", "dataset": "synthetic"})
-    finally:
-        os.environ["FER_MODELS_DIR"] = previous
+            save_tiny_run(MODEL_NAME, pooled_softmax(seed=3))
 
 
 def read_cells(page) -> dict[tuple[str, str], int]:

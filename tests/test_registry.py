@@ -12,15 +12,13 @@ import pytest
 
 from fer import registry
 from fer.registry import RegistryError
+from tests.models import flat_softmax
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def tiny_model(fill: float = 0.0):
-    import keras
-
-    model = keras.Sequential(
-        [keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
+    model = flat_softmax()
     if fill:
         model.set_weights([np.full_like(weight, fill) for weight in model.get_weights()])
     return model
