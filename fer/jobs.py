@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fer import registry, worker
+from fer import permissions, registry, worker
+from fer.accounts import User
 from fer.events import EventFile
 from fer.train import TrainConfig, TrainConfigError, default_run_stem
 from fer.worker import (  # noqa: F401  (states re-exported for pages and tests)
@@ -205,8 +206,17 @@ class JobManager:
         folder = create_run_folder(config, name)
         return self._enqueue(folder, config, owner, resume=False)
 
-    def resume(self, name: str, owner: str, more_epochs: int = 0) -> Job:
-        """Continue a stopped, failed, interrupted or finished run from its last checkpoint."""
+    def resume(self, name: str, owner: str, more_epochs: int = 0, by: User | None = None) -> Job:
+        """Continue a stopped, failed, interrupted or finished run from its last checkpoint.
+
+        With `by`, only the run's owner or the teacher may (fer.permissions); else NotAllowed.
+        """
+        if by is not None:
+            try:
+                recorded = registry.run_owner(name)
+            except registry.RegistryError as error:
+                raise ResumeError(str(error)) from None
+            permissions.check(by, permissions.CONTINUE, name, recorded)
         with self._lock:
             if name in self._queue or (name in self._running and self._still_running(self._running[name])):
                 raise ResumeError(f"{name} is already queued or training.")
@@ -214,12 +224,17 @@ class JobManager:
             (folder / worker.STOP_FILE).unlink(missing_ok=True)
             return self._enqueue(folder, config, owner, resume=True)
 
-    def stop(self, job_id: str) -> Job | None:
-        """Stop a running job after its current batch, or take a waiting one out of the queue."""
+    def stop(self, job_id: str, by: User | None = None) -> Job | None:
+        """Stop a running job after its current batch, or take a waiting one out of the queue.
+
+        With `by`, only the job's owner or the teacher may (fer.permissions); else NotAllowed.
+        """
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.done:
                 return job
+            if by is not None:
+                permissions.check(by, permissions.STOP, job.id, job.owner)
             if job.id in self._queue:
                 self._queue.remove(job.id)
                 worker.write_status(job.folder, CANCELLED, message="Taken out of the queue before it started.")

@@ -23,6 +23,7 @@ from fer import REPO_ROOT
 
 MODEL_FILE = "model.keras"
 STATUS_FILE = "status.json"  # written by a training's worker process (fer.worker)
+REQUEST_FILE = "request.json"  # what the worker was asked to train, and for whom (fer.worker)
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
@@ -48,6 +49,11 @@ class RunInfo:
     @property
     def shipped(self) -> bool:
         return self.name.startswith(PRETRAINED_PREFIX)
+
+    @property
+    def owner(self) -> str | None:
+        """Who trained it (config.json, else the training's request.json); None when nobody is recorded."""
+        return self.config.get("owner") or _read_json(self.path / REQUEST_FILE).get("owner") or None
 
 
 def models_dir() -> Path:
@@ -107,6 +113,12 @@ def read_run(name: str) -> RunInfo:
     if not (path / CONFIG_FILE).exists():
         raise _vanished(name)
     return RunInfo(name, path, config, metrics)
+
+
+def run_owner(name: str) -> str | None:
+    """Who a run (finished or not) belongs to: config.json's owner, else its training request's."""
+    path = run_path(name)
+    return _read_json(path / CONFIG_FILE).get("owner") or _read_json(path / REQUEST_FILE).get("owner") or None
 
 
 def _usable(path: Path) -> RunInfo | None:
@@ -297,8 +309,12 @@ def write_run_files(path: Path, model, config: dict, history_rows: Iterable[dict
     """Write (or replace) a run's four files inside an existing folder, each in one atomic step.
 
     A training worker calls this after every epoch, so its folder always holds the chosen
-    epoch so far; a kill at any moment leaves each file whole, old or new.
+    epoch so far; a kill at any moment leaves each file whole, old or new. config.json gets
+    the owner the training was requested for, unless the config names one.
     """
+    owner = config.get("owner") or _read_json(path / REQUEST_FILE).get("owner")
+    if owner:
+        config = {**config, "owner": owner}
     partial_model = path / f".{MODEL_FILE}.partial.keras"
     model.save(partial_model)
     os.replace(partial_model, path / MODEL_FILE)
@@ -354,7 +370,17 @@ def _unloadable(name: str, path: Path, error: Exception) -> RegistryError:
     return RegistryError(f"{path} could not be loaded ({type(error).__name__}: {error}): retrain or delete the run.")
 
 
+def _refuse_shipped(name: str, action: str) -> None:
+    if name.startswith(PRETRAINED_PREFIX):
+        raise RegistryError(f"{name} is a shipped model and read-only for everyone: it cannot be {action}.")
+
+
 def rename_run(old: str, new: str) -> Path:
+    """Rename a run; the shipped models keep their names, and no run takes a shipped model's prefix."""
+    _refuse_shipped(validate_name(old), "renamed")
+    if validate_name(new).startswith(PRETRAINED_PREFIX):
+        raise RegistryError(f"Names starting with {PRETRAINED_PREFIX!r} are kept for the shipped models: "
+                            f"pick another name than {new!r}.")
     source = read_run(old).path
     target = run_path(new)
     if target.exists():
@@ -394,6 +420,8 @@ def _rename_no_replace(source: Path, target: Path) -> bool:
 
 
 def delete_run(name: str) -> None:
+    """Delete a run (not a shipped model): it is moved aside in one step, then removed."""
+    _refuse_shipped(validate_name(name), "deleted")
     path = read_run(name).path
     trash = path.with_name(f".{name}.deleting")
     os.replace(path, trash)
