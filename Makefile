@@ -9,16 +9,42 @@ TEST_STAMP := $(VENV)/.installed-test
 JS_STAMP := static/vendor/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup browser clean-venv
+# Translations: locale/<ll_CC>/LC_MESSAGES/fer.po in git; the .mo files and the webcam page's
+# i18n/*.json are built from them (see fer/i18n.py).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/fer.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+WEBCAM_I18N_STAMP := static/webcam/i18n/.built
+POT := locale/fer.pot
+
+.PHONY: run test setup browser fonts compile-translations translations clean-venv
 
 run: setup
 	$(PY) -m streamlit run streamlit_app.py
 
-test: setup browser $(TEST_STAMP)
+test: setup browser fonts $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
-setup: $(PIP_STAMP) $(JS_STAMP)
+setup: $(PIP_STAMP) compile-translations $(JS_STAMP)
+
+compile-translations: $(MO_FILES) $(WEBCAM_I18N_STAMP)
+
+locale/%/LC_MESSAGES/fer.mo: locale/%/LC_MESSAGES/fer.po $(PIP_STAMP)
+	$(VENV)/bin/pybabel compile --domain fer --directory locale --locale $* --statistics
+
+# The webcam page reads its sentences from JSON made from the same catalogues.
+$(WEBCAM_I18N_STAMP): $(PO_FILES) fer/i18n.py scripts/webcam_i18n.py $(PIP_STAMP)
+	$(PY) scripts/webcam_i18n.py
+	touch $@
+
+# After adding or changing a sentence: extract every _(), ngettext(), N_() and data-i18n text
+# into locale/fer.pot, then update each language's .po (new sentences arrive untranslated).
+translations: $(PIP_STAMP)
+	PYTHONPATH=scripts $(VENV)/bin/pybabel extract --mapping-file babel.cfg --output-file $(POT) \
+	  --add-location file --sort-by-file --no-wrap --project "FER course" \
+	  --add-comments "TRANSLATORS:" --strip-comments .
+	$(VENV)/bin/pybabel update --input-file $(POT) --output-dir locale --domain fer \
+	  --no-wrap --ignore-obsolete --ignore-pot-creation-date
 
 $(PIP_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +57,8 @@ $(TEST_STAMP): requirements-test.txt $(PIP_STAMP)
 
 # Front-end libraries for the in-browser pages, copied under static/ so Streamlit serves them
 # and the webcam page works with no network.
-$(JS_STAMP): package.json package-lock.json scripts/vendor_frontend.py static/webcam/index.html static/webcam/webcam.js $(PIP_STAMP)
+$(JS_STAMP): package.json package-lock.json scripts/vendor_frontend.py static/webcam/index.html static/webcam/webcam.js \
+	  $(PO_FILES) $(PIP_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) scripts/vendor_frontend.py
 	touch $@
@@ -41,6 +68,13 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# Chinese in the browser tests' Chromium (and in the charts it draws): Debian's Noto CJK fonts.
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  echo "Installing Debian's fonts-noto-cjk for Chinese in the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk; }
 
 clean-venv:
 	rm -rf $(VENV) node_modules static/vendor

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .formulas import format_count, sliding_numbers
+from fer.i18n import _
+
+from .formulas import axis_name, format_count, sliding_numbers
 from .layers import (
     AveragePooling2D,
     BatchNormalization,
@@ -41,14 +43,21 @@ class LayerOutput:
 def _require_image(shape: tuple[int, ...], layer_type: str) -> None:
     if len(shape) != 3:
         raise LayerError(
-            f"{layer_type} needs an image (height, width, channels) but receives a flat vector of "
-            f"{format_count(shape[0])} numbers: move the Flatten after this layer, or remove this layer."
+            _(
+                "{layer_type} needs an image (height, width, channels) but receives a flat vector of "
+                "{count} numbers: move the Flatten after this layer, or remove this layer."
+            ).format(layer_type=layer_type, count=format_count(shape[0]))
         )
 
 
 def _require_positive_int(value, what: str) -> None:
+    """`what` is a setting's name already in the reader's language."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise LayerError(f"The {what} must be a whole number of at least 1; it is {value!r}.")
+        raise LayerError(
+            _("The {setting} must be a whole number of at least 1; it is {value}.").format(
+                setting=what, value=repr(value)
+            )
+        )
 
 
 def _check_padding(padding, allow_explicit: bool) -> None:
@@ -56,8 +65,11 @@ def _check_padding(padding, allow_explicit: bool) -> None:
         return
     if allow_explicit and isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
         return
-    choices = "'valid', 'same' or a number of pixels (0 or more)" if allow_explicit else "'valid' or 'same'"
-    raise LayerError(f"Padding must be {choices}; it is {padding!r}.")
+    if allow_explicit:
+        message = _("Padding must be 'valid', 'same' or a number of pixels (0 or more); it is {value}.")
+    else:
+        message = _("Padding must be 'valid' or 'same'; it is {value}.")
+    raise LayerError(message.format(value=repr(padding)))
 
 
 def sliding_size(size: int, kernel: int, stride: int, pad: int, dilation: int, axis: str, exact: bool) -> int:
@@ -66,17 +78,29 @@ def sliding_size(size: int, kernel: int, stride: int, pad: int, dilation: int, a
     room = size + 2 * pad - reach
     if room < 0:
         padded = f"{size} + 2·{pad} = {size + 2 * pad}" if pad else f"{size}"
-        window = f"{reach} (a {kernel}-wide kernel with dilation {dilation})" if dilation > 1 else f"{kernel}"
+        if dilation > 1:
+            window = _("{reach} (a {kernel}-wide kernel with dilation {dilation})").format(
+                reach=reach, kernel=kernel, dilation=dilation
+            )
+        else:
+            window = f"{kernel}"
         raise LayerError(
-            f"The window ({window} pixels) is larger than the {axis} it slides over ({padded} pixels): "
-            f"there is no place to put it, and the formula gives {room // stride + 1}. Use a smaller kernel, "
-            f"padding 'same', or fewer pooling layers before this one."
+            _(
+                "The window ({window} pixels) is larger than the {axis} it slides over ({padded} pixels): "
+                "there is no place to put it, and the formula gives {result}. Use a smaller kernel, "
+                "padding 'same', or fewer pooling layers before this one."
+            ).format(window=window, axis=axis_name(axis), padded=padded, result=room // stride + 1)
         )
     if exact and room % stride:
         raise LayerError(
-            f"Exact tiling fails on the {axis}: {sliding_numbers(size, kernel, pad, dilation)} = {room} is not a "
-            f"multiple of the stride {stride}, so the last {room % stride} pixel(s) are never covered by the window. "
-            f"Change the stride, the kernel or the padding so that the window lands on the last pixel."
+            _(
+                "Exact tiling fails on the {axis}: {numbers} = {room} is not a multiple of the stride {stride}, "
+                "so the last {left} pixel(s) are never covered by the window. "
+                "Change the stride, the kernel or the padding so that the window lands on the last pixel."
+            ).format(
+                axis=axis_name(axis), numbers=sliding_numbers(size, kernel, pad, dilation), room=room, stride=stride,
+                left=room % stride,
+            )
         )
     return room // stride + 1
 
@@ -85,9 +109,10 @@ def same_size(size: int, stride: int, axis: str, exact: bool) -> int:
     """One spatial axis with 'same' padding: ceil(W / s)."""
     if exact and size % stride:
         raise LayerError(
-            f"Exact tiling fails on the {axis}: {size} pixels is not a multiple of the stride {stride}, "
-            f"so 'same' padding has to add {stride - size % stride} uneven pixel(s). "
-            f"Change the stride or the input size."
+            _(
+                "Exact tiling fails on the {axis}: {size} pixels is not a multiple of the stride {stride}, "
+                "so 'same' padding has to add {extra} uneven pixel(s). Change the stride or the input size."
+            ).format(axis=axis_name(axis), size=size, stride=stride, extra=stride - size % stride)
         )
     return math.ceil(size / stride)
 
@@ -106,15 +131,17 @@ def apply_layer(layer: Layer, shape: tuple[int, ...], exact_tiling: bool = False
     """The layer's output shape and parameter counts for an input of `shape` (batch axis left out)."""
     if isinstance(layer, Conv2D):
         _require_image(shape, "Conv2D")
-        _require_positive_int(layer.filters, "number of filters")
-        _require_positive_int(layer.kernel_size, "kernel size")
-        _require_positive_int(layer.strides, "stride")
-        _require_positive_int(layer.dilation_rate, "dilation")
+        _require_positive_int(layer.filters, _("number of filters"))
+        _require_positive_int(layer.kernel_size, _("kernel size"))
+        _require_positive_int(layer.strides, _("stride"))
+        _require_positive_int(layer.dilation_rate, _("dilation"))
         _check_padding(layer.padding, allow_explicit=True)
         if layer.strides > 1 and layer.dilation_rate > 1:
             raise LayerError(
-                "Keras does not combine a stride above 1 with a dilation above 1 in one Conv2D: "
-                "set one of them to 1."
+                _(
+                    "Keras does not combine a stride above 1 with a dilation above 1 in one Conv2D: "
+                    "set one of them to 1."
+                )
             )
         height, width = _window(shape, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate,
                                 exact_tiling)
@@ -124,9 +151,9 @@ def apply_layer(layer: Layer, shape: tuple[int, ...], exact_tiling: bool = False
 
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
         _require_image(shape, type(layer).__name__)
-        _require_positive_int(layer.pool_size, "pool size")
+        _require_positive_int(layer.pool_size, _("pool size"))
         stride = layer.pool_size if layer.strides is None else layer.strides
-        _require_positive_int(stride, "stride")
+        _require_positive_int(stride, _("stride"))
         _check_padding(layer.padding, allow_explicit=False)
         height, width = _window(shape, layer.pool_size, stride, layer.padding, 1, exact_tiling)
         return LayerOutput((height, width, shape[2]), 0, 0)
@@ -135,7 +162,9 @@ def apply_layer(layer: Layer, shape: tuple[int, ...], exact_tiling: bool = False
         _require_image(shape, "ZeroPadding2D")
         pad = layer.padding
         if not isinstance(pad, int) or isinstance(pad, bool) or pad < 0:
-            raise LayerError(f"Zero padding must be a whole number of pixels, 0 or more; it is {pad!r}.")
+            raise LayerError(_("Zero padding must be a whole number of pixels, 0 or more; it is {value}.").format(
+                value=repr(pad)
+            ))
         return LayerOutput((shape[0] + 2 * pad, shape[1] + 2 * pad, shape[2]), 0, 0)
 
     if isinstance(layer, Flatten):
@@ -146,14 +175,16 @@ def apply_layer(layer: Layer, shape: tuple[int, ...], exact_tiling: bool = False
         return LayerOutput((shape[2],), 0, 0)
 
     if isinstance(layer, Dense):
-        _require_positive_int(layer.units, "number of units")
+        _require_positive_int(layer.units, _("number of units"))
         params = (shape[-1] + (1 if layer.use_bias else 0)) * layer.units
         return LayerOutput(shape[:-1] + (layer.units,), params, params)
 
     if isinstance(layer, Dropout):
         if not isinstance(layer.rate, (int, float)) or not 0 <= layer.rate < 1:
             raise LayerError(
-                f"The dropout rate is the fraction of values dropped: at least 0 and below 1; it is {layer.rate!r}."
+                _("The dropout rate is the fraction of values dropped: at least 0 and below 1; it is {value}.").format(
+                    value=repr(layer.rate)
+                )
             )
         return LayerOutput(shape, 0, 0)
 
@@ -163,7 +194,9 @@ def apply_layer(layer: Layer, shape: tuple[int, ...], exact_tiling: bool = False
 
     if isinstance(layer, (ReLU, LeakyReLU)):
         if isinstance(layer, LeakyReLU) and not isinstance(layer.negative_slope, (int, float)):
-            raise LayerError(f"The negative slope must be a number; it is {layer.negative_slope!r}.")
+            raise LayerError(
+                _("The negative slope must be a number; it is {value}.").format(value=repr(layer.negative_slope))
+            )
         return LayerOutput(shape, 0, 0)
 
-    raise LayerError(f"{type(layer).__name__} is not a layer this calculator knows.")
+    raise LayerError(_("{layer_type} is not a layer this calculator knows.").format(layer_type=type(layer).__name__))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from fer.i18n import _
+
 from .layers import (
     LAYER_TYPES,
     AveragePooling2D,
@@ -121,6 +123,8 @@ def records_to_stack(records: list[dict]) -> list[Layer]:
         if _blank(kind):
             continue
         if kind not in LAYER_TYPES:
-            raise StackError(f"Row {position}: {kind!r} is not a layer type; choose one of {', '.join(LAYER_TYPES)}.")
+            raise StackError(_("Row {position}: {kind} is not a layer type; choose one of {types}.").format(
+                position=position, kind=repr(kind), types=", ".join(LAYER_TYPES)
+            ))
         stack.append(_layer_from_record(LAYER_TYPES[kind], record))
     return stack

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fer.i18n import N_
+
 from .layers import (
     AveragePooling2D,
     BatchNormalization,
@@ -24,7 +26,7 @@ from .layers import (
 
 @dataclass(frozen=True)
 class ExampleNetwork:
-    title: str
+    title: str  # in English, marked for the catalogue: show _(network.title)
     description: str
     input_shape: tuple[int, int, int]
     stack: tuple
@@ -69,19 +71,19 @@ def _small_cnn() -> list[Layer]:
 
 EXAMPLE_NETWORKS: dict[str, ExampleNetwork] = {
     "report_a_cnn": ExampleNetwork(
-        "Report A CNN", "Four conv blocks with explicit padding 2, 2, 1, 1; 1,582,343 trainable parameters.",
+        N_("Report A CNN"), N_("Four conv blocks with explicit padding 2, 2, 1, 1; 1,582,343 trainable parameters."),
         (48, 48, 1), tuple(_report_a_cnn()),
     ),
     "report_b_cnn": ExampleNetwork(
-        "Report B CNN", "Zero padding, pooling with 5x5/2 and 3x3/2 windows; 4,087,323 parameters.",
+        N_("Report B CNN"), N_("Zero padding, pooling with 5x5/2 and 3x3/2 windows; 4,087,323 parameters."),
         (48, 48, 1), tuple(_report_b_cnn()),
     ),
     "report_b_dnn": ExampleNetwork(
-        "Report B DNN", "No convolutions: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7.",
+        N_("Report B DNN"), N_("No convolutions: 2304 -> 1024 -> 1024 -> 768 -> 768 -> 512 -> 512 -> 7."),
         (48, 48, 1), tuple(_report_b_dnn()),
     ),
     "small_cnn": ExampleNetwork(
-        "Our small demo CNN", "Three 'same'-padded conv blocks that halve the image each time.",
+        N_("Our small demo CNN"), N_("Three 'same'-padded conv blocks that halve the image each time."),
         (48, 48, 1), tuple(_small_cnn()),
     ),
 }

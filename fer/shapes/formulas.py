@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from fer.i18n import _, format_integer
+
 from .layers import (
     AveragePooling2D,
     BatchNormalization,
@@ -38,34 +40,45 @@ def format_shape(shape: tuple[int, ...] | None) -> str:
 
 
 def format_count(number: int) -> str:
-    """A count with thousands separators: 1,664."""
-    return f"{number:,}"
+    """A count with the reader's thousands separators: 1,664."""
+    return format_integer(number)
+
+
+def axis_name(axis: str) -> str:
+    """'height' or 'width' in the reader's language."""
+    return _("height") if axis == "height" else _("width")
 
 
 def describe_layer(layer: Layer) -> str:
     """The settings that matter, in words: '64 filters 5x5, stride 1, padding valid'."""
+    separator = _(", ")
     if isinstance(layer, Conv2D):
-        text = (
-            f"{layer.filters} filters {layer.kernel_size}x{layer.kernel_size}, "
-            f"stride {layer.strides}, padding {layer.padding}"
-        )
+        parts = [
+            _("{filters} filters {kernel}x{kernel}").format(filters=layer.filters, kernel=layer.kernel_size),
+            _("stride {stride}").format(stride=layer.strides),
+            _("padding {padding}").format(padding=layer.padding),
+        ]
         if layer.dilation_rate != 1:
-            text += f", dilation {layer.dilation_rate}"
+            parts.append(_("dilation {dilation}").format(dilation=layer.dilation_rate))
         if not layer.use_bias:
-            text += ", no bias"
-        return text + (f", {layer.activation}" if layer.activation else "")
+            parts.append(_("no bias"))
+        return separator.join(parts + ([layer.activation] if layer.activation else []))
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
         stride = layer.strides if layer.strides is not None else layer.pool_size
-        return f"{layer.pool_size}x{layer.pool_size}, stride {stride}, padding {layer.padding}"
+        return separator.join([
+            f"{layer.pool_size}x{layer.pool_size}",
+            _("stride {stride}").format(stride=stride),
+            _("padding {padding}").format(padding=layer.padding),
+        ])
     if isinstance(layer, ZeroPadding2D):
-        return f"{layer.padding} pixel(s) each side"
+        return _("{pixels} pixel(s) each side").format(pixels=layer.padding)
     if isinstance(layer, Dense):
-        text = f"{layer.units} units" + ("" if layer.use_bias else ", no bias")
-        return text + (f", {layer.activation}" if layer.activation else "")
+        parts = [_("{units} units").format(units=layer.units)] + ([] if layer.use_bias else [_("no bias")])
+        return separator.join(parts + ([layer.activation] if layer.activation else []))
     if isinstance(layer, Dropout):
-        return f"rate {layer.rate:g}"
+        return _("rate {rate}").format(rate=f"{layer.rate:g}")
     if isinstance(layer, LeakyReLU):
-        return f"slope {layer.negative_slope:g}"
+        return _("slope {slope}").format(slope=f"{layer.negative_slope:g}")
     return ""
 
 
@@ -124,23 +137,24 @@ def shape_working(layer: Layer, input_shape: tuple[int, ...], output_shape: tupl
         return f"H + 2p = {input_shape[0]} + 2·{pad} = {height}; W + 2p = {input_shape[1]} + 2·{pad} = {width}"
     if isinstance(layer, Flatten):
         if len(input_shape) == 1:
-            return "already flat"
+            return _("already flat")
         return "H·W·C = " + "·".join(str(size) for size in input_shape) + f" = {format_count(output_shape[0])}"
     if isinstance(layer, GlobalAveragePooling2D):
-        return f"one average per channel over {input_shape[0]}x{input_shape[1]}: C = {input_shape[2]}"
+        return _("one average per channel over {height}x{width}: C = {channels}").format(
+            height=input_shape[0], width=input_shape[1], channels=input_shape[2]
+        )
     if isinstance(layer, Dense):
         if len(input_shape) == 1:
             return f"units = {layer.units}"
         positions = "x".join(map(str, input_shape[:-1]))
-        return (
-            f"not flat: Dense acts on the last axis at each of the {positions} positions, "
-            f"so only C changes to {layer.units}"
-        )
+        return _(
+            "not flat: Dense acts on the last axis at each of the {positions} positions, so only C changes to {units}"
+        ).format(positions=positions, units=layer.units)
     if isinstance(layer, Dropout):
-        return f"same shape: zeroes {layer.rate:.0%} of the values while training"
+        return _("same shape: zeroes {percent} of the values while training").format(percent=f"{layer.rate:.0%}")
     if isinstance(layer, BatchNormalization):
-        return "same shape: normalises each channel"
-    return "same shape: applied to every value"
+        return _("same shape: normalises each channel")
+    return _("same shape: applied to every value")
 
 
 def params_working(layer: Layer, input_shape: tuple[int, ...], params: int) -> str:
@@ -149,19 +163,19 @@ def params_working(layer: Layer, input_shape: tuple[int, ...], params: int) -> s
         k, c_in, filters = layer.kernel_size, input_shape[2], layer.filters
         if layer.use_bias:
             return f"(k·k·C_in + 1)·F = ({k}·{k}·{c_in} + 1)·{filters} = {format_count(params)}"
-        return f"k·k·C_in·F = {k}·{k}·{c_in}·{filters} = {format_count(params)} (no bias)"
+        return f"k·k·C_in·F = {k}·{k}·{c_in}·{filters} = {format_count(params)} " + _("(no bias)")
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
-        taken = "maximum" if isinstance(layer, MaxPooling2D) else "average"
-        return f"0: a pooling layer takes the {taken} of each window, nothing to learn"
+        if isinstance(layer, MaxPooling2D):
+            return _("0: a pooling layer takes the maximum of each window, nothing to learn")
+        return _("0: a pooling layer takes the average of each window, nothing to learn")
     if isinstance(layer, Dense):
         n_in = format_count(input_shape[-1])
         if layer.use_bias:
             return f"(N_in + 1)·units = ({n_in} + 1)·{layer.units} = {format_count(params)}"
-        return f"N_in·units = {n_in}·{layer.units} = {format_count(params)} (no bias)"
+        return f"N_in·units = {n_in}·{layer.units} = {format_count(params)} " + _("(no bias)")
     if isinstance(layer, BatchNormalization):
         channels = input_shape[-1]
-        return (
-            f"4·C = 4·{channels} = {format_count(params)}: γ and β are learned (2·C = {format_count(2 * channels)}), "
-            f"the moving mean and variance are not"
-        )
+        return f"4·C = 4·{channels} = {format_count(params)}: " + _(
+            "γ and β are learned (2·C = {learned}), the moving mean and variance are not"
+        ).format(learned=format_count(2 * channels))
     return "0"

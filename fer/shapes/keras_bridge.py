@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from fer.i18n import _
+
 from .formulas import format_shape
 from .layers import (
     AveragePooling2D,
@@ -38,7 +40,7 @@ def build_keras_model(input_shape: tuple[int, int, int], stack: list[Layer]):
     rows = compute_table(input_shape, stack)
     broken = first_error(rows)
     if broken is not None:
-        raise StackError(f"Fix layer {broken.name} first: {broken.error}")
+        raise StackError(_("Fix layer {name} first: {reason}").format(name=broken.name, reason=broken.error))
     check_keras_limits(total_params(rows)[0])
     import keras
     from keras import layers
@@ -76,7 +78,8 @@ def build_keras_model(input_shape: tuple[int, int, int], stack: list[Layer]):
 def keras_table(model) -> list[Row]:
     """Rows read from a real Keras model: its own output shapes and parameter counts, no arithmetic."""
     input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
-    rows = [Row("input", "Input", "from Keras", input_shape, 0, 0)]
+    from_keras = _("from Keras")
+    rows = [Row("input", "Input", from_keras, input_shape, 0, 0)]
     model_layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     for index, layer in enumerate(model_layers):
         following = model_layers[index + 1] if index + 1 < len(model_layers) else None
@@ -85,7 +88,7 @@ def keras_table(model) -> list[Row]:
         trainable = sum(math.prod(weight.shape) for weight in layer.trainable_weights)
         shape = tuple(int(size) for size in layer.output.shape[1:])
         params = int(layer.count_params())
-        rows.append(Row(layer.name, type(layer).__name__, "from Keras", shape, params, int(trainable)))
+        rows.append(Row(layer.name, type(layer).__name__, from_keras, shape, params, int(trainable)))
     return rows
 
 
@@ -93,14 +96,16 @@ def compare_tables(ours: list[Row], theirs: list[Row]) -> list[str]:
     """Sentences for every difference in layer type, output shape or parameter counts; [] when equal."""
     differences = []
     if len(ours) != len(theirs):
-        differences.append(f"The tables have {len(ours)} and {len(theirs)} rows.")
+        differences.append(_("The tables have {ours} and {theirs} rows.").format(ours=len(ours), theirs=len(theirs)))
     for index, (mine, keras_row) in enumerate(zip(ours, theirs)):
         for label, a, b in (
-            ("type", mine.layer_type, keras_row.layer_type),
-            ("output shape", format_shape(mine.output_shape), format_shape(keras_row.output_shape)),
-            ("parameters", mine.params, keras_row.params),
-            ("trainable parameters", mine.trainable_params, keras_row.trainable_params),
+            (_("type"), mine.layer_type, keras_row.layer_type),
+            (_("output shape"), format_shape(mine.output_shape), format_shape(keras_row.output_shape)),
+            (_("parameters"), mine.params, keras_row.params),
+            (_("trainable parameters"), mine.trainable_params, keras_row.trainable_params),
         ):
             if a != b:
-                differences.append(f"Row {index} ({mine.name} / {keras_row.name}): {label} {a} here, {b} in Keras.")
+                differences.append(_("Row {index} ({ours} / {keras}): {label} {a} here, {b} in Keras.").format(
+                    index=index, ours=mine.name, keras=keras_row.name, label=label, a=a, b=b
+                ))
     return differences

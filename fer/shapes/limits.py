@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from fer.i18n import _
+
 from .formulas import format_count
 from .layers import AveragePooling2D, Conv2D, Dense, Dropout, Layer, LeakyReLU, MaxPooling2D, StackError, ZeroPadding2D
 
@@ -28,20 +30,25 @@ class LimitError(StackError):
 
 def check_input_limits(input_shape: tuple[int, ...]) -> None:
     """LimitError naming the first size above its limit."""
-    for size, what, limit in zip(input_shape, ("height", "width", "channels"),
-                                 (MAX_INPUT_SIDE, MAX_INPUT_SIDE, MAX_CHANNELS)):
+    sentences = (
+        _("The input height {size} is above this page's limit of {limit} pixels; use an input of at most {largest}."),
+        _("The input width {size} is above this page's limit of {limit} pixels; use an input of at most {largest}."),
+        _("The input channels {size} is above this page's limit of {limit}; use an input of at most {largest}."),
+    )
+    for size, sentence, limit in zip(input_shape, sentences, (MAX_INPUT_SIDE, MAX_INPUT_SIDE, MAX_CHANNELS)):
         if isinstance(size, int) and size > limit:
-            unit = "" if what == "channels" else " pixels"
-            raise LimitError(
-                f"The input {what} {format_count(size)} is above this page's limit of {format_count(limit)}{unit}; "
-                f"use an input of at most {MAX_INPUT_SIDE}x{MAX_INPUT_SIDE}x{MAX_CHANNELS}."
-            )
+            raise LimitError(sentence.format(
+                size=format_count(size), limit=format_count(limit),
+                largest=f"{MAX_INPUT_SIDE}x{MAX_INPUT_SIDE}x{MAX_CHANNELS}",
+            ))
 
 
 def check_layer_count(count: int) -> None:
     if count > MAX_LAYERS:
         raise LimitError(
-            f"The stack has {format_count(count)} layers; this page accepts at most {MAX_LAYERS}, so remove some."
+            _("The stack has {count} layers; this page accepts at most {limit}, so remove some.").format(
+                count=format_count(count), limit=MAX_LAYERS
+            )
         )
 
 
@@ -49,16 +56,16 @@ def _settings(layer: Layer) -> list[tuple[str, object, int]]:
     """(what, value, limit) for every whole-number setting of the layer that has a limit."""
     if isinstance(layer, Conv2D):
         return [
-            ("number of filters", layer.filters, MAX_FILTERS), ("kernel size", layer.kernel_size, MAX_WINDOW),
-            ("stride", layer.strides, MAX_WINDOW), ("dilation", layer.dilation_rate, MAX_WINDOW),
-            ("padding", layer.padding, MAX_WINDOW),
+            (_("number of filters"), layer.filters, MAX_FILTERS), (_("kernel size"), layer.kernel_size, MAX_WINDOW),
+            (_("stride"), layer.strides, MAX_WINDOW), (_("dilation"), layer.dilation_rate, MAX_WINDOW),
+            (_("padding"), layer.padding, MAX_WINDOW),
         ]
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
-        return [("pool size", layer.pool_size, MAX_WINDOW), ("stride", layer.strides, MAX_WINDOW)]
+        return [(_("pool size"), layer.pool_size, MAX_WINDOW), (_("stride"), layer.strides, MAX_WINDOW)]
     if isinstance(layer, ZeroPadding2D):
-        return [("padding", layer.padding, MAX_WINDOW)]
+        return [(_("padding"), layer.padding, MAX_WINDOW)]
     if isinstance(layer, Dense):
-        return [("number of units", layer.units, MAX_UNITS)]
+        return [(_("number of units"), layer.units, MAX_UNITS)]
     return []
 
 
@@ -70,19 +77,25 @@ def check_stack_limits(stack: list[Layer]) -> None:
         for what, value, limit in _settings(layer):
             if isinstance(value, int) and not isinstance(value, bool) and value > limit:
                 raise LimitError(
-                    f"Layer {position} ({type(layer).__name__}) has a {what} of {format_count(value)}; "
-                    f"this page accepts at most {format_count(limit)}."
+                    _("Layer {position} ({layer_type}) has a {setting} of {value}; this page accepts at most {limit}.")
+                    .format(position=position, layer_type=type(layer).__name__, setting=what,
+                            value=format_count(value), limit=format_count(limit))
                 )
         number = layer.rate if isinstance(layer, Dropout) else getattr(layer, "negative_slope", None)
         if isinstance(layer, (Dropout, LeakyReLU)) and isinstance(number, float) and not math.isfinite(number):
-            raise LimitError(f"Layer {position} ({type(layer).__name__}) has {number}, which is not a finite number.")
+            raise LimitError(_("Layer {position} ({layer_type}) has {number}, which is not a finite number.").format(
+                position=position, layer_type=type(layer).__name__, number=number
+            ))
 
 
 def check_keras_limits(params: int) -> None:
     """LimitError when a stack is too large to build in Keras on a shared server."""
     if params > MAX_KERAS_PARAMS:
         raise LimitError(
-            f"This stack has {format_count(params)} parameters, and the Keras check builds at most "
-            f"{format_count(MAX_KERAS_PARAMS)} (about {MAX_KERAS_PARAMS * 4 // 10**6} MB of weights) so that one "
-            f"stack cannot fill the server's memory: shrink the Dense layers, or pool before Flatten."
+            _(
+                "This stack has {params} parameters, and the Keras check builds at most {limit} (about {megabytes} MB "
+                "of weights) so that one stack cannot fill the server's memory: shrink the Dense layers, or pool "
+                "before Flatten."
+            ).format(params=format_count(params), limit=format_count(MAX_KERAS_PARAMS),
+                     megabytes=MAX_KERAS_PARAMS * 4 // 10**6)
         )

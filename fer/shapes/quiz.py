@@ -12,6 +12,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from fer.i18n import _
+
 from .formulas import format_count, format_shape
 from .layers import StackError
 from .table import Row
@@ -51,14 +53,15 @@ def make_quiz(rows: list[Row], rng: random.Random) -> Quiz:
         if row.params:
             candidates.append((index, "params"))
     if not candidates:
-        raise StackError("This stack has no layer worth a question: add a convolution, pooling or dense layer.")
+        raise StackError(_("This stack has no layer worth a question: add a convolution, pooling or dense layer."))
     index, field_name = rng.choice(candidates)
     row, previous = rows[index], rows[index - 1]
     layer = f"{row.name} ({row.layer_type}: {row.settings})" if row.settings else f"{row.name} ({row.layer_type})"
+    given = format_shape(previous.output_shape)
     if field_name == "output_shape":
-        question = f"What is the output shape of {layer}? Its input is {format_shape(previous.output_shape)}."
+        question = _("What is the output shape of {layer}? Its input is {shape}.").format(layer=layer, shape=given)
         return Quiz(index, field_name, question, format_shape(row.output_shape), row.shape_formula)
-    question = f"How many parameters does {layer} have? Its input is {format_shape(previous.output_shape)}."
+    question = _("How many parameters does {layer} have? Its input is {shape}.").format(layer=layer, shape=given)
     return Quiz(index, field_name, question, format_count(row.params), row.params_formula)
 
 
@@ -81,13 +84,19 @@ def check_answer(quiz: Quiz, text: str) -> QuizResult:
         expected = int(quiz.answer.replace(",", ""))
         shown = format_count(given) if given is not None else repr(text)
     if given is None:
-        wanted = "shape like 22x22x64" if quiz.field == "output_shape" else "whole number"
-        return QuizResult(False, f"Type a {wanted} first.")
+        if quiz.field == "output_shape":
+            return QuizResult(False, _("Type a shape like 22x22x64 first."))
+        return QuizResult(False, _("Type a whole number first."))
     if given == expected:
-        return QuizResult(True, f"Right: {quiz.answer}. Working: {quiz.working}")
-    return QuizResult(False, f"Not quite: you said {shown}, the answer is {quiz.answer}. Working: {quiz.working}")
+        right = _("Right: {answer}. Working: {working}")
+        return QuizResult(True, right.format(answer=quiz.answer, working=quiz.working))
+    return QuizResult(False, _("Not quite: you said {given}, the answer is {answer}. Working: {working}").format(
+        given=shown, answer=quiz.answer, working=quiz.working
+    ))
 
 
 def reveal(quiz: Quiz) -> QuizResult:
     """The answer for a student who asks for it."""
-    return QuizResult(False, f"The answer is {quiz.answer}. Working: {quiz.working}")
+    return QuizResult(False, _("The answer is {answer}. Working: {working}").format(
+        answer=quiz.answer, working=quiz.working
+    ))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fer.i18n import _
+
 from .arithmetic import LayerError, apply_layer
 from .formulas import describe_layer, format_count, format_shape, params_working, shape_working
 from .layers import Layer, layer_names
@@ -41,10 +43,10 @@ def compute_table(input_shape: tuple[int, ...], stack: list[Layer], exact_tiling
     """
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or not all(isinstance(s, int) and s >= 1 for s in input_shape):
-        return [Row("input", "Input", "", None, None, None, error=(
-            f"The input must be height, width and channels, each a whole number of at least 1; it is {input_shape!r}."
-        ))]
-    rows = [Row("input", "Input", "height x width x channels", input_shape, 0, 0, "the image itself", "0")]
+        return [Row("input", "Input", "", None, None, None, error=_(
+            "The input must be height, width and channels, each a whole number of at least 1; it is {value}."
+        ).format(value=repr(input_shape)))]
+    rows = [Row("input", "Input", _("height x width x channels"), input_shape, 0, 0, _("the image itself"), "0")]
     shape = input_shape
     for name, layer in zip(layer_names(stack), stack):
         layer_type = type(layer).__name__

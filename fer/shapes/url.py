@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 
+from fer.i18n import _
 from fer.urlstate import Field, UrlState
 
 from .layers import (
@@ -96,34 +97,50 @@ _WHOLE = re.compile(r"[0-9]{1,12}")
 def _decode_layer(token: str, position: int) -> Layer:
     head, *options = token.split("-")
     match = _HEAD.fullmatch(head)
+    shown = repr(token[:40])
     if not match:
-        raise StackError(f"Layer {position} of the stack text, {token[:40]!r}, does not start with a known layer word.")
+        raise StackError(
+            _("Layer {position} of the stack text, {token}, does not start with a known layer word.").format(
+                position=position, token=shown
+            )
+        )
     kind, number = match.groups()
+    one_number = _("Layer {position} of the stack text, {token}, takes one number and no settings.").format(
+        position=position, token=shown
+    )
 
     def whole(text: str) -> int:
         if not _WHOLE.fullmatch(text):
             raise StackError(
-                f"Layer {position} of the stack text, {token[:40]!r}, needs a whole number where it has {text[:20]!r}."
+                _("Layer {position} of the stack text, {token}, needs a whole number where it has {text}.").format(
+                    position=position, token=shown, text=repr(text[:20])
+                )
             )
         return int(text)
 
     if kind in ("flatten", "gap", "bn", "relu"):
         if number or options:
-            raise StackError(f"Layer {position} of the stack text, {token[:40]!r}, takes no settings.")
+            raise StackError(
+                _("Layer {position} of the stack text, {token}, takes no settings.").format(
+                    position=position, token=shown
+                )
+            )
         return {"flatten": Flatten(), "gap": GlobalAveragePooling2D(), "bn": BatchNormalization(), "relu": ReLU()}[kind]
     if kind in ("drop", "leaky"):
         try:
             value = float(number)
         except ValueError:
             raise StackError(
-                f"Layer {position} of the stack text, {token[:40]!r}, needs a number, like drop0.2."
+                _("Layer {position} of the stack text, {token}, needs a number, like drop0.2.").format(
+                    position=position, token=shown
+                )
             ) from None
         if options:
-            raise StackError(f"Layer {position} of the stack text, {token[:40]!r}, takes one number and no settings.")
+            raise StackError(one_number)
         return Dropout(value) if kind == "drop" else LeakyReLU(value)
     if kind == "pad":
         if options:
-            raise StackError(f"Layer {position} of the stack text, {token[:40]!r}, takes one number and no settings.")
+            raise StackError(one_number)
         return ZeroPadding2D(whole(number))
     settings: dict = {}
     for option in options:
@@ -143,7 +160,9 @@ def _decode_layer(token: str, position: int) -> Layer:
             settings["padding"] = whole(option[1:])
         else:
             raise StackError(
-                f"Layer {position} of the stack text, {token[:40]!r}, has an unknown setting {option[:20]!r}."
+                _("Layer {position} of the stack text, {token}, has an unknown setting {setting}.").format(
+                    position=position, token=shown, setting=repr(option[:20])
+                )
             )
     if kind == "conv":
         return Conv2D(filters=whole(number), **settings)
@@ -157,7 +176,9 @@ def decode_stack(text: str) -> list[Layer]:
     """The inverse of `encode_stack`; a StackError names the piece it cannot read, a LimitError the limit."""
     if len(text) > MAX_STACK_TEXT:
         raise LimitError(
-            f"The stack text is {len(text):,} characters long; this page reads at most {MAX_STACK_TEXT:,}."
+            _("The stack text is {length} characters long; this page reads at most {limit}.").format(
+                length=f"{len(text):,}", limit=f"{MAX_STACK_TEXT:,}"
+            )
         )
     text = text.strip()
     if not text:
@@ -177,7 +198,9 @@ def decode_input_shape(text: str) -> tuple[int, int, int]:
     parts = text.strip().lower().split("x") if len(text) <= _MAX_INPUT_TEXT else []
     if len(parts) != 3 or not all(_WHOLE.fullmatch(part) and int(part) >= 1 for part in parts):
         raise StackError(
-            f"The input shape {text[:_MAX_INPUT_TEXT]!r} should look like 48x48x1 (height x width x channels)."
+            _("The input shape {text} should look like 48x48x1 (height x width x channels).").format(
+                text=repr(text[:_MAX_INPUT_TEXT])
+            )
         )
     shape = tuple(int(part) for part in parts)
     check_input_limits(shape)

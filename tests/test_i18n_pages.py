@@ -1,0 +1,153 @@
+"""The translated pages in Traditional Chinese under AppTest: no English sentence left on them
+(layer names, code and formulas excepted), the language from a link, the browser, the switch,
+and the choice kept when the student moves to another page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.i18n_checks import shown_texts, untranslated_on_page
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "streamlit_app.py")
+
+
+def open_page(page: str, query: dict | None = None, context: dict | None = None, timeout: float = 120) -> AppTest:
+    """The page alone, as its script runs inside the app, with a query string and a browser context."""
+    app = AppTest.from_file(str(REPO / page), default_timeout=timeout)
+    app.query_params.update(query if query is not None else {"lang": "zh-TW"})
+    app.context.update(context or {})
+    app.run()
+    assert not app.exception, [exception.value for exception in app.exception]
+    return app
+
+
+def assert_chinese(app: AppTest, allowed: frozenset[str] = frozenset()) -> None:
+    left = untranslated_on_page(app, allowed)
+    assert left == [], "\n".join(f"{text[:120]!r}: {words}" for text, words in left)
+
+
+def button(app: AppTest, key: str | None = None, label: str | None = None):
+    return next(b for b in app.button if (key is not None and b.key == key) or (label is not None and b.label == label))
+
+
+# ------------------------------------------------------------------------------ shapes
+
+
+def test_shapes_page_reads_in_chinese_from_start_to_quiz():
+    app = open_page("lessons/shapes.py")
+    assert app.title[0].value == "形狀計算"
+    assert_chinese(app)
+    button(app, label="用 Keras 檢查").click().run()
+    assert [message.value for message in app.success][0].startswith("一致：")
+    assert_chinese(app)
+    button(app, label="換一題").click().run()
+    assert_chinese(app)
+    app.text_input[0].input("banana")
+    button(app, label="檢查答案").click().run()
+    assert_chinese(app)
+    assert any(message.value.startswith("請先輸入") for message in [*app.success, *app.error])
+
+
+def test_a_broken_shapes_link_is_explained_in_chinese():
+    app = open_page("lessons/shapes.py", {"lang": "zh-TW", "input": "8x8x1", "stack": "conv4-k3_conv4-k9_flatten"})
+    assert [error.value for error in app.error][0].startswith("**conv2**（Conv2D）無法運作：視窗")
+    assert_chinese(app)
+    app = open_page("lessons/shapes.py", {"lang": "zh-TW", "stack": "conv4-k3_banana"})
+    assert any(warning.value.startswith("無法讀取連結中的堆疊") for warning in app.warning)
+    assert_chinese(app)
+
+
+# ------------------------------------------------------------------------------ choosing the language
+
+
+def test_the_browser_language_decides_when_the_link_says_nothing():
+    chinese = open_page("lessons/shapes.py", query={}, context={"locale": "zh-TW"})
+    assert chinese.title[0].value == "形狀計算" and "lang" not in chinese.query_params
+    english = open_page("lessons/shapes.py", query={}, context={"locale": "en-US"})
+    assert english.title[0].value == "Shape arithmetic"
+    unknown = open_page("lessons/shapes.py", query={}, context={"locale": "fr-FR"})
+    assert unknown.title[0].value == "Shape arithmetic"
+
+
+def test_a_link_beats_the_browser_and_stays_in_the_address():
+    app = open_page("lessons/shapes.py", query={"lang": "en"}, context={"locale": "zh-TW"})
+    assert app.title[0].value == "Shape arithmetic"
+    assert app.query_params["lang"] == "en"
+
+
+def test_an_unknown_language_in_a_link_is_a_warning_in_the_readers_language():
+    app = open_page("lessons/shapes.py", query={"lang": "klingon"}, context={"locale": "zh-TW"})
+    assert app.title[0].value == "形狀計算"
+    assert [warning.value for warning in app.warning] == [
+        "連結中的 lang='klingon' 不是本課程提供的語言（en, zh-TW）：本頁以繁體中文顯示。"
+    ]
+
+
+def test_the_choice_survives_a_page_switch():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("lessons/shapes.py")
+    app.query_params["lang"] = "zh-TW"
+    app.run()
+    assert app.title[0].value == "形狀計算"
+    app.query_params.clear()  # moving through the sidebar's navigation drops the page's query string
+    app.switch_page("lessons/shapes.py")
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "形狀計算"
+    assert app.query_params["lang"] == "zh-TW"  # and it goes back into the link
+
+
+def switch_script():
+    import streamlit as st
+
+    from fer.i18n import _
+    from lessons._language import language_switch, page_language
+
+    page_language()
+    with st.sidebar:
+        language_switch()
+    st.title(_("Shape arithmetic"))
+
+
+def test_the_sidebar_switch_changes_the_language_and_the_link():
+    app = AppTest.from_function(switch_script, default_timeout=30)
+    app.context["locale"] = "en-US"
+    app.run()
+    assert app.title[0].value == "Shape arithmetic"
+    switch = app.sidebar.selectbox(key="language_switch")
+    assert switch.options == ["English", "繁體中文"]
+    switch.set_value("zh-TW").run()
+    assert app.title[0].value == "形狀計算"
+    assert app.query_params["lang"] == "zh-TW"
+    app.sidebar.selectbox(key="language_switch").set_value("en").run()
+    assert app.title[0].value == "Shape arithmetic" and app.query_params["lang"] == "en"
+
+
+def test_the_checker_sees_english_left_on_a_page():
+    app = open_page("lessons/shapes.py", query={}, context={"locale": "en-US"})
+    assert any("Shape arithmetic" == text for text in shown_texts(app))
+    assert untranslated_on_page(app)
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("卷積（convolution）層", []),
+        ("批次正規化 (batch normalization) 之後", []),
+        ("Keras 的 `padding=\"same\"`", []),
+        ("conv1 (Conv2D)", []),
+        ("Shape arithmetic", ["Shape", "arithmetic"]),
+        ("形狀 and parameters here", ["and parameters here"]),
+        ("Happy", ["Happy"]),
+        ("開心 #1", []),
+    ],
+)
+def test_the_checker_allows_names_and_glosses_and_catches_english(text, left):
+    from tests.i18n_checks import english_left
+
+    assert english_left(text) == left
