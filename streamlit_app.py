@@ -1,7 +1,13 @@
-"""The FER course: one Streamlit app, one page per lesson, a sidebar shared by all of them."""
+"""The FER course: one Streamlit app, one page per lesson, a sidebar shared by all of them.
+
+On a class server (README, "Running a class server") nobody sees a lesson before signing in,
+and the teacher gets one more page, Your class.
+"""
 
 import streamlit as st
 
+from fer.classroom import ClassSettingsError
+from lessons._identity import class_mode, signed_in_user
 from lessons._shared import render_sidebar
 
 st.set_page_config(page_title="Facial expressions with CNNs", page_icon="🙂", layout="wide")
@@ -32,6 +38,20 @@ PAGES = {
     ],
 }
 
-navigation = st.navigation(PAGES)
+try:
+    user = signed_in_user()
+except ClassSettingsError as error:  # never fall back to laptop mode: that would open everything to the class
+    st.error(f"This server's class settings cannot be used: {error}")
+    st.stop()
+
+if user is None:
+    navigation = st.navigation([st.Page("lessons/sign_in.py", title="Sign in", icon="🔑", default=True)])
+    navigation.run()
+    st.stop()
+
+pages = PAGES
+if class_mode() and user.is_teacher:
+    pages = {**PAGES, "Teach": [st.Page("lessons/teacher.py", title="Your class", icon="🧑‍🏫")]}
+navigation = st.navigation(pages)
 render_sidebar()
 navigation.run()

@@ -1,30 +1,75 @@
 """Who is using the app: the seam between pages and the class server's sign-in.
 
-Laptop mode (the default): one user, no sign-in, allowed everything. Class mode (issue 15,
-see README "Running a class server"): a student or the teacher signs in; identity lives in
-the session (never in a URL that can be shared).
+Laptop mode (the default): one user, no sign-in, allowed everything. Class mode (README,
+"Running a class server"): a student signs in with their name and code, the teacher with the
+password from `.streamlit/secrets.toml`; the user lives in this browser session's state, never
+in a URL that can be shared. A reload or a new tab is a new session: sign in again.
 
-Pages ask only `current_user()` and the `can_*` questions below; how a user signed in, and
-where accounts live, is not their business.
+Pages ask only `current_user()` and `may(...)`; how a user signed in, and where accounts
+live (fer.accounts), is not their business.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import streamlit as st
 
-LAPTOP, STUDENT, TEACHER = "laptop", "student", "teacher"
+from fer import permissions
+from fer.accounts import LAPTOP, LAPTOP_USER, STUDENT, TEACHER, Accounts, User  # noqa: F401 (re-exported)
+from fer.classroom import ClassSettings
+
+USER_KEY = "signed_in_user"
 
 
-@dataclass(frozen=True)
-class User:
-    name: str  # shown on boards and run lists; the owner recorded with every run
-    role: str  # LAPTOP, STUDENT or TEACHER
+def class_settings() -> ClassSettings:
+    """This server's settings (fer.classroom); a ClassSettingsError when they cannot be read."""
+    try:
+        secrets = st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets.toml anywhere: laptop mode unless FER_CLASS_MODE says otherwise
+        secrets = {}
+    return ClassSettings.from_sources(secrets)
 
-    @property
-    def is_teacher(self) -> bool:
-        return self.role in (LAPTOP, TEACHER)
+
+def class_mode() -> bool:
+    return class_settings().class_mode
+
+
+def accounts() -> Accounts:
+    return Accounts.default()
+
+
+def signed_in_user() -> User | None:
+    """The user of this session: laptop mode's one user, or whoever signed in (None: nobody yet)."""
+    if not class_mode():
+        return LAPTOP_USER
+    user = st.session_state.get(USER_KEY)
+    return user if isinstance(user, User) else None
 
 
 def current_user() -> User:
-    """The user of this browser session (laptop mode: the one local user)."""
-    return User("you", LAPTOP)
+    """The user of this browser session; a page run by someone not signed in stops here."""
+    user = signed_in_user()
+    if user is None:
+        st.warning("This is a class server: sign in first.")
+        st.stop()
+    return user
+
+
+def sign_in(user: User) -> None:
+    st.session_state[USER_KEY] = user
+
+
+def sign_out() -> None:
+    """Forget everything this session held, so the next person at this browser starts clean."""
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def may(action: str, run_name: str, owner: str | None) -> str | None:
+    """None when the current user may `action` the run; else the sentence saying why not."""
+    return permissions.refusal(current_user(), action, run_name, owner)
+
+
+def sees_others_runs() -> bool:
+    """Whether this user sees runs of other students (the teacher chooses; laptop and teacher: always)."""
+    user = current_user()
+    return user.role != STUDENT or accounts().others_runs_visible

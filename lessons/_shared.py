@@ -1,7 +1,7 @@
 """What every page shares: the sidebar (data set and model in use) and cached loaders.
 
-Pages ask `selected_dataset()` and `selected_model_name()`; only this module knows the
-session-state keys behind them.
+Pages ask `selected_dataset()`, `selected_model_name()` and `visible_runs()`; only this module
+knows the session-state keys behind them.
 """
 
 import pandas as pd
@@ -9,6 +9,7 @@ import streamlit as st
 
 from fer import data, registry
 from fer.urlstate import UrlState
+from lessons._identity import LAPTOP, STUDENT, current_user, sees_others_runs, sign_out, signed_in_user
 
 DATASET_KEY = "sidebar_dataset"
 MODEL_KEY = "sidebar_model"
@@ -61,16 +62,41 @@ def select_dataset(name: str) -> None:
     st.session_state[DATASET_KEY] = name
 
 
+def visible_runs() -> list[registry.RunInfo]:
+    """The runs this user may look at, newest first: all of them, except that on a class server
+    whose teacher hides students' runs from each other, a student sees their own and the shipped ones."""
+    runs = registry.list_runs()
+    if sees_others_runs():
+        return runs
+    name = current_user().name
+    return [run for run in runs if run.shipped or run.owner == name]
+
+
+def _default_model_name(runs: list[registry.RunInfo]) -> str | None:
+    """The user's newest run: a student's own, else a shipped one; on a laptop any but a shipped one."""
+    user = current_user()
+    if user.role == STUDENT:
+        preferred = [run for run in runs if run.owner == user.name] or [run for run in runs if run.shipped]
+    else:
+        preferred = [run for run in runs if not run.shipped]
+    return (preferred or runs)[0].name if runs else None
+
+
 def selected_model_name() -> str | None:
     chosen = st.session_state.get(MODEL_KEY)
-    names = [run.name for run in registry.list_runs()]
-    if chosen in names:
+    runs = visible_runs()
+    if chosen in [run.name for run in runs]:
         return chosen
-    return registry.default_model_name()
+    return _default_model_name(runs)
 
 
 def render_sidebar() -> None:
     with st.sidebar:
+        user = signed_in_user()
+        if user is not None and user.role != LAPTOP:
+            who, button = st.columns([3, 2], vertical_alignment="center")
+            who.markdown(f"Signed in as **{user.name}**" + (" (teacher)" if user.is_teacher else ""))
+            button.button("Sign out", key="sidebar_sign_out", on_click=sign_out)
         st.subheader("In use on every page")
         datasets = data.available_datasets()
         if st.session_state.get(DATASET_KEY) not in datasets:
@@ -87,10 +113,10 @@ def render_sidebar() -> None:
                 "train on real faces."
             )
 
-        runs = registry.list_runs()
+        runs = visible_runs()
         if runs:
             names = [run.name for run in runs]
-            default = registry.default_model_name()
+            default = _default_model_name(runs)
             if st.session_state.get(MODEL_KEY) not in names:
                 st.session_state[MODEL_KEY] = default if default in names else names[0]
             st.selectbox("Model", names, key=MODEL_KEY)

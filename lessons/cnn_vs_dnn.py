@@ -1,7 +1,6 @@
 """CNN versus DNN: report B's convolutional network against a dense one of similar size."""
 
 import math
-import uuid
 
 import altair as alt
 import pandas as pd
@@ -9,10 +8,11 @@ import streamlit as st
 
 from fer import registry
 from fer.presets import COMPARISON_RECIPES, comparison_settings
-from lessons._shared import selected_dataset
+from lessons._identity import current_user
+from lessons._shared import selected_dataset, visible_runs
 
 CNN, DNN = "report_b_cnn", "report_b_dnn"
-JOBS_KEY, OWNER_KEY = "cnn_vs_dnn_jobs", "cnn_vs_dnn_owner"
+JOBS_KEY = "cnn_vs_dnn_jobs"
 st.title("CNN versus DNN")
 st.markdown(
     """
@@ -31,7 +31,8 @@ def architecture_summary() -> pd.DataFrame:
     rows = []
     for name in (CNN, DNN):
         model = nets.build_architecture(name)
-        rows.append({"network": name, "parameters": int(model.count_params()), "what it is": nets.describe_architecture(name)})
+        rows.append({"network": name, "parameters": int(model.count_params()),
+                     "what it is": nets.describe_architecture(name)})
     return pd.DataFrame(rows)
 
 
@@ -49,8 +50,6 @@ recipe = st.radio(
     "Recipe (the same for both networks: only the architecture differs)", list(COMPARISON_RECIPES),
     format_func=lambda key: COMPARISON_RECIPES[key].description, key="cnn_vs_dnn_preset",
 )
-if st.session_state.get(OWNER_KEY) is None:
-    st.session_state[OWNER_KEY] = f"cnn-vs-dnn-{uuid.uuid4().hex[:8]}"
 if st.button(f"Train the CNN and the DNN on {dataset.name}", type="primary", key="cnn_vs_dnn_train"):
     from fer import jobs, train
 
@@ -59,7 +58,7 @@ if st.button(f"Train the CNN and the DNN on {dataset.name}", type="primary", key
         for architecture in (CNN, DNN):
             config = train.TrainConfig(**comparison_settings(recipe, architecture, dataset.name))
             job = jobs.manager().submit(
-                config, owner=st.session_state[OWNER_KEY], name=f"{architecture}-{dataset.name}-{recipe}"[:52]
+                config, owner=current_user().name, name=f"{architecture}-{dataset.name}-{recipe}"[:52]
             )
             submitted[architecture] = job.id
         st.session_state[JOBS_KEY] = submitted
@@ -98,7 +97,7 @@ training_progress()
 
 # ---------------------------------------------------------------------------------- comparing
 st.header("Side by side")
-runs = [run for run in registry.list_runs() if run.kind == "keras"]
+runs = [run for run in visible_runs() if run.kind == "keras"]
 names = [run.name for run in runs]
 by_name = {run.name: run for run in runs}
 
@@ -109,8 +108,10 @@ def default_index(architecture: str):
 
 
 cnn_column, dnn_column = st.columns(2)
-cnn_name = cnn_column.selectbox("CNN run", names, index=default_index(CNN), placeholder="no report-B CNN trained yet", key="cnn_vs_dnn_cnn")
-dnn_name = dnn_column.selectbox("DNN run", names, index=default_index(DNN), placeholder="no report-B DNN trained yet", key="cnn_vs_dnn_dnn")
+cnn_name = cnn_column.selectbox("CNN run", names, index=default_index(CNN), placeholder="no report-B CNN trained yet",
+                                key="cnn_vs_dnn_cnn")
+dnn_name = dnn_column.selectbox("DNN run", names, index=default_index(DNN), placeholder="no report-B DNN trained yet",
+                                key="cnn_vs_dnn_dnn")
 
 
 def accuracy_of(run: registry.RunInfo):
@@ -168,7 +169,8 @@ else:
         st.markdown("On this comparison " + " and ".join(sentences) + ".")
     trained_on = {by_name[name].config.get("dataset") for name in (cnn_name, dnn_name)}
     if len(trained_on) > 1:
-        st.warning(f"These two runs were trained on different data ({', '.join(map(str, trained_on))}): not a fair comparison.")
+        st.warning(f"These two runs were trained on different data ({', '.join(map(str, trained_on))}): "
+                   "not a fair comparison.")
 
 st.header("Accuracy against parameter count")
 points = []
@@ -183,10 +185,13 @@ if points:
         x=alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters (log scale)"),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
         color="architecture:N",
-        tooltip=["run", "architecture", alt.Tooltip("parameters:Q", format=","), alt.Tooltip("accuracy:Q", format=".1%"), "measured on"],
+        tooltip=["run", "architecture", alt.Tooltip("parameters:Q", format=","),
+                 alt.Tooltip("accuracy:Q", format=".1%"), "measured on"],
     )
-    st.altair_chart((scatter.mark_circle(size=120) + scatter.mark_text(dy=-12, fontSize=11).encode(text="run:N")).properties(height=320), width="stretch")
-    st.caption("Every trained model in the registry. More parameters do not buy accuracy by themselves: where they sit matters.")
+    labelled = scatter.mark_circle(size=120) + scatter.mark_text(dy=-12, fontSize=11).encode(text="run:N")
+    st.altair_chart(labelled.properties(height=320), width="stretch")
+    st.caption("Every trained model in the registry. More parameters do not buy accuracy by themselves: "
+               "where they sit matters.")
 else:
     st.caption("Trained models appear here once they have a measured accuracy.")
 

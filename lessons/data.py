@@ -4,12 +4,18 @@ import altair as alt
 import numpy as np
 import streamlit as st
 
-from fer import data, importers
+from fer import data, importers, permissions
+from lessons._identity import STUDENT, accounts, class_settings, current_user
 from lessons._shared import class_counts_frame, select_dataset, selected_dataset, show_sample_faces
 
 REPORT_KEY = "data_page_report"
 FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
 SAMPLES_PER_CLASS = 10
+
+# On a class server a browser names no server path, except below the folders the teacher lists.
+user = current_user()
+settings = class_settings()
+server_paths_open = not settings.class_mode or bool(settings.allowed_folders)
 
 st.title("Your data")
 st.markdown(
@@ -26,7 +32,7 @@ your results.
 
 with st.expander("How to get FER2013", expanded=False):
     st.markdown(
-        """
+        f"""
 FER2013 is not shipped with this app: you download it yourself from Kaggle (free account,
 accept the rules) in either of its two forms, then import it below or from a terminal.
 
@@ -36,7 +42,7 @@ accept the rules) in either of its two forms, then import it below or from a ter
   whole contest download works as it is.
 - **The image folders** from the data set *FER-2013*: `train/<expression>/*.png` and
   `test/<expression>/*.png`, folder names `angry, disgust, fear, happy, neutral, sad, surprise`.
-  Zip the folder that holds `train/` and `test/`, or give its path.
+  Zip the folder that holds `train/` and `test/`{", or give its path" if server_paths_open else ""}.
 
 From a terminal: `python -m fer data import ~/Downloads/fer2013.csv`, then
 `python -m fer data list`. Importing converts once into a fast cache; after that the data set
@@ -51,6 +57,11 @@ st.header("Import FER2013")
 
 def run_import(kind: str, start_import) -> None:
     """Run one import with a progress bar; keep the report, or the error sentence, for the page."""
+    refused = import_refusal(source_name)
+    if refused:
+        st.session_state[FAILED_KEY] = (kind, refused)
+        st.session_state.pop(REPORT_KEY, None)
+        return
     bar = st.progress(0.0, text="Starting the import...")
     try:
         report = start_import(lambda fraction, message: bar.progress(min(1.0, fraction), text=message))
@@ -60,12 +71,17 @@ def run_import(kind: str, start_import) -> None:
         st.session_state.pop(REPORT_KEY, None)
         return
     bar.empty()
+    if settings.class_mode:
+        accounts().record_dataset(report.dataset_name, user.name)
     st.session_state[REPORT_KEY] = report
     st.session_state.pop(FAILED_KEY, None)
     st.rerun()  # so the sidebar lists the new data set
 
 
-upload_tab, path_tab = st.tabs(["Upload a file", "A file or folder on this server"])
+if server_paths_open:
+    upload_tab, path_tab = st.tabs(["Upload a file", "A file or folder on this server"])
+else:
+    upload_tab, path_tab = st.container(), None
 with upload_tab:
     uploaded = st.file_uploader(
         "fer2013.csv, a .zip of it or of the train/ and test/ folders, or an .npz cache",
@@ -74,15 +90,22 @@ with upload_tab:
     )
     st.caption(
         f"Uploads are limited to {st.get_option('server.maxUploadSize')} MB here. fer2013.csv is "
-        "about 290 MB: zip it first (about 80 MB) or give its path in the other tab."
+        "about 290 MB: zip it first (about 80 MB)"
+        + (" or give its path in the other tab." if server_paths_open else ".")
     )
     upload_clicked = st.button("Import the upload", disabled=uploaded is None, key="data_import_upload")
-with path_tab:
-    server_path = st.text_input(
-        "Path", placeholder="/home/me/Downloads/fer2013.csv", key="data_path",
-        help="A .csv, .zip or .npz file, or a folder holding train/ and test/.",
-    ).strip()
-    path_clicked = st.button("Import from the path", disabled=not server_path, key="data_import_path")
+server_path, path_clicked = "", False
+if path_tab is not None:
+    with path_tab:
+        if settings.class_mode:
+            st.caption("On this class server, files and folders below " +
+                       ", ".join(f"`{folder}`" for folder in settings.allowed_folders) + " only.")
+        server_path = st.text_input(
+            "Path", placeholder=str(settings.allowed_folders[0] / "fer2013.csv") if settings.class_mode
+            else "/home/me/Downloads/fer2013.csv", key="data_path",
+            help="A .csv, .zip or .npz file, or a folder holding train/ and test/.",
+        ).strip()
+        path_clicked = st.button("Import from the path", disabled=not server_path, key="data_import_path")
 
 source_name = uploaded.name if uploaded is not None else server_path
 name_column, skip_column = st.columns([2, 1], vertical_alignment="bottom")
@@ -101,6 +124,20 @@ skip_bad_rows = skip_column.checkbox(
 )
 
 
+def import_refusal(source: str) -> str | None:
+    """On a class server a student may not replace a data set someone else imported."""
+    if user.role != STUDENT:
+        return None
+    target = name or importers.dataset_name_for(source)
+    if target not in data.available_datasets():
+        return None
+    owner = accounts().dataset_owner(target)
+    if owner == user.name:
+        return None
+    return (f"A data set called {target} is already here, imported by {owner or 'the teacher'}: "
+            "type another name in the app to import yours beside it.")
+
+
 def import_upload(skip: bool) -> None:
     run_import(
         "upload",
@@ -111,9 +148,17 @@ def import_upload(skip: bool) -> None:
 
 
 def import_server_path(skip: bool) -> None:
+    path = server_path
+    if settings.class_mode:
+        try:
+            path = str(permissions.allowed_server_path(server_path, settings.allowed_folders))
+        except permissions.NotAllowed as error:
+            st.session_state[FAILED_KEY] = ("path", str(error))
+            st.session_state.pop(REPORT_KEY, None)
+            return
     run_import(
         "path",
-        lambda progress: importers.import_path(server_path, name=name, skip_bad_rows=skip, progress=progress),
+        lambda progress: importers.import_path(path, name=name, skip_bad_rows=skip, progress=progress),
     )
 
 

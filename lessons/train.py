@@ -1,17 +1,16 @@
 """Train a network: pick data, architecture and hyper-parameters, press Train, watch it learn."""
 
-import uuid
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import backends, checkpoints, devices, jobs, registry
+from fer import backends, checkpoints, devices, jobs, permissions, registry
 from fer import train as engine
-from fer.events import current_events
 from fer.data import available_datasets
+from fer.events import current_events
+from lessons._identity import TEACHER, current_user, may
+from lessons._shared import visible_runs
 
-OWNER_KEY = "train_owner"
 JOB_KEY = "train_job"
 SHOWN_DONE_KEY = "train_shown_done"
 FIELD_PREFIX = "train_field_"
@@ -36,17 +35,12 @@ manager = jobs.manager()
 
 # ----------------------------------------------------------------------------- who is this
 
-
-def owner_token() -> str:
-    """A token per student that survives page switches (session state) and reloads (the URL)."""
-    token = st.session_state.get(OWNER_KEY) or st.query_params.get("owner") or uuid.uuid4().hex[:12]
-    st.session_state[OWNER_KEY] = token
-    if st.query_params.get("owner") != token:
-        st.query_params["owner"] = token
-    return token
-
-
-owner = owner_token()
+# Who trains is the signed-in user (laptop mode: the one local user), never something in the URL:
+# a shared link must not share an identity. Links from before carried ?owner=: it means nothing now.
+user = current_user()
+owner = user.name
+if "owner" in st.query_params:
+    del st.query_params["owner"]
 
 
 def current_job() -> jobs.Job | None:
@@ -186,7 +180,8 @@ with st.expander("Settings", expanded=True):
     with right:
         rule = st.session_state[field_key("checkpoint_rule")]
         if rule == "early_stopping":
-            st.number_input("Patience (epochs without a new best)", min_value=1, key=field_key("early_stopping_patience"))
+            st.number_input("Patience (epochs without a new best)", min_value=1,
+                            key=field_key("early_stopping_patience"))
         if rule == "lowest_val_loss_above_train_accuracy":
             st.slider("Training-accuracy threshold", 0.0, 1.0, key=field_key("train_accuracy_threshold"), step=0.05)
 
@@ -208,7 +203,8 @@ with st.expander("Settings", expanded=True):
     with right:
         st.markdown("TensorFlow sees: " + ", ".join(f"**{d.kind}** {d.description}" for d in device_list()))
         if not gpus:
-            st.caption("No GPU here, so training runs on the CPU. With several GPUs, training is mirrored across all of them.")
+            st.caption("No GPU here, so training runs on the CPU. "
+                       "With several GPUs, training is mirrored across all of them.")
     st.text_input("Run name (optional)", key="train_run_name", placeholder="e.g. ana-small-cnn-flips",
                   help="Letters, digits, '.', '_' or '-'. If the name is taken, -2, -3... is added.")
 
@@ -233,6 +229,9 @@ if run_name:
         registry.validate_name(run_name)
     except registry.RegistryError as error:
         config_error = str(error)
+    if permissions.is_shipped(run_name):
+        config_error = (f"Names starting with {permissions.SHIPPED_PREFIX!r} are kept for the shipped models: "
+                        "pick another.")
 
 # ----------------------------------------------------------------------------- train and stop
 
@@ -258,13 +257,15 @@ if start and config is not None and not config_error:
     st.query_params["job"] = job.id
     st.rerun()  # so the buttons show the new state at once
 if stop and job is not None:
-    manager.stop(job.id)
+    manager.stop(job.id, by=user)
     st.rerun()
 
 
 def continue_run(name: str, more_epochs: int = 0) -> None:
+    # The teacher continuing a student's run continues it for the student: the run stays theirs.
+    recorded = registry.run_owner(name) if user.role == TEACHER else None
     try:
-        continued = manager.resume(name, owner=owner, more_epochs=more_epochs)
+        continued = manager.resume(name, owner=recorded or owner, more_epochs=more_epochs, by=user)
     except ValueError as error:
         st.session_state["train_resume_error"] = str(error)
     else:
@@ -272,9 +273,10 @@ def continue_run(name: str, more_epochs: int = 0) -> None:
 
 
 if not active:
-    for left_behind in manager.interrupted_runs(owner)[:3]:
+    for left_behind in manager.interrupted_runs(None if user.is_teacher else owner)[:3]:
         column, button_column = st.columns([5, 1])
-        column.warning(f"**{left_behind.id}**: {left_behind.message}")
+        whose = f" ({left_behind.owner}'s)" if left_behind.owner != owner else ""
+        column.warning(f"**{left_behind.id}**{whose}: {left_behind.message}")
         button_column.button("Continue", key=f"train_continue_{left_behind.id}", on_click=continue_run,
                              args=(left_behind.id,), help="Go on from its last complete epoch.")
 if st.session_state.get("train_resume_error"):
@@ -291,11 +293,14 @@ def chart_frames(events: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     step = max(1, len(batches) // MAX_BATCH_POINTS)
     for event in batches[::step]:
         x = event["epoch"] - 1 + event["batch"] / event["batches"]
-        rows.append({"epoch": x, "series": "training (during the epoch)", "loss": event["loss"], "accuracy": event["accuracy"]})
+        rows.append({"epoch": x, "series": "training (during the epoch)", "loss": event["loss"],
+                     "accuracy": event["accuracy"]})
     for event in events:
         if event["kind"] == "epoch":
-            rows.append({"epoch": event["epoch"], "series": "training", "loss": event["loss"], "accuracy": event["accuracy"]})
-            rows.append({"epoch": event["epoch"], "series": "validation", "loss": event["val_loss"], "accuracy": event["val_accuracy"]})
+            rows.append({"epoch": event["epoch"], "series": "training", "loss": event["loss"],
+                         "accuracy": event["accuracy"]})
+            rows.append({"epoch": event["epoch"], "series": "validation", "loss": event["val_loss"],
+                         "accuracy": event["val_accuracy"]})
     frame = pd.DataFrame(rows, columns=["epoch", "series", "loss", "accuracy"])
     return frame, frame
 
@@ -323,7 +328,8 @@ def history_chart(frame: pd.DataFrame, metric: str, chosen_epoch: int | None) ->
 
 def epoch_table(rows: list[dict], chosen_epoch: int | None) -> pd.DataFrame:
     table = pd.DataFrame(rows)
-    columns = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds", "images_per_second") if c in table]
+    wanted = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds", "images_per_second")
+    columns = [c for c in wanted if c in table]
     table = table[columns]
     table.insert(len(table.columns), "kept", ["✓" if epoch == chosen_epoch else "" for epoch in table["epoch"]])
     return table.set_index("epoch")
@@ -339,7 +345,9 @@ def show_charts(frame: pd.DataFrame, chosen_epoch: int | None) -> None:
 
 def format_seconds(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def live_view(job_id: str) -> None:
@@ -365,13 +373,16 @@ def live_view(job_id: str) -> None:
         st.caption(
             f"**{job.config.architecture}** ({start_event['parameters']:,} parameters) on "
             f"**{job.config.dataset}**: {start_event['train_images']:,} training and "
-            f"{start_event['val_images']:,} validation faces. Backend **{backends.BACKENDS[job.config.backend]}** on **{start_event['device']}**."
+            f"{start_event['val_images']:,} validation faces. "
+            f"Backend **{backends.BACKENDS[job.config.backend]}** on **{start_event['device']}**."
         )
     if last_batch is not None:
         if job.active:
             text = (
-                f"Epoch {last_batch['epoch']}/{job.config.epochs}, batch {last_batch['batch']}/{last_batch['batches']} · "
-                f"{last_batch['images_per_second']:.0f} images/s · about {format_seconds(last_batch['eta_seconds'])} left"
+                f"Epoch {last_batch['epoch']}/{job.config.epochs}, "
+                f"batch {last_batch['batch']}/{last_batch['batches']} · "
+                f"{last_batch['images_per_second']:.0f} images/s · "
+                f"about {format_seconds(last_batch['eta_seconds'])} left"
             )
             if job.stop_requested:
                 text = "Stopping after this batch... " + text
@@ -427,8 +438,9 @@ if others:
 def rename_chosen_run(old_name: str) -> None:
     new_name = st.session_state.get("train_new_name", "").strip()
     try:
+        permissions.check(user, permissions.RENAME, old_name, registry.run_owner(old_name))
         registry.rename_run(old_name, new_name)
-    except registry.RegistryError as error:
+    except ValueError as error:
         st.session_state["train_registry_error"] = str(error)
     else:
         st.session_state["train_chosen_run"] = new_name
@@ -437,8 +449,9 @@ def rename_chosen_run(old_name: str) -> None:
 
 def delete_chosen_run(name: str) -> None:
     try:
+        permissions.check(user, permissions.DELETE, name, registry.run_owner(name))
         registry.delete_run(name)
-    except registry.RegistryError as error:
+    except ValueError as error:
         st.session_state["train_registry_error"] = str(error)
     else:
         st.session_state.pop("train_chosen_run", None)
@@ -446,15 +459,17 @@ def delete_chosen_run(name: str) -> None:
 
 
 st.header("Saved runs", divider="gray")
-runs = registry.list_runs()
+runs = visible_runs()
 if not runs:
-    st.info("No saved runs yet: train one above, or on the command line with `python -m fer train --preset classroom-quick`.")
+    st.info("No saved runs yet: train one above, or on the command line with "
+            "`python -m fer train --preset classroom-quick`.")
 else:
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "name": run.name,
+                    **({"owner": "shipped" if run.shipped else run.owner} if user.role != "laptop" else {}),
                     "architecture": run.config.get("architecture"),
                     "data set": run.config.get("dataset"),
                     "kept epoch": run.metrics.get("chosen_epoch"),
@@ -475,27 +490,36 @@ else:
     if history and "val_loss" in history[0]:
         kept = run_info.metrics.get("chosen_epoch")
         frame = pd.DataFrame(
-            [{"epoch": row["epoch"], "series": "training", "loss": row["loss"], "accuracy": row["accuracy"]} for row in history]
-            + [{"epoch": row["epoch"], "series": "validation", "loss": row["val_loss"], "accuracy": row["val_accuracy"]} for row in history]
+            [{"epoch": row["epoch"], "series": "training", "loss": row["loss"], "accuracy": row["accuracy"]}
+             for row in history]
+            + [{"epoch": row["epoch"], "series": "validation", "loss": row["val_loss"], "accuracy": row["val_accuracy"]}
+               for row in history]
         )
         show_charts(frame, kept)
         with st.expander("Epoch table"):
             st.dataframe(epoch_table(history, kept), width="stretch")
+    refused = {action: may(action, chosen_run, run_info.owner)
+               for action in (permissions.RENAME, permissions.DELETE, permissions.CONTINUE)}
     if (run_info.path / engine.CHECKPOINT_DIR / "state.json").exists() and not active:
         more_column, button_column = st.columns([2, 1])
         more = more_column.number_input("Train it longer: more epochs", min_value=1, max_value=500, value=10,
-                                        key="train_more_epochs",
+                                        key="train_more_epochs", disabled=bool(refused[permissions.CONTINUE]),
                                         help="Continues from its last epoch with all its optimizer state.")
         button_column.button(f"{int(more)} more epochs", on_click=continue_run, args=(chosen_run, int(more)),
-                             key="train_more_button")
+                             key="train_more_button", disabled=bool(refused[permissions.CONTINUE]),
+                             help=refused[permissions.CONTINUE])
     rename_column, delete_column = st.columns(2)
     with rename_column:
-        st.text_input("New name", key="train_new_name", placeholder="letters, digits, '.', '_' or '-'")
-        st.button("Rename", on_click=rename_chosen_run, args=(chosen_run,))
+        st.text_input("New name", key="train_new_name", placeholder="letters, digits, '.', '_' or '-'",
+                      disabled=bool(refused[permissions.RENAME]))
+        st.button("Rename", on_click=rename_chosen_run, args=(chosen_run,), key="train_rename_button",
+                  disabled=bool(refused[permissions.RENAME]), help=refused[permissions.RENAME])
     with delete_column:
-        shipped = run_info.shipped
-        confirm = st.checkbox(f"Yes, delete {chosen_run} for good", key="train_confirm_delete", disabled=shipped,
-                              help="The shipped pretrained model cannot be deleted from here." if shipped else None)
-        st.button("Delete", disabled=not confirm, on_click=delete_chosen_run, args=(chosen_run,))
+        confirm = st.checkbox(f"Yes, delete {chosen_run} for good", key="train_confirm_delete",
+                              disabled=bool(refused[permissions.DELETE]), help=refused[permissions.DELETE])
+        st.button("Delete", disabled=not confirm or bool(refused[permissions.DELETE]), on_click=delete_chosen_run,
+                  args=(chosen_run,), key="train_delete_button")
+    if refused[permissions.RENAME] and refused[permissions.DELETE]:
+        st.caption(refused[permissions.DELETE].replace(" delete it", " rename or delete it"))
     if st.session_state.get("train_registry_error"):
         st.error(st.session_state.pop("train_registry_error"))
