@@ -32,7 +32,7 @@ from typing import Callable
 
 from fer import data
 from fer.competition_scoring import Halves, Scores, fingerprint, scoring_faces
-from fer.competition_store import Closed, CompetitionRow, CompetitionStore, LimitReached, SubmissionRow
+from fer.competition_store import Closed, CompetitionRow, CompetitionStore, LimitReached, SubmissionRow, default_path
 from fer.face_dataset import PRIVATE_TEST, PUBLIC_TEST, FaceDataset
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
@@ -240,7 +240,9 @@ def open_practice(
 
 
 def list_competitions(store: CompetitionStore | None = None) -> list[Competition]:
-    """Newest first."""
+    """Newest first (none, and no file made, on a server that never opened one)."""
+    if store is None and not default_path().exists():
+        return []
     return [_public(row) for row in (store or CompetitionStore.default()).competitions()]
 
 

@@ -121,10 +121,8 @@ class CompetitionStore:
 
     @classmethod
     def default(cls) -> "CompetitionStore":
-        """This server's store: `$FER_COMPETITIONS_FILE`, else competitions.sqlite3 in the data folder."""
-        from fer.data import data_dir
-
-        return cls(Path(os.environ.get("FER_COMPETITIONS_FILE") or data_dir() / COMPETITIONS_FILE))
+        """This server's store (the file is made on first use)."""
+        return cls(default_path())
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -236,6 +234,13 @@ class CompetitionStore:
                 (competition_id, student, day_start, day_end, moment - STALE_RESERVATION_SECONDS),
             ).fetchone()
         return int(used)
+
+
+def default_path() -> Path:
+    """`$FER_COMPETITIONS_FILE`, else competitions.sqlite3 in the data folder."""
+    from fer.data import data_dir
+
+    return Path(os.environ.get("FER_COMPETITIONS_FILE") or data_dir() / COMPETITIONS_FILE)
 
 
 _COMPETITION_FIELDS = tuple(CompetitionRow.__dataclass_fields__)

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import registry
+from fer import data, registry
 from fer.presets import COMPARISON_RECIPES, comparison_settings
 from lessons._identity import current_user
 from lessons._shared import selected_dataset, visible_runs
@@ -115,10 +115,12 @@ dnn_name = dnn_column.selectbox("DNN run", names, index=default_index(DNN), plac
 
 
 def accuracy_of(run: registry.RunInfo):
+    """(accuracy, the split it was measured on): the test split's if measured, else validation's."""
     for key in ("test_accuracy", "chosen_val_accuracy", "val_accuracy"):
         value = run.metrics.get(key)
         if isinstance(value, (int, float)) and not math.isnan(value):
-            return float(value), key.replace("chosen_", "").replace("_", " ")
+            which = data.test_accuracy_split(run.config, run.metrics) if key == "test_accuracy" else "validation"
+            return float(value), which
     return None, None
 
 
@@ -162,7 +164,7 @@ else:
         parameters = parameters_of(run)
         if value is not None:
             sentences.append(
-                f"the {role} reached **{value:.1%}** {which}"
+                f"the {role} reached **{value:.1%}** on {which}"
                 + (f" with {int(parameters):,} parameters" if parameters else "")
             )
     if sentences:

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fer import evaluate, registry
-from fer.data import EMOTIONS, SPLITS
+from fer import competition, evaluate, registry
+from fer.data import EMOTIONS
 from fer.urlstate import Field, UrlState
+from lessons._identity import current_user
 from lessons._shared import read_url_state, selected_dataset, selected_model_name, write_url_state
 
 TRUE_KEY, PREDICTED_KEY, CHART_KEY = "confusion_true", "confusion_predicted", "confusion_chart"
@@ -46,10 +47,19 @@ if not runs:
 dataset = selected_dataset()
 names = [run.name for run in runs]
 default_name = selected_model_name()
+# A class competition's private faces stay off a student's page until its private board is revealed.
+hidden = set() if current_user().is_teacher else competition.hidden_splits(dataset.name)
+splits = [split for split in dataset.split_names if split not in hidden]
+if not splits:
+    st.info(f"Every split of {dataset.name} is kept for a competition's private board until it is revealed.")
+    st.stop()
+default_split = dataset.test_split if dataset.test_split in splits else splits[-1]
+if st.session_state.get("confusion_split") not in (None, *splits):
+    del st.session_state["confusion_split"]  # a split of another data set, or one hidden since
 # The link holds the model, split, TTA and view; the cell comes below, once the matrix is known.
 settings = UrlState(
     Field.choice("model", default_name if default_name in names else names[0], names),
-    Field.choice("split", "test", SPLITS),
+    Field.choice("split", default_split, splits),
     Field.choice("tta", "none", evaluate.TTA_MODES),
     Field.choice("view", "counts", VIEWS),
 )
@@ -66,7 +76,8 @@ seed_widgets(
 )
 model_column, split_column, tta_column = st.columns([2, 1, 2])
 model_name = model_column.selectbox("Model", names, key="confusion_model")
-split = split_column.radio("Split", SPLITS, horizontal=True, key="confusion_split")
+split = split_column.radio("Split", splits, format_func=dataset.split_label, horizontal=True, key="confusion_split")
+split_name = dataset.split_label(split)
 tta = tta_column.selectbox(
     "Test-time augmentation",
     list(evaluate.TTA_MODES),
@@ -76,7 +87,7 @@ tta = tta_column.selectbox(
 
 
 def evaluate_with_progress(mode: str) -> evaluate.Evaluation:
-    bar = st.progress(0.0, text=f"Predicting {dataset.name}/{split} with {model_name} (TTA: {mode})...")
+    bar = st.progress(0.0, text=f"Predicting {dataset.name}, {split_name}, with {model_name} (TTA: {mode})...")
     try:
         return evaluate.evaluate_split(
             model_name,
@@ -84,7 +95,7 @@ def evaluate_with_progress(mode: str) -> evaluate.Evaluation:
             split,
             tta=mode,
             progress=lambda fraction: bar.progress(
-                fraction, text=f"Predicting {dataset.name}/{split} with {model_name}: {fraction:.0%}"
+                fraction, text=f"Predicting {dataset.name}, {split_name}, with {model_name}: {fraction:.0%}"
             ),
         )
     finally:
@@ -102,7 +113,7 @@ matrix = result.matrix
 shares = evaluate.normalise_rows(matrix)
 accuracy_column, faces_column, wrong_column = st.columns(3)
 accuracy_column.metric(
-    "Accuracy",
+    f"Accuracy on {split_name}",
     f"{result.accuracy:.1%}",
     delta=f"{result.accuracy - plain.accuracy:+.1%} from TTA" if tta != "none" else None,
 )

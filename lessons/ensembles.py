@@ -4,23 +4,26 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import ensemble, evaluate, registry
+from fer import competition, ensemble, evaluate, registry
+from lessons._identity import current_user
 from lessons._shared import selected_dataset
 
 RESULT_KEY = "ensemble_result"
 
+dataset = selected_dataset()
+test_name = dataset.split_label("test")  # PublicTest on FER2013: PrivateTest stays for a competition
 st.title("Ensembles and test-time augmentation")
 st.markdown(
-    """
+    f"""
 Models trained differently make *different* mistakes. Averaging their predicted
 probabilities cancels part of those mistakes: in the literature an ensemble of CNNs adds
 two or three points on FER2013 (75.2% against about 73% for the best single network).
 
 Plain averaging gives every model the same say. Here we fit one weight per model instead:
-non-negative weights that sum to one, chosen to make the **validation** predictions as
-good as possible (lowest cross-entropy). The **test** split is used only to judge the
-result, so the gain you see is honest. Test-time augmentation (TTA) is the same idea with
-one model: average its answers on the face, its mirror image and slightly shifted copies.
+non-negative weights that sum to one, chosen to make the **validation** predictions (10 % of
+Training) as good as possible (lowest cross-entropy). The **{test_name}** split is used only to
+judge the result, so the gain you see is honest. Test-time augmentation (TTA) is the same idea
+with one model: average its answers on the face, its mirror image and slightly shifted copies.
 """
 )
 
@@ -33,7 +36,9 @@ if not runs:
     st.page_link("lessons/train.py", label="Train a network", icon="🏋️")
     st.stop()
 
-dataset = selected_dataset()
+if not current_user().is_teacher and dataset.test_split in competition.hidden_splits(dataset.name):
+    st.info(f"{dataset.name}'s {test_name} faces are kept for a competition's private board until it is revealed.")
+    st.stop()
 names = [run.name for run in runs]
 members = st.multiselect(
     "Models to combine", names, default=names[: min(3, len(names))], key="ensemble_members",
@@ -78,7 +83,8 @@ def predictions(split: str, mode: str, status) -> list:
             evaluate.predict_split(
                 name, dataset, split, tta=mode,
                 progress=lambda fraction, number=number, name=name: bar.progress(
-                    (number + fraction) / len(members), text=f"{name} on {split} (TTA: {mode}): {fraction:.0%}"
+                    (number + fraction) / len(members),
+                    text=f"{name} on {dataset.split_label(split)} (TTA: {mode}): {fraction:.0%}",
                 ),
             )
         )
@@ -86,9 +92,9 @@ def predictions(split: str, mode: str, status) -> list:
 
 
 request = (tuple(members), method, tta, dataset.name)
-if st.button("Fit the weights on validation and compare on test", type="primary", key="ensemble_fit"):
+if st.button(f"Fit the weights on validation and compare on {test_name}", type="primary", key="ensemble_fit"):
     try:
-        with st.status("Predicting every model on the validation and test splits...", expanded=True) as status:
+        with st.status(f"Predicting every model on validation and {test_name}...", expanded=True) as status:
             val_probabilities = predictions("val", tta, status)
             test_probabilities = predictions("test", tta, status)
             comparison = ensemble.compare(
@@ -108,7 +114,7 @@ if stored is None or stored[0] != request:
 comparison = stored[1]
 
 best_name, best_accuracy = comparison.best_single
-st.header("The result on the test split")
+st.header(f"The result on {test_name}")
 single, averaged, weighted = st.columns(3)
 single.metric(f"Best single model ({best_name})", f"{best_accuracy:.1%}")
 averaged.metric("Plain average", f"{comparison.averaging_test_accuracy:.1%}",
@@ -116,24 +122,25 @@ averaged.metric("Plain average", f"{comparison.averaging_test_accuracy:.1%}",
 weighted.metric("Fitted weights", f"{comparison.weighted_test_accuracy:.1%}",
                 delta=f"{comparison.gain_over_best_single:+.1%} vs best single")
 st.markdown(
-    f"Against plain averaging the fitted weights change test accuracy by "
+    f"Against plain averaging the fitted weights change the accuracy on {test_name} by "
     f"**{comparison.gain_over_averaging:+.1%}**; validation cross-entropy went from "
     f"{comparison.averaging_val_log_loss:.3f} (average) to {comparison.weighted_val_log_loss:.3f} (fitted). "
     "A model with weight 0 adds nothing the others do not already know. On a small test split a "
     "difference of one or two faces is noise, so do not read much into a fraction of a point."
 )
+alone = f"accuracy alone on {test_name}"
 table = pd.DataFrame(
     {
         "model": comparison.names,
         "weight": comparison.weights,
-        "test accuracy alone": [comparison.single_test_accuracy[name] for name in comparison.names],
+        alone: [comparison.single_test_accuracy[name] for name in comparison.names],
     }
 )
 st.altair_chart(
     alt.Chart(table).mark_bar().encode(
         x=alt.X("weight:Q", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("model:N", sort=None, title=None),
-        tooltip=["model", alt.Tooltip("weight:Q", format=".3f"), alt.Tooltip("test accuracy alone:Q", format=".1%")],
+        tooltip=["model", alt.Tooltip("weight:Q", format=".3f"), alt.Tooltip(f"{alone}:Q", format=".1%")],
     ).properties(height=40 * len(table) + 30),
     width="stretch",
 )
@@ -141,7 +148,7 @@ st.dataframe(
     table,
     column_config={
         "weight": st.column_config.NumberColumn(format="%.3f"),
-        "test accuracy alone": st.column_config.NumberColumn(format="percent"),
+        alone: st.column_config.NumberColumn(format="percent"),
     },
     hide_index=True,
 )
@@ -157,7 +164,8 @@ if save_column.button("Save to the registry", key="ensemble_save"):
     try:
         ensemble.save_ensemble(
             ensemble_name, comparison.names, comparison.weights, dataset=dataset.name,
-            metrics={**comparison.as_metrics(), "tta": tta, "fitted_with": method},
+            metrics={**comparison.as_metrics(), "tta": tta, "fitted_with": method,
+                     "test_split": dataset.test_split, "test_label": dataset.test_label},
         )
     except ValueError as error:
         st.error(str(error))
@@ -175,7 +183,7 @@ st.markdown(
     "with itself; averaging smooths out its sensitivity to exact pixel positions. It costs 2x or "
     "10x the prediction time."
 )
-if st.button("Measure TTA on the test split", key="ensemble_tta_measure"):
+if st.button(f"Measure TTA on {test_name}", key="ensemble_tta_measure"):
     rows = []
     try:
         with st.status("Predicting with every augmentation...", expanded=True) as status:

@@ -242,7 +242,7 @@ def test_cnn_vs_dnn_compares_the_two_seed_networks_from_the_registry():
     assert app.selectbox(key="cnn_vs_dnn_cnn").value == "cnn-run"
     assert app.selectbox(key="cnn_vs_dnn_dnn").value == "dnn-run"
     text = page_text(app)
-    assert "the CNN reached **40.0%** test accuracy with 1,015 parameters" in text
+    assert "the CNN reached **40.0%** on test with 1,015 parameters" in text  # the split is named
     assert "the DNN reached **30.0%**" in text
     parameters = app.dataframe[0].value.set_index("network")["parameters"]
     assert parameters["report_b_cnn"] == 4_087_323 and parameters["report_b_dnn"] > parameters["report_b_cnn"]

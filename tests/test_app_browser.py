@@ -181,7 +181,7 @@ def test_confusion_page_shows_the_models_matrix_and_accuracy(app_server, page, t
     for true, predicted in zip(trained.test_labels, trained.test_probabilities.argmax(axis=1)):
         expected[true, predicted] += 1
     assert cells == {(EMOTIONS[i], EMOTIONS[j]): int(expected[i, j]) for i in range(7) for j in range(7)}
-    assert metric(page, "Accuracy") == f"{trained.test_accuracy:.1%}"
+    assert metric(page, "Accuracy on test") == f"{trained.test_accuracy:.1%}"
     assert metric(page, "Mistakes") == f"{int(expected.sum() - np.trace(expected)):,}"
 
 
