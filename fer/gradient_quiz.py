@@ -23,6 +23,7 @@ import numpy as np
 
 from fer import grads
 from fer.data import EMOTIONS
+from fer.i18n import _, expression
 
 RELATIVE_TOLERANCE = 0.01  # three significant figures always pass
 ABSOLUTE_TOLERANCE = 1e-3
@@ -55,7 +56,7 @@ class Given:
 
     symbol: str
     values: tuple[float, ...]
-    columns: tuple[str, ...] = ()  # names of the entries of a vector ("i=1", ... or the emotions)
+    columns: tuple[str, ...] = ()  # names of the entries of a vector ("i=1", ... or the emotions, translated)
 
     @property
     def is_vector(self) -> bool:
@@ -89,17 +90,19 @@ class Question:
         except (TypeError, ValueError):
             answer = math.nan
         if not math.isfinite(answer):
-            raise QuizAnswerError("Type a number first (for example -0.391), then check it.")
+            raise QuizAnswerError(_("Type a number first (for example -0.391), then check it."))
         expected = self._expected
         allowed = max(RELATIVE_TOLERANCE * abs(expected), ABSOLUTE_TOLERANCE)
         correct = abs(answer - expected) <= allowed
         if correct:
-            sentence = f"Right: {answer:.5g} is within 1 % of {expected:.5g}."
-        else:
-            sentence = (
-                f"Not quite: you entered {answer:.5g}, the answer is {expected:.5g}. "
-                "The working below goes through it step by step."
+            sentence = _("Right: {answer} is within 1 % of {expected}.").format(
+                answer=f"{answer:.5g}", expected=f"{expected:.5g}"
             )
+        else:
+            sentence = _(
+                "Not quite: you entered {answer}, the answer is {expected}. "
+                "The working below goes through it step by step."
+            ).format(answer=f"{answer:.5g}", expected=f"{expected:.5g}")
         return Verdict(correct, answer, expected, sentence, self._working)
 
 
@@ -116,9 +119,9 @@ def _sum_of_products(left, right) -> str:
 def _draw(number: int, lesson: str, build):
     """The first draw of `build(rng)` whose answer is not too near zero: deterministic in `number`."""
     if number < 0:
-        raise QuizAnswerError(f"Quiz numbers start at 0; got {number}.")
+        raise QuizAnswerError(_("Quiz numbers start at 0; got {number}.").format(number=number))
     rng = np.random.default_rng([number, 0 if lesson == "batchnorm" else 1])
-    for _ in range(200):
+    for _attempt in range(200):
         question = build(rng)
         if abs(question._expected) >= SMALLEST_ANSWER:
             return question
@@ -207,7 +210,7 @@ def _batchnorm_question(number: int, term: str, rng: np.random.Generator) -> Que
             rf"\sum_i \frac{{\partial l}}{{\partial \hat x_i}} = {total:.5g}, \quad "
             rf"\frac{{-1}}{{\sqrt{{{variance_plus_eps}}}}} = {-inverse_std:.5g}",
             rf"\sum_i -2(x_i-\mu_B) = {centered_sum:.3g}"
-            r"\ \text{(zero: }\mu_B\text{ is the batch's own mean)}",
+            r"\ \text{" + _("(zero: ") + r"}\mu_B\text{" + _(" is the batch's own mean)") + "}",
             rf"{asked} = {_n(total)}\cdot{_n(-inverse_std)} + {_n(backward.grad_variance)}\cdot"
             rf"\frac{{{_n(centered_sum, 3)}}}{{{m}}} = {expected:.5g}",
         )
@@ -244,7 +247,9 @@ def _batchnorm_question(number: int, term: str, rng: np.random.Generator) -> Que
             rf"{asked} = {' + '.join(_n(value) for value in upstream)} = {expected:.5g}",
         )
     else:
-        raise QuizAnswerError(f"Unknown BatchNorm quiz term {term!r}: use one of {', '.join(BATCHNORM_TERMS)}.")
+        raise QuizAnswerError(_("Unknown BatchNorm quiz term {term}: use one of {choices}.").format(
+            term=repr(term), choices=", ".join(BATCHNORM_TERMS)
+        ))
     entry = (i,) if term in ("grad_x_hat", "grad_x") else ()
     return Question(number, "batchnorm", term, asked, entry, tuple(givens), expected, working)
 
@@ -270,7 +275,7 @@ def _softmax_question(number: int, term: str, rng: np.random.Generator) -> Quest
     probabilities = grads.softmax(logits, temperature)
 
     def vector(symbol, values):
-        return Given(symbol, tuple(float(v) for v in values), tuple(EMOTIONS))
+        return Given(symbol, tuple(float(v) for v in values), tuple(expression(name) for name in EMOTIONS))
 
     givens = (
         vector("z", logits),
@@ -282,7 +287,7 @@ def _softmax_question(number: int, term: str, rng: np.random.Generator) -> Quest
     if term == "grad_logit":
         t = int(rng.integers(classes))
         expected = float((probabilities[t] - targets[t]) / temperature)
-        asked = rf"\frac{{\partial L}}{{\partial z_{{\text{{{EMOTIONS[t]}}}}}}}"
+        asked = rf"\frac{{\partial L}}{{\partial z_{{\text{{{expression(t)}}}}}}}"
         entry = (t,)
         working = (
             r"\frac{\partial L}{\partial z_t} = \frac{\hat y_t - y_t}{T}",
@@ -294,17 +299,17 @@ def _softmax_question(number: int, term: str, rng: np.random.Generator) -> Quest
             t = i
         delta = 1.0 if i == t else 0.0
         expected = float(probabilities[i] * (delta - probabilities[t]))
-        asked = rf"J_{{\text{{{EMOTIONS[i]}}},\,\text{{{EMOTIONS[t]}}}}}"
+        asked = rf"J_{{\text{{{expression(i)}}},\,\text{{{expression(t)}}}}}"
         entry = (i, t)
         working = (
             r"J_{it} = \frac{\partial \hat y_i}{\partial s_t} = \hat y_i(\delta_{it} - \hat y_t),"
-            r"\quad \delta_{it} = 1\text{ if }i=t\text{ else }0",
+            r"\quad \delta_{it} = 1\text{" + _(" if ") + r"}i=t\text{" + _(" else ") + "}0",
             rf"{asked} = {probabilities[i]:.5g}\cdot({delta:g} - {probabilities[t]:.5g}) = {expected:.5g}",
         )
     elif term == "grad_probability":
         i = int(rng.choice(np.flatnonzero(targets > 0)))
         expected = float(-targets[i] / probabilities[i])
-        asked = rf"\frac{{\partial L}}{{\partial \hat y_{{\text{{{EMOTIONS[i]}}}}}}}"
+        asked = rf"\frac{{\partial L}}{{\partial \hat y_{{\text{{{expression(i)}}}}}}}"
         entry = (i,)
         working = (
             r"L = -\sum_i y_i \log \hat y_i \quad\Rightarrow\quad \frac{\partial L}{\partial \hat y_i} = "
@@ -312,5 +317,7 @@ def _softmax_question(number: int, term: str, rng: np.random.Generator) -> Quest
             rf"{asked} = -\frac{{{targets[i]:.5g}}}{{{probabilities[i]:.5g}}} = {expected:.5g}",
         )
     else:
-        raise QuizAnswerError(f"Unknown softmax quiz term {term!r}: use one of {', '.join(SOFTMAX_TERMS)}.")
+        raise QuizAnswerError(_("Unknown softmax quiz term {term}: use one of {choices}.").format(
+            term=repr(term), choices=", ".join(SOFTMAX_TERMS)
+        ))
     return Question(number, "softmax", term, asked, entry, givens, expected, working)

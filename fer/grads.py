@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fer.i18n import N_, _
+
 
 class GradientInputError(ValueError):
     """Numbers a gradient lesson cannot use; the message says which and what to do."""
@@ -26,7 +28,7 @@ class GradientInputError(ValueError):
 def _as_float64(values, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(array)):
-        raise GradientInputError(f"{name} contains a NaN or an infinity: use finite numbers.")
+        raise GradientInputError(_("{name} contains a NaN or an infinity: use finite numbers.").format(name=name))
     return array
 
 
@@ -66,21 +68,21 @@ class BatchNormGradients:
 
 
 def _check_batchnorm_inputs(x, gamma, beta, epsilon):
-    x = _as_float64(x, "The batch x")
+    x = _as_float64(x, _("The batch x"))
     if x.ndim not in (1, 2):
         raise GradientInputError(
-            f"The batch x must be (m,) or (m, features); got shape {x.shape}."
+            _("The batch x must be (m,) or (m, features); got shape {shape}.").format(shape=x.shape)
         )
     if x.shape[0] < 2:
         raise GradientInputError(
-            "BatchNorm needs at least 2 examples in the batch to have a variance: add a row."
+            _("BatchNorm needs at least 2 examples in the batch to have a variance: add a row.")
         )
     feature_shape = x.shape[1:]
     gamma = np.broadcast_to(_as_float64(gamma, "gamma"), feature_shape).copy()
     beta = np.broadcast_to(_as_float64(beta, "beta"), feature_shape).copy()
     epsilon = float(epsilon)
     if not epsilon > 0 or not np.isfinite(epsilon):
-        raise GradientInputError(f"eps must be a positive number; got {epsilon}.")
+        raise GradientInputError(_("eps must be a positive number; got {value}.").format(value=epsilon))
     return x, gamma, beta, epsilon
 
 
@@ -167,11 +169,12 @@ def grad_x_compact(upstream: np.ndarray, forward: BatchNormForward) -> np.ndarra
 
 
 def check_upstream(upstream, forward: BatchNormForward) -> np.ndarray:
-    upstream = _as_float64(upstream, "The upstream gradient dl/dy")
+    upstream = _as_float64(upstream, _("The upstream gradient dl/dy"))
     if upstream.shape != forward.x.shape:
         raise GradientInputError(
-            f"The upstream gradient dl/dy must have the batch's shape {forward.x.shape}; "
-            f"got {upstream.shape}."
+            _("The upstream gradient dl/dy must have the batch's shape {shape}; got {got}.").format(
+                shape=forward.x.shape, got=upstream.shape
+            )
         )
     return upstream
 
@@ -186,7 +189,9 @@ def batchnorm_backward(
     upstream = check_upstream(upstream, forward)
     if mistake is not None and mistake not in BATCHNORM_MISTAKES:
         raise GradientInputError(
-            f"Unknown BatchNorm mistake {mistake!r}: use one of {', '.join(BATCHNORM_MISTAKES)}."
+            _("Unknown BatchNorm mistake {mistake}: use one of {choices}.").format(
+                mistake=repr(mistake), choices=", ".join(BATCHNORM_MISTAKES)
+            )
         )
     m = forward.batch_size
     d_x_hat = grad_x_hat(upstream, forward.gamma)
@@ -245,7 +250,7 @@ def gradient_versus_batch_size(
     rows = []
     for batch_size in batch_sizes:
         kept = []
-        for _ in range(draws):
+        for _draw in range(draws):
             x = rng.standard_normal(batch_size)
             upstream = rng.standard_normal(batch_size)
             forward = batchnorm_forward(x, 1.0, 0.0, epsilon)
@@ -281,7 +286,7 @@ def update_running_statistics(
     Keras' BatchNormalization uses momentum 0.99 and the biased batch variance, as here.
     """
     if not 0.0 <= momentum <= 1.0:
-        raise GradientInputError(f"momentum must lie between 0 and 1; got {momentum}.")
+        raise GradientInputError(_("momentum must lie between 0 and 1; got {value}.").format(value=momentum))
     return RunningStatistics(
         mean=momentum * running.mean + (1.0 - momentum) * forward.batch_mean,
         variance=momentum * running.variance + (1.0 - momentum) * forward.batch_variance,
@@ -294,13 +299,13 @@ def batchnorm_inference_forward(
     """y = gamma * (x - running_mean) / sqrt(running_variance + eps) + beta"""
     x, gamma, beta, epsilon = _check_batchnorm_inputs(x, gamma, beta, epsilon)
     if np.any(np.asarray(running.variance) < 0):
-        raise GradientInputError("The running variance must not be negative.")
+        raise GradientInputError(_("The running variance must not be negative."))
     return gamma * (x - running.mean) / np.sqrt(running.variance + epsilon) + beta
 
 
 def batchnorm_inference_grad_x(upstream, running: RunningStatistics, gamma=1.0, epsilon=1e-3):
     """dl/dx_i = dl/dy_i * gamma / sqrt(running_variance + eps): no coupling between examples."""
-    upstream = _as_float64(upstream, "The upstream gradient dl/dy")
+    upstream = _as_float64(upstream, _("The upstream gradient dl/dy"))
     return upstream * np.asarray(gamma, dtype=np.float64) / np.sqrt(running.variance + epsilon)
 
 
@@ -310,10 +315,12 @@ def batchnorm_inference_grad_x(upstream, running: RunningStatistics, gamma=1.0, 
 
 
 def _check_logits(logits) -> np.ndarray:
-    logits = _as_float64(logits, "The logits")
+    logits = _as_float64(logits, _("The logits"))
     if logits.ndim not in (1, 2) or logits.shape[-1] < 2:
         raise GradientInputError(
-            f"Logits must be (classes,) or (n, classes) with at least 2 classes; got {logits.shape}."
+            _("Logits must be (classes,) or (n, classes) with at least 2 classes; got {shape}.").format(
+                shape=logits.shape
+            )
         )
     return logits
 
@@ -321,7 +328,7 @@ def _check_logits(logits) -> np.ndarray:
 def _check_temperature(temperature: float) -> float:
     temperature = float(temperature)
     if not temperature > 0 or not np.isfinite(temperature):
-        raise GradientInputError(f"The temperature must be a positive number; got {temperature}.")
+        raise GradientInputError(_("The temperature must be a positive number; got {value}.").format(value=temperature))
     return temperature
 
 
@@ -363,25 +370,29 @@ def cross_entropy_naive(logits, targets, temperature: float = 1.0) -> np.ndarray
 def targets_for(true_class, num_classes: int, smoothing: float = 0.0) -> np.ndarray:
     """One-hot targets, optionally label-smoothed: y = (1 - alpha) * onehot + alpha / classes."""
     if not 0.0 <= smoothing < 1.0:
-        raise GradientInputError(f"Label smoothing must lie in [0, 1); got {smoothing}.")
+        raise GradientInputError(_("Label smoothing must lie in [0, 1); got {value}.").format(value=smoothing))
     true_class = np.asarray(true_class)
     if np.any(true_class < 0) or np.any(true_class >= num_classes):
         raise GradientInputError(
-            f"The true class must lie between 0 and {num_classes - 1}; got {true_class}."
+            _("The true class must lie between 0 and {largest}; got {value}.").format(
+                largest=num_classes - 1, value=true_class
+            )
         )
     one_hot = np.eye(num_classes, dtype=np.float64)[true_class]
     return (1.0 - smoothing) * one_hot + smoothing / num_classes
 
 
 def _check_targets(targets, logits: np.ndarray) -> np.ndarray:
-    targets = _as_float64(targets, "The targets")
+    targets = _as_float64(targets, _("The targets"))
     if targets.shape != logits.shape:
         raise GradientInputError(
-            f"The targets must have the logits' shape {logits.shape}; got {targets.shape}."
+            _("The targets must have the logits' shape {shape}; got {got}.").format(
+                shape=logits.shape, got=targets.shape
+            )
         )
     if np.any(targets < 0) or not np.allclose(targets.sum(axis=-1), 1.0):
         raise GradientInputError(
-            "The targets must be a probability distribution (non-negative, summing to 1)."
+            _("The targets must be a probability distribution (non-negative, summing to 1).")
         )
     return targets
 
@@ -436,7 +447,9 @@ def grad_logits(
         # Treats softmax as if each yhat_i depended on z_i alone: dyhat_i/dz_i = yhat_i (1 - yhat_i).
         return -targets * (1.0 - probabilities) / temperature
     raise GradientInputError(
-        f"Unknown softmax mistake {mistake!r}: use one of {', '.join(SOFTMAX_MISTAKES)}."
+        _("Unknown softmax mistake {mistake}: use one of {choices}.").format(
+            mistake=repr(mistake), choices=", ".join(SOFTMAX_MISTAKES)
+        )
     )
 
 
@@ -447,6 +460,8 @@ def grad_logits(
 
 @dataclass(frozen=True)
 class Mistake:
+    """`title` and `explanation` are English, marked for the catalogue: show them through _()."""
+
     title: str
     wrong_formula: str  # LaTeX
     explanation: str
@@ -456,54 +471,54 @@ class Mistake:
 
 BATCHNORM_MISTAKES = {
     "mean_missing_direct_path": Mistake(
-        title="dl/dmu_B keeps only the path through the variance",
+        title=N_("dl/dmu_B keeps only the path through the variance"),
         wrong_formula=r"\frac{\partial l}{\partial \mu_B} = \frac{\partial l}{\partial \sigma_B^2}"
         r"\cdot\frac{\sum_i -2(x_i-\mu_B)}{m}",
-        explanation="The mean reaches the loss directly through every x_hat_i, not only through "
+        explanation=N_("The mean reaches the loss directly through every x_hat_i, not only through "
         "the variance. Dropping that direct term loses the part of the gradient that removes "
-        "the batch average of dl/dx_hat.",
+        "the batch average of dl/dx_hat."),
     ),
     "variance_sign_flipped": Mistake(
-        title="Sign error in dl/dsigma^2 (+1/2 instead of -1/2)",
+        title=N_("Sign error in dl/dsigma^2 (+1/2 instead of -1/2)"),
         wrong_formula=r"\frac{\partial l}{\partial \sigma_B^2} = \sum_i \frac{\partial l}"
         r"{\partial \hat x_i}(x_i-\mu_B)\cdot\left(+\tfrac12\right)(\sigma_B^2+\epsilon)^{-3/2}",
-        explanation="The derivative of (v + eps)^(-1/2) is -1/2 (v + eps)^(-3/2); losing the "
-        "minus sign pushes the variance the wrong way.",
+        explanation=N_("The derivative of (v + eps)^(-1/2) is -1/2 (v + eps)^(-3/2); losing the "
+        "minus sign pushes the variance the wrong way."),
     ),
     "statistics_treated_as_constants": Mistake(
-        title="Treating mu_B and sigma_B^2 as constants (the inference-mode gradient)",
+        title=N_("Treating mu_B and sigma_B^2 as constants (the inference-mode gradient)"),
         wrong_formula=r"\frac{\partial l}{\partial x_i} = \frac{\partial l}{\partial \hat x_i}"
         r"\cdot\frac{1}{\sqrt{\sigma_B^2+\epsilon}}",
-        explanation="In training mode the batch statistics are computed from x itself, so every "
-        "x_i also moves mu_B and sigma_B^2. This formula is right only in inference mode.",
+        explanation=N_("In training mode the batch statistics are computed from x itself, so every "
+        "x_i also moves mu_B and sigma_B^2. This formula is right only in inference mode."),
     ),
     "mean_missing_variance_path": Mistake(
-        title="dl/dmu_B without the term through the variance (harmless!)",
+        title=N_("dl/dmu_B without the term through the variance (harmless!)"),
         wrong_formula=r"\frac{\partial l}{\partial \mu_B} = \sum_i \frac{\partial l}"
         r"{\partial \hat x_i}\cdot\frac{-1}{\sqrt{\sigma_B^2+\epsilon}}",
-        explanation="This term is multiplied by sum_i (x_i - mu_B), which is exactly 0 when mu_B "
+        explanation=N_("This term is multiplied by sum_i (x_i - mu_B), which is exactly 0 when mu_B "
         "is the batch's own mean. Dropping it changes nothing, so every check passes: not every "
-        "dropped term is a bug.",
+        "dropped term is a bug."),
         exposed_by_check=False,
     ),
 }
 
 SOFTMAX_MISTAKES = {
     "sign_flipped": Mistake(
-        title="Sign error: y - yhat instead of yhat - y",
+        title=N_("Sign error: y - yhat instead of yhat - y"),
         wrong_formula=r"\frac{\partial L}{\partial z} = y - \hat y",
-        explanation="Gradient descent then climbs the loss: the true class's logit is pushed down.",
+        explanation=N_("Gradient descent then climbs the loss: the true class's logit is pushed down."),
     ),
     "jacobian_diagonal_only": Mistake(
-        title="Softmax treated as element-wise (only the Jacobian's diagonal)",
+        title=N_("Softmax treated as element-wise (only the Jacobian's diagonal)"),
         wrong_formula=r"\frac{\partial L}{\partial z_t} = -y_t\,(1-\hat y_t)",
-        explanation="Each probability depends on every logit through the shared denominator; "
-        "the off-diagonal terms -yhat_i yhat_t are what turn this into yhat - y.",
+        explanation=N_("Each probability depends on every logit through the shared denominator; "
+        "the off-diagonal terms -yhat_i yhat_t are what turn this into yhat - y."),
     ),
     "temperature_forgotten": Mistake(
-        title="Forgetting the 1/T from the temperature",
+        title=N_("Forgetting the 1/T from the temperature"),
         wrong_formula=r"\frac{\partial L}{\partial z} = \hat y - y",
-        explanation="With yhat = softmax(z / T) the chain rule brings a factor 1/T. At T = 1 "
-        "the slip is invisible, so move the temperature to see the check catch it.",
+        explanation=N_("With yhat = softmax(z / T) the chain rule brings a factor 1/T. At T = 1 "
+        "the slip is invisible, so move the temperature to see the check catch it."),
     ),
 }

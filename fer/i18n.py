@@ -162,6 +162,20 @@ def N_(message: str) -> str:
     return message
 
 
+# The seven expressions in fer.data.EMOTIONS's order, marked for the catalogue (a test keeps them equal).
+EXPRESSIONS = (N_("Angry"), N_("Disgust"), N_("Fear"), N_("Happy"), N_("Sad"), N_("Surprise"), N_("Neutral"))
+
+
+def expression(label: int | str) -> str:
+    """An expression's name in the reader's language, from its label (0..6) or its English name."""
+    return _(EXPRESSIONS[int(label)] if not isinstance(label, str) else label)
+
+
+def expressions() -> list[str]:
+    """The seven names in label order, in the reader's language: for axes, options and legends."""
+    return [_(name) for name in EXPRESSIONS]
+
+
 # ---------------------------------------------------------------------------------- numbers and dates
 
 

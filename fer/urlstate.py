@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from fer.i18n import _
+
 MAX_TEXT = 2_000
 
 
@@ -67,32 +69,38 @@ class Field:
     def parse(self, text: str) -> Any:
         """The value in `text`, or a ValueError whose message says what the field accepts."""
         if len(text) > MAX_TEXT:
-            raise ValueError(f"is longer than {MAX_TEXT} characters")
+            raise ValueError(_("is longer than {limit} characters").format(limit=MAX_TEXT))
         if self.kind == "choice":
             if text not in self.choices:
-                raise ValueError(f"must be one of {', '.join(map(str, self.choices))}")
+                raise ValueError(_("must be one of {choices}").format(choices=", ".join(map(str, self.choices))))
             return text
         if self.kind == "bool":
             if text not in ("0", "1"):
-                raise ValueError("must be 0 or 1")
+                raise ValueError(_("must be 0 or 1"))
             return text == "1"
         if self.kind == "floats":
             parts = [part for part in text.split(",")]
             if not self.min_items <= len(parts) <= self.max_items:
-                count = (f"exactly {self.max_items}" if self.min_items == self.max_items
-                         else f"{self.min_items} to {self.max_items}")
-                raise ValueError(f"must hold {count} numbers separated by commas")
+                if self.min_items == self.max_items:
+                    raise ValueError(_("must hold exactly {count} numbers separated by commas").format(
+                        count=self.max_items
+                    ))
+                raise ValueError(_("must hold {low} to {high} numbers separated by commas").format(
+                    low=self.min_items, high=self.max_items
+                ))
             return tuple(self._bounded(float(part)) for part in parts)
         if self.kind == "int":
             number = float(text)
             if not number.is_integer():
-                raise ValueError("must be a whole number")
+                raise ValueError(_("must be a whole number"))
             return int(self._bounded(number))
         return self._bounded(float(text))
 
     def _bounded(self, number: float) -> float:
         if not math.isfinite(number) or not self.low <= number <= self.high:
-            raise ValueError(f"must lie between {_readable(self.low)} and {_readable(self.high)}")
+            raise ValueError(_("must lie between {low} and {high}").format(
+                low=_readable(self.low), high=_readable(self.high)
+            ))
         return number
 
     def format(self, value: Any) -> str:
@@ -135,10 +143,12 @@ class UrlState:
             try:
                 values[field.name] = field.parse(str(raw))
             except ValueError as error:
-                reason = str(error) if not str(error).startswith("could not convert") else "must be a number"
+                reason = str(error) if not str(error).startswith("could not convert") else _("must be a number")
                 problems.append(
-                    f"The link's {field.name}={str(raw)[:40]!r} {reason}, so the page starts from "
-                    f"{field.format(field.default)!r} instead."
+                    _("The link's {name}={value} {reason}, so the page starts from {default} instead.").format(
+                        name=field.name, value=repr(str(raw)[:40]), reason=reason,
+                        default=repr(field.format(field.default)),
+                    )
                 )
         return values, problems
 

@@ -4,6 +4,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from fer.i18n import _
+from lessons._language import page_language
+
 ERROR_COLUMNS = ["rel. error vs autodiff", "rel. error vs finite diff."]
 
 
@@ -19,29 +22,44 @@ def mistake_picker(mistakes: dict, key_prefix: str, uses_it: str) -> str | None:
     formula and why), or None for the right formulas. `uses_it` ends the caption, e.g. "The
     gradient below now uses this wrong formula."."""
     with st.container(border=True):
-        if not st.toggle("Show a mistake students make", key=f"{key_prefix}_mistake_on"):
+        if not st.toggle(_("Show a mistake students make"), key=f"{key_prefix}_mistake_on"):
             return None
+        titles = {name: _(mistake.title) for name, mistake in mistakes.items()}
         mistake = st.selectbox(
-            "Which mistake",
+            _("Which mistake"),
             list(mistakes),
-            format_func=lambda name: mistakes[name].title,
+            format_func=titles.__getitem__,
             key=f"{key_prefix}_mistake",
         )
         st.latex(mistakes[mistake].wrong_formula)
-        st.caption(f"{mistakes[mistake].explanation} {uses_it}")
+        st.caption(f"{_(mistakes[mistake].explanation)} {uses_it}")
     return mistake
 
 
-def styled(table: pd.DataFrame):
-    """The check table with its verdicts green (pass) or red (fail)."""
+def column_labels() -> dict[str, str]:
+    """fer.gradcheck.comparison_table's columns, as the reader reads them."""
+    return {
+        "gradient": _("gradient"), "analytic": _("analytic"),
+        "autodiff (tf.GradientTape)": _("autodiff (tf.GradientTape)"),
+        "finite differences": _("finite differences"), "rel. error vs autodiff": _("rel. error vs autodiff"),
+        "rel. error vs finite diff.": _("rel. error vs finite diff."), "verdict": _("verdict"),
+    }
 
-    def colour(verdict):
-        return "background-color: #c8e6c9" if verdict == "pass" else "background-color: #ffcdd2"
+
+def styled(table: pd.DataFrame):
+    """The check table in the reader's language, its verdicts green (pass) or red (fail)."""
+    passed = table["verdict"] == "pass"
+    labels = column_labels()
+    shown = table.assign(verdict=np.where(passed, _("pass"), _("FAIL"))).rename(columns=labels)
+    verdict = labels["verdict"]
+
+    def colour(column: pd.Series) -> list[str]:
+        return ["background-color: #c8e6c9" if ok else "background-color: #ffcdd2" for ok in passed]
 
     return (
-        table.style.format("{:.6g}", subset=table.columns[1:4])
-        .format("{:.1e}", subset=ERROR_COLUMNS)
-        .map(colour, subset=["verdict"])
+        shown.style.format("{:.6g}", subset=shown.columns[1:4])
+        .format("{:.1e}", subset=[labels[name] for name in ERROR_COLUMNS])
+        .apply(colour, subset=[verdict])
     )
 
 
@@ -80,6 +98,7 @@ def quiz(question, key_prefix: str) -> None:
     verdict_key = f"{key_prefix}_quiz_verdict"
 
     def check() -> None:
+        page_language()  # callbacks run before the page: the verdict's sentence needs the language too
         try:
             st.session_state[verdict_key] = (question.number, question.check(st.session_state.get(answer_key)))
         except ValueError as error:  # QuizAnswerError: nothing typed yet
@@ -90,15 +109,15 @@ def quiz(question, key_prefix: str) -> None:
         st.session_state[answer_key] = None
 
     with st.container(border=True, key=f"{key_prefix}_quiz_box"):
-        st.markdown(f"**Question {question.number}.** You are given:")
+        st.markdown(_("**Question {number}.** You are given:").format(number=question.number))
         for line in givens_latex(question.givens):
             st.latex(line)
-        st.markdown("Work out this term of the backward pass, to three significant figures:")
+        st.markdown(_("Work out this term of the backward pass, to three significant figures:"))
         st.latex(question.asked + " = \\ ?")
         answer_column, check_column, next_column = st.columns([2, 1, 1], vertical_alignment="bottom")
-        answer_column.number_input("Your answer", value=None, format="%.6f", step=0.001, key=answer_key)
-        check_column.button("Check my answer", on_click=check, key=f"{key_prefix}_quiz_check", type="primary")
-        next_column.button("New question", on_click=next_question, key=f"{key_prefix}_quiz_new")
+        answer_column.number_input(_("Your answer"), value=None, format="%.6f", step=0.001, key=answer_key)
+        check_column.button(_("Check my answer"), on_click=check, key=f"{key_prefix}_quiz_check", type="primary")
+        next_column.button(_("New question"), on_click=next_question, key=f"{key_prefix}_quiz_new")
         stored = st.session_state.get(verdict_key)
         if stored is None or stored[0] != question.number:
             return
@@ -107,6 +126,6 @@ def quiz(question, key_prefix: str) -> None:
             st.warning(verdict)
             return
         (st.success if verdict.correct else st.error)(verdict.sentence)
-        st.markdown("**The working**")
+        st.markdown("**" + _("The working") + "**")
         for line in verdict.working:
             st.latex(line)

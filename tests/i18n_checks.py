@@ -34,8 +34,7 @@ ALLOWED_WORDS = {
     "logit", "logits", "SmoothGrad", "Grad", "CAM", "Grad-CAM", "SavedModel", "wasm", "webgl", "cpu",
     "exp", "log", "max", "sum", "floor", "ceil", "onehot", "inf", "nan", "NaN", "sqrt", "eps", "mu", "sigma",
     "gamma", "beta", "rho", "alpha", "yhat", "x_hat", "dL", "dl", "dz", "dx", "dy", "jpg", "png", "jpeg", "zip",
-    "input", "units", "https", "http", "localhost", "cd", "m", "i", "j", "k", "p", "s", "d", "x", "y", "z", "T", "C", "H",
-    "W", "F", "N", "out",
+    "input", "units", "https", "http", "localhost", "cd", "out",
 }
 ACRONYM = re.compile(r"^[A-Z][A-Z0-9]+s?$")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/']*[A-Za-z0-9]|[A-Za-z]")
@@ -47,6 +46,7 @@ _INLINE_MATH = re.compile(r"\$[^$]+\$")
 _URL = re.compile(r"(https?://|\?|/app/)\S+")
 # The English term in parentheses right after the Chinese one: 卷積（convolution）, 池化 (pooling).
 _GLOSS = re.compile(r"(?<=[\u3400-\u9fff])\s*[（(][A-Za-z][^（）()\u3400-\u9fff]*[）)]")
+_SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?e[-+]?\d+")
 _LATEX_TEXT = re.compile(r"\\(?:text|mathrm)\{([^{}]*)\}")
 
 
@@ -54,15 +54,19 @@ def _allowed(word: str, extra: frozenset[str]) -> bool:
     core = word.strip("'.-/")
     return (
         core in ALLOWED_WORDS
+        or core.lower() in ALLOWED_WORDS
         or core in extra
         or ACRONYM.match(core) is not None
-        or any(character.isdigit() or character in "_." for character in core)
+        or len(core) == 1  # a variable: m, i, t
+        or any(character.isdigit() or character in "_./^" for character in core)  # names, dL/dz, sigma^2
     )
 
 
 def english_left(text: str, extra: frozenset[str] = frozenset()) -> list[str]:
     """The English words of `text` a Chinese reader should not meet; [] when it is translated."""
     text = _CODE_BLOCK.sub(" ", text)
+    text = text.replace("*", "")  # markdown emphasis: **中央有限差分**（central ...) is still a gloss
+    text = _SCIENTIFIC.sub(" ", text)
     text = _INLINE_CODE.sub(" ", text)
     text = _DISPLAY_MATH.sub(" ", text)
     text = _INLINE_MATH.sub(" ", text)
@@ -108,6 +112,8 @@ def shown_texts(app) -> list[str]:
             texts.extend(str(index) for index in frame.index if isinstance(index, str))
             for column in frame.columns:
                 texts.extend(value for value in frame[column].tolist() if isinstance(value, str))
+        elif kind == "UnknownElement" and hasattr(getattr(node, "proto", None), "spec"):
+            texts.extend(chart_texts(node.proto))
         elif kind == "Latex":
             texts.extend(latex_texts(node.value))
         elif kind == "Code":
@@ -135,6 +141,47 @@ def shown_texts(app) -> list[str]:
 
     walk(app._tree)
     return texts
+
+
+def chart_texts(proto) -> list[str]:
+    """A Vega-Lite chart's titles, sorted category names and the text in its data."""
+    import pyarrow
+
+    texts: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "title" and isinstance(item, str):
+                    texts.append(item)
+                elif key == "sort" and isinstance(item, list):
+                    texts.extend(entry for entry in item if isinstance(entry, str))
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(proto.spec))
+    for dataset in proto.datasets:
+        frame = pyarrow.ipc.open_stream(dataset.data.data).read_pandas()
+        for column in frame.columns:
+            texts.extend(value for value in frame[column].tolist() if isinstance(value, str))
+    return texts
+
+
+def charts(app) -> list[dict]:
+    """The Vega-Lite specifications of every chart on the page."""
+    specs = []
+
+    def walk(node) -> None:
+        if type(node).__name__ == "UnknownElement" and hasattr(getattr(node, "proto", None), "spec"):
+            specs.append(json.loads(node.proto.spec))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return specs
 
 
 def untranslated_on_page(app, extra: frozenset[str] = frozenset()) -> list[tuple[str, list[str]]]:

@@ -25,11 +25,18 @@ CATALOGUE = REPO / "locale" / "zh_TW" / "LC_MESSAGES" / "fer.po"
 # files goes through _() and has a Chinese translation; the other pages are next (issue 17).
 TRANSLATED_PAGES = (
     "lessons/shapes.py",
+    "lessons/batchnorm.py",
+    "lessons/softmax.py",
+    "lessons/_gradient_tables.py",
     "lessons/_language.py",
 )
 TRANSLATED_SOURCES = TRANSLATED_PAGES + (
     "fer/i18n.py",
     "fer/__main__.py",
+    "fer/urlstate.py",
+    "fer/grads.py",
+    "fer/gradcheck.py",
+    "fer/gradient_quiz.py",
     *sorted(str(path.relative_to(REPO)) for path in (REPO / "fer" / "shapes").glob("*.py")),
 )
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -112,6 +119,15 @@ def test_fer_sentences_come_out_in_the_callers_language():
     assert row.error.startswith("視窗（9 像素）比它要滑過的高度（8 像素）還大")
     in_english = shapes.compute_table((8, 8, 1), stack)[-1].error
     assert in_english.startswith("The window (9 pixels) is larger than the height")
+
+
+def test_the_seven_expressions_are_in_the_catalogue_in_label_order():
+    from fer.data import EMOTIONS
+
+    assert i18n.EXPRESSIONS == EMOTIONS
+    with i18n.language("zh-TW"):
+        assert i18n.expressions() == ["生氣", "厭惡", "恐懼", "開心", "難過", "驚訝", "中性"]
+        assert i18n.expression(3) == i18n.expression("Happy") == "開心"
 
 
 def test_plural_forms_follow_the_language():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.i18n_checks import shown_texts, untranslated_on_page
+from tests.i18n_checks import charts, shown_texts, untranslated_on_page
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
@@ -26,8 +26,11 @@ def open_page(page: str, query: dict | None = None, context: dict | None = None,
 
 
 def assert_chinese(app: AppTest, allowed: frozenset[str] = frozenset()) -> None:
+    """Nothing left in English, and every chart draws its text with a CJK font first."""
     left = untranslated_on_page(app, allowed)
     assert left == [], "\n".join(f"{text[:120]!r}: {words}" for text, words in left)
+    for spec in charts(app):
+        assert spec.get("config", {}).get("font", "").startswith('"Noto Sans CJK TC"'), spec.get("title")
 
 
 def button(app: AppTest, key: str | None = None, label: str | None = None):
@@ -58,6 +61,44 @@ def test_a_broken_shapes_link_is_explained_in_chinese():
     assert_chinese(app)
     app = open_page("lessons/shapes.py", {"lang": "zh-TW", "stack": "conv4-k3_banana"})
     assert any(warning.value.startswith("無法讀取連結中的堆疊") for warning in app.warning)
+    assert_chinese(app)
+
+
+# ------------------------------------------------------------------------------ the gradient lessons
+
+
+@pytest.mark.parametrize(
+    ("page", "prefix", "mistake"),
+    [("lessons/batchnorm.py", "bn", "variance_sign_flipped"), ("lessons/softmax.py", "sm", "jacobian_diagonal_only")],
+)
+def test_gradient_lessons_read_in_chinese_with_a_mistake_and_the_quiz(page, prefix, mistake):
+    app = open_page(page)
+    assert_chinese(app)
+    assert any(success.value.startswith("結果：三者一致") for success in app.success)
+    app.toggle(key=f"{prefix}_mistake_on").set_value(True).run()
+    app.selectbox(key=f"{prefix}_mistake").set_value(mistake).run()
+    assert any(error.value.startswith("結果：檢查失敗") for error in app.error)
+    assert_chinese(app)
+    app.button(key=f"{prefix}_quiz_check").click().run()  # nothing typed: a sentence says what to do
+    assert "請先輸入一個數字（例如 -0.391），再檢查。" in [warning.value for warning in app.warning]
+    app.number_input(key=f"{prefix}_quiz_answer").set_value(0.5).run()
+    app.button(key=f"{prefix}_quiz_check").click().run()
+    assert any(message.value.startswith(("答對了", "不太對")) for message in [*app.success, *app.error])
+    assert_chinese(app)
+
+
+def test_the_softmax_lesson_names_the_seven_expressions_in_chinese():
+    app = open_page("lessons/softmax.py", {"lang": "zh-TW", "true": "Sad", "quiz": "1"})
+    assert [slider.label for slider in app.slider][:7] == ["生氣", "厭惡", "恐懼", "開心", "難過", "驚訝", "中性"]
+    assert app.selectbox(key="sm_true").options[4] == "難過"
+    assert any(r"\text{" in latex.value and "J_{" in latex.value for latex in app.latex)  # the Jacobian question
+    assert not any("Happy" in latex.value or "Sad" in latex.value for latex in app.latex)
+
+
+def test_a_bad_gradient_link_is_explained_in_chinese():
+    app = open_page("lessons/softmax.py", {"lang": "zh-TW", "temperature": "abc", "logits": "1,2"})
+    warnings = [warning.value for warning in app.warning]
+    assert "連結中的 temperature='abc' 必須是數字，因此本頁改從 '1' 開始。" in warnings
     assert_chinese(app)
 
 
@@ -95,10 +136,10 @@ def test_the_choice_survives_a_page_switch():
     app.run()
     assert app.title[0].value == "形狀計算"
     app.query_params.clear()  # moving through the sidebar's navigation drops the page's query string
-    app.switch_page("lessons/shapes.py")
+    app.switch_page("lessons/softmax.py")
     app.run()
     assert not app.exception
-    assert app.title[0].value == "形狀計算"
+    assert app.title[0].value == "Softmax 與交叉熵"
     assert app.query_params["lang"] == "zh-TW"  # and it goes back into the link
 
 
