@@ -29,6 +29,7 @@ PAGES = {
     "Analyse": [
         st.Page("lessons/confusion.py", title="Confusion matrix", icon="🔲"),
         st.Page("lessons/ensembles.py", title="Ensembles and TTA", icon="🤝"),
+        st.Page("lessons/competition.py", title="Class competition", icon="🏆"),
         st.Page("lessons/saliency.py", title="Saliency maps", icon="🔥"),
         st.Page("lessons/filters.py", title="Filter visualisation", icon="🧩"),
         st.Page("lessons/feature_maps.py", title="Feature maps", icon="🗺️"),

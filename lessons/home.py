@@ -35,6 +35,7 @@ LESSONS = [
     ("lessons/cnn_vs_dnn.py", "CNN versus DNN", "why convolution wins on faces"),
     ("lessons/confusion.py", "Confusion matrix", "which expressions get mixed up, down to the images"),
     ("lessons/ensembles.py", "Ensembles and TTA", "several models and flipped copies vote"),
+    ("lessons/competition.py", "Class competition", "a public leaderboard now, the private one at the end"),
     ("lessons/saliency.py", "Saliency maps", "which pixels the decision rests on"),
     ("lessons/filters.py", "Filter visualisation", "what each filter is looking for"),
     ("lessons/feature_maps.py", "Feature maps", "one face, layer by layer"),
