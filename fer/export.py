@@ -189,7 +189,7 @@ def _write_metadata(folder: Path, metadata: dict) -> dict:
     """Write metadata.json with `bundle_bytes` counting every file, metadata.json included."""
     path = folder / METADATA_JSON
     metadata = {**metadata, "bundle_bytes": 0}
-    for _ in range(5):  # the size's own digits can change the size: settle in a step or two
+    for _attempt in range(5):  # the size's own digits can change the size: settle in a step or two
         path.write_text(json.dumps(metadata, indent=2))
         total = _folder_bytes(folder)
         if metadata["bundle_bytes"] == total:

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from fer.data import IMAGE_SIZE
+from fer.i18n import _, ngettext
 
 GRAYSCALE_WEIGHTS = (0.299, 0.587, 0.114)
 _INTERPOLATIONS = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}
@@ -57,16 +58,26 @@ class FaceCropSpec:
 
     def __post_init__(self):
         if self.scale_factor <= 1.0:
-            raise ValueError(f"scale_factor must be above 1 (the window grows each step); got {self.scale_factor}.")
+            raise ValueError(_(
+                "scale_factor must be above 1 (the window grows each step); got {scale_factor}."
+            ).format(scale_factor=self.scale_factor))
         if self.min_neighbors < 0:
-            raise ValueError(f"min_neighbors must be 0 or more; got {self.min_neighbors}.")
+            raise ValueError(_(
+                "min_neighbors must be 0 or more; got {min_neighbors}."
+            ).format(min_neighbors=self.min_neighbors))
         if not 0.0 < self.min_face_fraction <= 1.0:
-            raise ValueError(f"min_face_fraction must be in (0, 1]; got {self.min_face_fraction}.")
+            raise ValueError(_(
+                "min_face_fraction must be in (0, 1]; got {min_face_fraction}."
+            ).format(min_face_fraction=self.min_face_fraction))
         if self.margin < 0:
-            raise ValueError(f"margin must be 0 or more (a fraction of the face box); got {self.margin}.")
+            raise ValueError(_(
+                "margin must be 0 or more (a fraction of the face box); got {margin}."
+            ).format(margin=self.margin))
         if self.resize_interpolation not in _INTERPOLATIONS:
             raise ValueError(
-                f"resize_interpolation must be one of {', '.join(_INTERPOLATIONS)}; got {self.resize_interpolation!r}."
+                _(
+                    "resize_interpolation must be one of {choices}; got {resize_interpolation}."
+                ).format(choices=", ".join(_INTERPOLATIONS), resize_interpolation=repr(self.resize_interpolation))
             )
 
     def to_dict(self) -> dict:
@@ -113,7 +124,7 @@ def decode_image(data: bytes) -> np.ndarray:
     buffer = np.frombuffer(data, dtype=np.uint8)
     decoded = cv2.imdecode(buffer, _DECODE_FLAGS) if buffer.size else None
     if decoded is None:
-        raise FaceImageError("The file is not an image OpenCV can read: upload a PNG or JPEG photo.")
+        raise FaceImageError(_("The file is not an image OpenCV can read: upload a PNG or JPEG photo."))
     if decoded.dtype != np.uint8:
         decoded = cv2.convertScaleAbs(decoded, alpha=255.0 / max(1, int(decoded.max())))
     if decoded.ndim == 2:
@@ -130,7 +141,9 @@ def to_grayscale(image: np.ndarray, spec: FaceCropSpec = DEFAULT_SPEC) -> np.nda
         return image.astype(np.uint8)
     if image.ndim != 3 or image.shape[2] not in (3, 4):
         raise FaceImageError(
-            f"Expected a grayscale (H, W) or colour (H, W, 3 or 4) image; got shape {image.shape}."
+            _(
+                "Expected a grayscale (H, W) or colour (H, W, 3 or 4) image; got shape {shape}."
+            ).format(shape=image.shape)
         )
     weights = np.asarray(spec.grayscale_weights, dtype=np.float64)
     gray = image[..., :3].astype(np.float64) @ weights
@@ -174,8 +187,10 @@ def _load_cascade(file_name: str) -> cv2.CascadeClassifier:
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise FaceImageError(
-            f"OpenCV could not load the face detector {path}: install opencv-python-headless<5, "
-            "which ships the Haar cascades."
+            _(
+                "OpenCV could not load the face detector {path}: install opencv-python-headless<5, "
+                "which ships the Haar cascades."
+            ).format(path=path)
         )
     return cascade
 
@@ -216,7 +231,7 @@ def resize_face(gray: np.ndarray, spec: FaceCropSpec = DEFAULT_SPEC) -> np.ndarr
 def crop_from_box(image: np.ndarray, box: tuple[int, int, int, int], spec: FaceCropSpec = DEFAULT_SPEC) -> np.ndarray:
     """Steps 1, 3 and 4 for a face box found by any detector: the same 48x48 face `crop_face` makes."""
     gray = to_grayscale(np.asarray(image), spec)
-    left, top, side, _ = square_crop_box(box, gray.shape, spec.margin)
+    left, top, side, _side = square_crop_box(box, gray.shape, spec.margin)
     return resize_face(gray[top : top + side, left : left + side], spec)
 
 
@@ -231,9 +246,11 @@ def crop_face(image: np.ndarray | bytes, spec: FaceCropSpec = DEFAULT_SPEC) -> F
         image = decode_image(bytes(image))
     image = np.asarray(image)
     if image.dtype != np.uint8:
-        raise FaceImageError(f"Expected a uint8 image (0..255); got {image.dtype}.")
+        raise FaceImageError(_("Expected a uint8 image (0..255); got {dtype}.").format(dtype=image.dtype))
     if image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
-        raise FaceImageError(f"Expected an image of shape (H, W) or (H, W, 3/4); got {image.shape}.")
+        raise FaceImageError(_(
+            "Expected an image of shape (H, W) or (H, W, 3/4); got {shape}."
+        ).format(shape=image.shape))
     size = spec.output_size
     if image.shape[:2] == (size, size):
         face = to_grayscale(image, spec).copy()
@@ -242,7 +259,7 @@ def crop_face(image: np.ndarray | bytes, spec: FaceCropSpec = DEFAULT_SPEC) -> F
             face=face,
             box=(0, 0, size, size),
             crop_box=(0, 0, size, size),
-            message=f"Already a {size}x{size} face: used as it is (no detection needed).",
+            message=_("Already a {size}x{size} face: used as it is (no detection needed).").format(size=size),
             annotated=_to_rgb(face),
             source=f"already {size}x{size}",
         )
@@ -254,16 +271,16 @@ def crop_face(image: np.ndarray | bytes, spec: FaceCropSpec = DEFAULT_SPEC) -> F
         annotated = _to_rgb(gray)
         thickness = max(1, round(min(height, width) / 200))
         cv2.rectangle(annotated, (2, 2), (2 + min_side, 2 + min_side), (255, 160, 0), thickness)
-        message = (
-            f"No face found in this {width}x{height} photo. The detector looked for front-on faces at least "
-            f"{min_side} pixels wide (the orange square) in the grayscale image shown, growing its window by "
-            f"{spec.scale_factor}x per step and needing {spec.min_neighbors} agreeing hits. Try a brighter, "
+        message = _(
+            "No face found in this {width}x{height} photo. The detector looked for front-on faces at least "
+            "{min_side} pixels wide (the orange square) in the grayscale image shown, growing its window by "
+            "{factor}x per step and needing {hits} agreeing hits. Try a brighter, "
             "front-on photo in which the face fills more of the frame."
-        )
+        ).format(width=width, height=height, min_side=min_side, factor=spec.scale_factor, hits=spec.min_neighbors)
         return FaceCrop(False, None, None, None, message, annotated, (), "none")
 
     box = boxes[0]
-    left, top, side, _ = square_crop_box(box, gray.shape, spec.margin)
+    left, top, side, _side = square_crop_box(box, gray.shape, spec.margin)
     face = crop_from_box(gray, box, spec)
     annotated = _to_rgb(image)
     thickness = max(1, round(min(height, width) / 200))
@@ -273,9 +290,12 @@ def crop_face(image: np.ndarray | bytes, spec: FaceCropSpec = DEFAULT_SPEC) -> F
     cv2.rectangle(annotated, (left, top), (left + side, top + side), (0, 200, 255), thickness)
     x, y, w, h = box
     cv2.rectangle(annotated, (x, y), (x + w, y + h), (0, 220, 0), thickness)
-    others = f" ({len(boxes) - 1} smaller face(s) ignored, in grey)" if len(boxes) > 1 else ""
-    message = (
-        f"Face found at x={x}, y={y}, {w}x{h} pixels (green){others}; the square crop with a "
-        f"{spec.margin:.0%} margin (blue) was shrunk to {size}x{size}."
-    )
+    ignored = len(boxes) - 1
+    others = ngettext(
+        " ({count} smaller face ignored, in grey)", " ({count} smaller faces ignored, in grey)", ignored
+    ).format(count=ignored) if ignored else ""
+    message = _(
+        "Face found at x={x}, y={y}, {w}x{h} pixels (green){others}; the square crop with a "
+        "{margin} margin (blue) was shrunk to {size}x{size}."
+    ).format(x=x, y=y, w=w, h=h, others=others, margin=f"{spec.margin:.0%}", size=size)
     return FaceCrop(True, face, box, (left, top, side, side), message, annotated, tuple(boxes), "detected")

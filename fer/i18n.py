@@ -157,6 +157,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(current_language()).ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` as said in `context`: the same English, another translation (a term's first use on a page)."""
+    return translations(current_language()).pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Mark a sentence for the catalogue without translating it yet (module-level constants)."""
     return message

@@ -15,10 +15,12 @@ import streamlit as st
 from fer import faces, registry
 from fer.data import EMOTIONS
 from fer.explain import ExplainError, enlarge, predict_classes
+from fer.i18n import N_, _, expression, expressions, format_percent
 from fer.urlstate import Field, UrlState
 from lessons._shared import read_url_state, selected_dataset, selected_model_name, write_url_state
 
-SOURCES = ("Data set image", "A misclassified image", "Upload a photo", "Camera snapshot")
+# The radio's values (ids that tests and session state use), in English; shown through _().
+SOURCES = (N_("Data set image"), N_("A misclassified image"), N_("Upload a photo"), N_("Camera snapshot"))
 DATA_SET_SOURCE = SOURCES[0]
 # Expressions as a link names them: ?expression=happy&face=3 is the third Happy test face.
 EXPRESSION_IDS = tuple(emotion.lower() for emotion in EMOTIONS)
@@ -35,9 +37,14 @@ class ChosenFace:
     caption: str
 
 
-@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
-def _load_model(name: str, _modified: float):
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _cached_model(name: str, _modified: float):
     return registry.load_model(name)
+
+
+def _load_model(name: str, modified: float):
+    with st.spinner(_("Loading the model...")):
+        return _cached_model(name, modified)
 
 
 def model_file(name: str):
@@ -49,16 +56,20 @@ def selected_model():
     name = selected_model_name()
     if name is None:
         st.info(
-            "There is no trained model yet, so there is nothing to explain. Train one on the "
-            "**Train a network** page (the small CNN learns the synthetic faces in about a minute), "
-            "then come back: this page will use it."
+            _(
+                "There is no trained model yet, so there is nothing to explain. Train one on the "
+                "**Train a network** page (the small CNN learns the synthetic faces in about a minute), "
+                "then come back: this page will use it."
+            )
         )
         return None
     run = registry.read_run(name)
     if run.kind != "keras":
         st.warning(
-            f"**{name}** is an {run.kind} of several models; explanations need one network. "
-            "Pick a single model in the sidebar."
+            _(
+                "**{name}** is an ensemble of several models; explanations need one network. "
+                "Pick a single model in the sidebar."
+            ).format(name=name)
         )
         return None
     try:
@@ -68,7 +79,11 @@ def selected_model():
         st.error(str(error))
         return None
     if tuple(model.input_shape[1:]) != (48, 48, 1):
-        st.error(f"**{name}** takes inputs of shape {model.input_shape[1:]}, not 48x48 grayscale faces.")
+        st.error(
+            _("**{name}** takes inputs of shape {shape}, not 48x48 grayscale faces.").format(
+                name=name, shape=model.input_shape[1:]
+            )
+        )
         return None
     return name, model
 
@@ -83,7 +98,7 @@ def _split_images(split: str):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _predictions(model_name: str, _model, dataset_name: str, split: str, modified: float, count: int):
-    _, images, _ = _split_images(split)
+    images = _split_images(split)[1]
     return predict_classes(_model, images)
 
 
@@ -95,73 +110,91 @@ def _face_from_photo(data: bytes, what: str) -> ChosenFace | None:
         return None
     if not result.found:
         st.warning(result.message)
-        st.image(result.annotated, caption="What the detector searched", width=360)
+        st.image(result.annotated, caption=_("What the detector searched"), width=360)
         return None
     left, right = st.columns([3, 1])
     left.image(result.annotated, caption=result.message, width=360)
-    right.image(enlarge(result.face, 3), caption="The 48x48 face the model sees")
+    right.image(enlarge(result.face, 3), caption=_("The 48x48 face the model sees"))
     return ChosenFace(result.face, None, what)
 
 
 def choose_face(model_name: str, model, key: str, sources=SOURCES) -> ChosenFace | None:
     """Widgets to pick one face; None (with a message) until there is one."""
-    source = st.radio("Face to explain", sources, horizontal=True, key=f"{key}_source")
-    if source == "Data set image":
+    source_labels = {source: _(source) for source in sources}
+    source = st.radio(
+        _("Face to explain"), sources, format_func=source_labels.__getitem__, horizontal=True, key=f"{key}_source"
+    )
+    names = expressions()
+    if source == DATA_SET_SOURCE:
         dataset, images, labels = _split_images("test")
         left, right = st.columns(2)
         emotion = left.selectbox(
-            "Expression", range(len(EMOTIONS)), format_func=lambda i: EMOTIONS[i], key=f"{key}_class"
+            _("Expression"), range(len(EMOTIONS)), format_func=names.__getitem__, key=f"{key}_class"
         )
         indices = np.flatnonzero(labels == emotion)
         if len(indices) == 0:
-            st.warning(f"The {dataset.name} test split has no {EMOTIONS[emotion]} faces: pick another expression.")
+            st.warning(
+                _("The {dataset} test split has no {expression} faces: pick another expression.").format(
+                    dataset=dataset.name, expression=names[emotion]
+                )
+            )
             return None
         asked = st.session_state.get(f"{key}_index", 1)
         if asked > len(indices):  # a link can ask for more faces than this data set has
-            st.warning(
-                f"The {dataset.name} test split has {len(indices)} {EMOTIONS[emotion]} faces, not "
-                f"{asked}: showing the first one."
-            )
+            too_far = _("The {dataset} test split has {count} {expression} faces, not {asked}: showing the first one.")
+            st.warning(too_far.format(dataset=dataset.name, count=len(indices), expression=names[emotion], asked=asked))
             st.session_state[f"{key}_index"] = 1
         number = right.number_input(
-            f"Which one (1 to {len(indices)})", min_value=1, max_value=len(indices), key=f"{key}_index"
+            _("Which one (1 to {count})").format(count=len(indices)),
+            min_value=1, max_value=len(indices), key=f"{key}_index",
         )
         index = int(indices[int(number) - 1])
-        return ChosenFace(images[index], int(labels[index]), f"{dataset.name} test face #{index}: {EMOTIONS[emotion]}")
-
-    if source == "A misclassified image":
-        dataset, images, labels = _split_images("test")
-        path = model_file(model_name)
-        with st.spinner(f"Running {model_name} on {len(images):,} test faces..."):
-            _, predicted = _predictions(
-                model_name, model, dataset.name, "test", path.stat().st_mtime if path.exists() else 0.0, len(images)
-            )
-        wrong = np.flatnonzero(predicted != labels)
-        if len(wrong) == 0:
-            st.success(f"{model_name} gets every test face of {dataset.name} right: nothing misclassified to show.")
-            return None
-        number = st.number_input(
-            f"Mistake number (1 to {len(wrong)}; {len(wrong) / len(labels):.0%} of the test faces are wrong)",
-            min_value=1, max_value=len(wrong), value=1, key=f"{key}_wrong",
-        )
-        index = int(wrong[int(number) - 1])
-        caption = (
-            f"{dataset.name} test face #{index}: really {EMOTIONS[labels[index]]}, "
-            f"the model says {EMOTIONS[predicted[index]]}"
+        caption = _("{dataset} test face #{index}: {expression}").format(
+            dataset=dataset.name, index=index, expression=names[emotion]
         )
         return ChosenFace(images[index], int(labels[index]), caption)
 
-    if source == "Upload a photo":
-        upload = st.file_uploader("A photo with a face (PNG or JPEG)", type=["png", "jpg", "jpeg"], key=f"{key}_upload")
-        if upload is None:
-            st.caption("The photo stays on this server's memory for this page only.")
+    if source == SOURCES[1]:
+        dataset, images, labels = _split_images("test")
+        path = model_file(model_name)
+        running = _("Running {model} on {count} test faces...").format(model=model_name, count=f"{len(images):,}")
+        with st.spinner(running):
+            predicted = _predictions(
+                model_name, model, dataset.name, "test", path.stat().st_mtime if path.exists() else 0.0, len(images)
+            )[1]
+        wrong = np.flatnonzero(predicted != labels)
+        if len(wrong) == 0:
+            st.success(
+                _("{model} gets every test face of {dataset} right: nothing misclassified to show.").format(
+                    model=model_name, dataset=dataset.name
+                )
+            )
             return None
-        return _face_from_photo(upload.getvalue(), f"uploaded photo {upload.name}")
+        number = st.number_input(
+            _("Mistake number (1 to {count}; {percent} of the test faces are wrong)").format(
+                count=len(wrong), percent=format_percent(len(wrong) / len(labels))
+            ),
+            min_value=1, max_value=len(wrong), value=1, key=f"{key}_wrong",
+        )
+        index = int(wrong[int(number) - 1])
+        caption = _("{dataset} test face #{index}: really {truth}, the model says {said}").format(
+            dataset=dataset.name, index=index, truth=expression(labels[index]), said=expression(predicted[index])
+        )
+        return ChosenFace(images[index], int(labels[index]), caption)
 
-    snapshot = st.camera_input("Take a snapshot", key=f"{key}_camera")
+    if source == SOURCES[2]:
+        upload = st.file_uploader(
+            _("A photo with a face (PNG or JPEG)"), type=["png", "jpg", "jpeg"], key=f"{key}_upload"
+        )
+        if upload is None:
+            st.caption(_("The photo stays on this server's memory for this page only."))
+            return None
+        return _face_from_photo(upload.getvalue(), _("uploaded photo {name}").format(name=upload.name))
+
+    snapshot = st.camera_input(_("Take a snapshot"), key=f"{key}_camera")
     if snapshot is None:
         return None
-    return _face_from_photo(snapshot.getvalue(), "camera snapshot")
+    return _face_from_photo(snapshot.getvalue(), _("camera snapshot"))
 
 
 def data_set_face_in_url(key: str) -> dict:
@@ -209,4 +242,4 @@ def show_error(error: Exception) -> None:
     if isinstance(error, (ExplainError, registry.RegistryError, ValueError)):
         st.error(str(error))
     else:
-        st.error(f"{type(error).__name__}: {error}")
+        st.error(f"{type(error).__name__}: {error}")  # a bug: its type and message, as Python wrote them

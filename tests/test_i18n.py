@@ -28,6 +28,10 @@ TRANSLATED_PAGES = (
     "lessons/batchnorm.py",
     "lessons/softmax.py",
     "lessons/_gradient_tables.py",
+    "lessons/saliency.py",
+    "lessons/filters.py",
+    "lessons/feature_maps.py",
+    "lessons/_explain_inputs.py",
     "lessons/_language.py",
 )
 TRANSLATED_SOURCES = TRANSLATED_PAGES + (
@@ -37,7 +41,9 @@ TRANSLATED_SOURCES = TRANSLATED_PAGES + (
     "fer/grads.py",
     "fer/gradcheck.py",
     "fer/gradient_quiz.py",
+    "fer/faces.py",
     *sorted(str(path.relative_to(REPO)) for path in (REPO / "fer" / "shapes").glob("*.py")),
+    *sorted(str(path.relative_to(REPO)) for path in (REPO / "fer" / "explain").rglob("*.py")),
 )
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
@@ -47,12 +53,16 @@ def catalogue():
         return read_po(handle)
 
 
-def extracted(path: str) -> list[str]:
-    """The messages pybabel extract finds in one file (the same keywords as babel.cfg's Python section)."""
-    messages = []
-    for _line, message, _comments, _context in extract_from_file("python", REPO / path):
-        messages.append(message if isinstance(message, str) else message[0])
-    return messages
+def singular(message_id) -> str:
+    """A message's id; for a plural message (a tuple), its singular."""
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def extracted(path: str) -> list[tuple[str | None, str]]:
+    """(context, message) for every message pybabel extract finds in one file (babel.cfg's Python keywords)."""
+    return [
+        (context, singular(message)) for _line, message, _comments, context in extract_from_file("python", REPO / path)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -151,18 +161,22 @@ def test_numbers_and_dates_are_written_as_each_language_writes_them():
 
 def test_the_catalogue_is_complete_for_the_translated_files():
     """Every sentence of the translated files is in the catalogue, translated, not fuzzy, same placeholders."""
-    entries = {message.id: message for message in catalogue() if message.id}
+    entries = {(message.context, singular(message.id)): message for message in catalogue() if message.id}
     problems = []
     for path in TRANSLATED_SOURCES:
-        for message_id in extracted(path):
-            entry = entries.get(message_id)
+        for context, message_id in extracted(path):
+            entry = entries.get((context, message_id))
+            forms = [entry.string] if entry is not None and isinstance(entry.string, str) else list(
+                entry.string if entry is not None else []
+            )
             if entry is None:
                 problems.append(f"{path}: not in the catalogue (run make translations): {message_id!r}")
-            elif not entry.string:
+            elif not forms or not all(forms):
                 problems.append(f"{path}: no translation: {message_id!r}")
             elif entry.fuzzy:
                 problems.append(f"{path}: fuzzy translation: {message_id!r}")
-            elif sorted(PLACEHOLDER.findall(message_id)) != sorted(PLACEHOLDER.findall(entry.string)):
+            elif any(sorted(set(PLACEHOLDER.findall(message_id))) != sorted(set(PLACEHOLDER.findall(form)))
+                     for form in forms):
                 problems.append(f"{path}: placeholders differ: {message_id!r} -> {entry.string!r}")
     assert problems == []
 

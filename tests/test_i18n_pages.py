@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from fer.explain.base import STEP_CAP_VARIABLE
 from tests.i18n_checks import charts, shown_texts, untranslated_on_page
+from tests.models import save_tiny_run, tiny_cnn
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
@@ -100,6 +104,72 @@ def test_a_bad_gradient_link_is_explained_in_chinese():
     warnings = [warning.value for warning in app.warning]
     assert "連結中的 temperature='abc' 必須是數字，因此本頁改從 '1' 開始。" in warnings
     assert_chinese(app)
+
+
+# ------------------------------------------------------------------------------ the explanation pages
+
+PHOTO = REPO / "tests" / "assets" / "explain" / "drawn_face_400x300.png"
+
+
+@pytest.fixture
+def tiny_model(monkeypatch):
+    """The tiny CNN as the registry's only run, explanations capped at 3 steps; its names are allowed."""
+    monkeypatch.setenv(STEP_CAP_VARIABLE, "3")
+    model = tiny_cnn()
+    save_tiny_run("tiny", model)
+    return frozenset({layer.name for layer in model.layers} | {"tiny", "synthetic"})
+
+
+@pytest.mark.parametrize("page", ["lessons/saliency.py", "lessons/filters.py", "lessons/feature_maps.py"])
+def test_without_a_model_the_explanation_pages_say_what_to_do_in_chinese(page):
+    app = open_page(page)
+    assert app.info[0].value.startswith("目前還沒有訓練好的模型")
+    assert_chinese(app)
+
+
+def test_saliency_page_reads_in_chinese_for_one_face_a_mistake_a_photo_and_the_grid(tiny_model):
+    app = open_page("lessons/saliency.py", {"lang": "zh-TW", "method": "smoothgrad", "expression": "sad"})
+    assert_chinese(app, tiny_model)
+    captions = [image.caption for element in app.get("image") for image in element.proto.imgs]
+    assert captions[0].endswith("：難過") and captions[1].endswith("的SmoothGrad")  # "<predicted>的SmoothGrad"
+    app.radio(key="saliency_source").set_value("A misclassified image").run()
+    assert_chinese(app, tiny_model)
+    app.radio(key="saliency_source").set_value("Upload a photo").run()
+    app.file_uploader(key="saliency_upload").set_value(("face.png", PHOTO.read_bytes(), "image/png")).run()
+    assert not app.exception
+    assert_chinese(app, tiny_model)
+    app.selectbox(key="saliency_method").set_value("gradcam").run()
+    app.radio(key="saliency_mode").set_value("Grid: several faces per class").run()
+    assert not app.exception
+    assert_chinese(app, tiny_model)
+
+
+def test_filters_page_reads_in_chinese_for_filters_and_for_a_class(tiny_model):
+    app = open_page("lessons/filters.py")
+    assert_chinese(app, tiny_model)
+    app.slider(key="filters_count").set_value(2).run()
+    app.button(key="filters_draw").click().run()
+    assert not app.exception
+    assert_chinese(app, tiny_model)
+    app.radio(key="filters_mode").set_value("class").run()
+    app.slider(key="filters_variants").set_value(2).run()
+    app.button(key="filters_draw").click().run()
+    assert not app.exception
+    captions = [image.caption for element in app.get("image") for image in element.proto.imgs]
+    assert [caption.split(":")[0] for caption in captions] == ["開心 #1", "開心 #2"]
+    assert_chinese(app, tiny_model)
+
+
+def test_feature_maps_page_reads_in_chinese_with_plural_headings(tiny_model):
+    app = open_page("lessons/feature_maps.py")
+    assert [header.value for header in app.main.subheader][0] == "conv1（Conv2D）：4 張 48x48 的特徵圖"
+    assert_chinese(app, tiny_model)
+    blank = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))[1].tobytes()
+    app.radio(key="feature_maps_source").set_value("Camera snapshot").run()
+    app.camera_input(key="feature_maps_camera").set_value(("snapshot.jpg", blank, "image/jpeg")).run()
+    assert app.warning[0].value.startswith("在這張 320x240 的照片裡找不到臉")
+    assert not app.exception
+    assert_chinese(app, tiny_model)
 
 
 # ------------------------------------------------------------------------------ choosing the language

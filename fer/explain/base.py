@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from fer.i18n import N_, _
 from fer.preprocessing import scale_pixels
 
 # Optimisations (activation maximisation, SmoothGrad samples, integrated-gradient steps) never
@@ -29,13 +30,15 @@ class ExplainError(ValueError):
 def capped_steps(steps: int) -> int:
     """`steps`, lowered to $FER_EXPLAIN_MAX_STEPS when that is set."""
     if steps < 1:
-        raise ExplainError(f"The number of steps must be at least 1; got {steps}.")
+        raise ExplainError(_("The number of steps must be at least 1; got {steps}.").format(steps=steps))
     cap = os.environ.get(STEP_CAP_VARIABLE)
     if cap:
         try:
             return max(1, min(steps, int(cap)))
         except ValueError:
-            raise ExplainError(f"${STEP_CAP_VARIABLE} must be a whole number; got {cap!r}.") from None
+            raise ExplainError(_(
+                "{variable} must be a whole number; got {cap}."
+            ).format(variable="$" + STEP_CAP_VARIABLE, cap=repr(cap))) from None
     return steps
 
 
@@ -51,7 +54,9 @@ def as_model_batch(images: np.ndarray) -> np.ndarray:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] != 1:
         raise ExplainError(
-            f"Expected grayscale faces (N, H, W) uint8 or (N, H, W, 1) float; got shape {images.shape}."
+            _(
+                "Expected grayscale faces (N, H, W) uint8 or (N, H, W, 1) float; got shape {shape}."
+            ).format(shape=images.shape)
         )
     return images
 
@@ -61,14 +66,20 @@ def class_index_array(class_indices, count: int, num_classes: int) -> np.ndarray
     indices = np.asarray(class_indices)
     if indices.ndim > 1 or (indices.ndim == 1 and len(indices) != count):
         raise ExplainError(
-            f"Give one class for all {count} faces or one class per face; got {indices.size} classes "
-            f"shaped {indices.shape} for {count} faces."
+            _(
+                "Give one class for all {count} faces or one class per face; got {size} classes "
+                "shaped {shape} for {count} faces."
+            ).format(count=count, size=indices.size, shape=indices.shape)
         )
     if indices.dtype.kind not in "iu":
-        raise ExplainError(f"Class indices are whole numbers; got {indices.tolist()!r}.")
+        raise ExplainError(_(
+            "Class indices are whole numbers; got {indices}."
+        ).format(indices=repr(indices.tolist())))
     indices = np.broadcast_to(indices.astype(np.int64), (count,)).copy()
     if np.any(indices < 0) or np.any(indices >= num_classes):
-        raise ExplainError(f"Class indices must be between 0 and {num_classes - 1}; got {indices.tolist()}.")
+        raise ExplainError(_(
+            "Class indices must be between 0 and {largest}; got {indices}."
+        ).format(largest=num_classes - 1, indices=indices.tolist()))
     return indices
 
 
@@ -137,7 +148,9 @@ def check_layer(model, layer_name: str):
         return model.get_layer(layer_name)
     except ValueError:
         known = ", ".join(layer.name for layer in model.layers)
-        raise ExplainError(f"The model has no layer called {layer_name!r}; its layers are: {known}.") from None
+        raise ExplainError(_(
+            "The model has no layer called {layer_name}; its layers are: {known}."
+        ).format(layer_name=repr(layer_name), known=known)) from None
 
 
 def normalise_maps(maps) -> np.ndarray:
@@ -158,10 +171,12 @@ class SaliencyMethod:
     """
 
     method_id = ""
-    name = "saliency method"
+    name = N_("saliency method")  # English, marked for the catalogue; instances hold it translated
     description = ""
 
     def __init__(self, model):
+        self.name = _(type(self).name)
+        self.description = _(type(self).description) if type(self).description else ""
         self.model = model
         self.num_classes = int(model.output_shape[-1])
 

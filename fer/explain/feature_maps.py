@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer.explain.base import CONV_KINDS, POOL_KINDS, ExplainError, as_model_batch, check_layer, layer_kind, model_input
+from fer.i18n import _
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,15 @@ def feature_maps(model, image, layer_names: list[str] | None = None) -> list[Lay
     layer_names = feature_map_layer_names(model) if layer_names is None else list(layer_names)
     if not layer_names:
         raise ExplainError(
-            f"{model.name} has no convolution or pooling layer, so it makes no feature maps: "
-            "pick a convolutional network."
+            _(
+                "{name} has no convolution or pooling layer, so it makes no feature maps: pick a "
+                "convolutional network."
+            ).format(name=model.name)
         )
     layers = [check_layer(model, name) for name in layer_names]
     batch = as_model_batch(image)
     if len(batch) != 1:
-        raise ExplainError(f"Feature maps are shown for one face at a time; got {len(batch)}.")
+        raise ExplainError(_("Feature maps are shown for one face at a time; got {count}.").format(count=len(batch)))
     probe = keras.Model(model_input(model), [layer.output for layer in layers])
     outputs = probe(batch, training=False)
     if not isinstance(outputs, (list, tuple)):

@@ -15,6 +15,7 @@ from fer.explain.base import (
     scores_model,
     spatial_layer_names,
 )
+from fer.i18n import _
 
 
 def default_gradcam_layer(model) -> str:
@@ -25,8 +26,10 @@ def default_gradcam_layer(model) -> str:
     spatial = spatial_layer_names(model)
     if not spatial:
         raise ExplainError(
-            f"{model.name} has no layer with spatial maps (it flattens the face at once), so Grad-CAM "
-            "cannot apply: use the vanilla gradient or SmoothGrad."
+            _(
+                "{name} has no layer with spatial maps (it flattens the face at once), so Grad-CAM "
+                "cannot apply: use the vanilla gradient or SmoothGrad."
+            ).format(name=model.name)
         )
     return spatial[-1]
 
@@ -56,13 +59,16 @@ class GradCAM(SaliencyMethod):
         if self.layer_name not in spatial_layer_names(model):
             choices = ", ".join(spatial_layer_names(model)) or "none"
             raise ExplainError(
-                f"Grad-CAM needs a layer with spatial maps; {self.layer_name!r} is not one. Choose one of: {choices}."
+                _(
+                    "Grad-CAM needs a layer with spatial maps; {layer_name} is not one. Choose one "
+                    "of: {choices}."
+                ).format(layer_name=repr(self.layer_name), choices=choices)
             )
         self.scores = scores_model(model, [self.layer_name])
-        self.description = (
-            f"Channels of {self.layer_name} weighted by how much they raise the class score, summed, "
+        self.description = _(
+            "Channels of {layer} weighted by how much they raise the class score, summed, "
             "negatives cut, upsampled to 48x48."
-        )
+        ).format(layer=self.layer_name)
 
     def explain(self, batch, class_indices):
         import tensorflow as tf

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fer.explain.base import SaliencyMethod, capped_steps, normalise_maps, scores_model
+from fer.i18n import N_, _
 
 
 class IntegratedGradients(SaliencyMethod):
@@ -27,16 +28,16 @@ class IntegratedGradients(SaliencyMethod):
     """
 
     method_id = "integrated_gradients"
-    name = "Integrated gradients"
+    name = N_("Integrated gradients")
 
     def __init__(self, model, steps: int = 32):
         super().__init__(model)
         self.steps = capped_steps(steps)
         self.scores = scores_model(model)
-        self.description = (
-            f"Gradients averaged over {self.steps} images fading from black to the face, "
+        self.description = _(
+            "Gradients averaged over {steps} images fading from black to the face, "
             "times the face: credits that add up to the score's change."
-        )
+        ).format(steps=self.steps)
 
     def attributions(self, batch: np.ndarray, class_indices: np.ndarray) -> np.ndarray:
         """Signed credits, same shape as `batch`; they sum to score(face) - score(black), nearly."""

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from fer.explain.base import ExplainError
+from fer.i18n import _
 
 
 def _check_pair(image: np.ndarray, saliency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -17,7 +18,9 @@ def _check_pair(image: np.ndarray, saliency: np.ndarray) -> tuple[np.ndarray, np
     saliency = np.asarray(saliency, dtype=np.float32)
     if image.shape[:2] != saliency.shape[:2] or image.ndim != 2:
         raise ExplainError(
-            f"The face {image.shape} and its saliency map {saliency.shape} must both be (H, W) of the same size."
+            _(
+                "The face {face} and its saliency map {saliency} must both be (H, W) of the same size."
+            ).format(face=image.shape, saliency=saliency.shape)
         )
     return image, saliency
 
@@ -28,7 +31,9 @@ def keep_salient_pixels(image: np.ndarray, saliency: np.ndarray, threshold: floa
     Returns the masked face and the fraction of pixels kept.
     """
     if not 0.0 <= threshold <= 1.0:
-        raise ExplainError(f"The threshold is a saliency level between 0 and 1; got {threshold}.")
+        raise ExplainError(_(
+            "The threshold is a saliency level between 0 and 1; got {threshold}."
+        ).format(threshold=threshold))
     image, saliency = _check_pair(image, saliency)
     keep = saliency >= threshold
     return np.where(keep, image, 0).astype(image.dtype), float(keep.mean())
@@ -43,7 +48,7 @@ def heatmap_rgb(saliency: np.ndarray, colormap: int = cv2.COLORMAP_JET) -> np.nd
 def overlay(image: np.ndarray, saliency: np.ndarray, opacity: float = 0.5) -> np.ndarray:
     """The grayscale face under a coloured heat map; `opacity` 0 shows the face, 1 the map alone."""
     if not 0.0 <= opacity <= 1.0:
-        raise ExplainError(f"Opacity is between 0 and 1; got {opacity}.")
+        raise ExplainError(_("Opacity is between 0 and 1; got {opacity}.").format(opacity=opacity))
     image, saliency = _check_pair(image, saliency)
     face = np.repeat(image[..., None].astype(np.float32), 3, axis=2)
     blended = (1.0 - opacity) * face + opacity * heatmap_rgb(saliency).astype(np.float32)
@@ -68,7 +73,9 @@ def tile_grid(images: np.ndarray, columns: int | None = None, gap: int = 1, back
     """(N, H, W) or (N, H, W, 3) uint8 -> one image with the N tiles in rows of `columns`."""
     images = np.asarray(images)
     if images.ndim not in (3, 4) or len(images) == 0:
-        raise ExplainError(f"tile_grid needs a non-empty stack (N, H, W[, 3]); got shape {images.shape}.")
+        raise ExplainError(_(
+            "tile_grid needs a non-empty stack (N, H, W[, 3]); got shape {shape}."
+        ).format(shape=images.shape))
     count, height, width = images.shape[:3]
     columns = columns or int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))

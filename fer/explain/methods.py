@@ -12,12 +12,14 @@ from fer.explain.base import ExplainError, SaliencyMethod
 from fer.explain.gradcam import GradCAM
 from fer.explain.integrated_gradients import IntegratedGradients
 from fer.explain.saliency import Saliency
+from fer.i18n import N_, _
 
+# Labels in English, marked for the catalogue: a page shows _(SALIENCY_METHODS[id]).
 SALIENCY_METHODS = {
-    "vanilla": "Vanilla gradient",
+    "vanilla": N_("Vanilla gradient"),
     "smoothgrad": "SmoothGrad",
     "gradcam": "Grad-CAM",
-    "integrated_gradients": "Integrated gradients",
+    "integrated_gradients": N_("Integrated gradients"),
 }
 
 
@@ -54,5 +56,9 @@ def make_saliency_method(
     ids = ", ".join(SALIENCY_METHODS)
     by_label = {label: known for known, label in SALIENCY_METHODS.items()}
     if method_id in by_label:
-        raise UnknownMethodError(f"{method_id!r} is a method's label; choose it by its id {by_label[method_id]!r}.")
-    raise UnknownMethodError(f"There is no saliency method {method_id!r}; choose one of: {ids}.")
+        raise UnknownMethodError(_(
+            "{method_id} is a method's label; choose it by its id {known}."
+        ).format(method_id=repr(method_id), known=repr(by_label[method_id])))
+    raise UnknownMethodError(_(
+        "There is no saliency method {method_id}; choose one of: {ids}."
+    ).format(method_id=repr(method_id), ids=ids))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fer.explain.base import ExplainError, SaliencyMethod, capped_steps, normalise_maps, scores_model
+from fer.i18n import N_, _
 
 
 class Saliency(SaliencyMethod):
@@ -29,15 +30,19 @@ class Saliency(SaliencyMethod):
     """
 
     method_id = "vanilla"
-    name = "Vanilla gradient"
-    description = "|d score / d pixel|: the pixels whose small change would move the class score most."
+    name = N_("Vanilla gradient")
+    description = N_("|d score / d pixel|: the pixels whose small change would move the class score most.")
 
     def __init__(self, model, smooth_samples: int = 0, noise_level: float = 0.15, seed: int = 0):
         super().__init__(model)
         if smooth_samples < 0:
-            raise ExplainError(f"smooth_samples must be 0 (vanilla) or more; got {smooth_samples}.")
+            raise ExplainError(_(
+                "smooth_samples must be 0 (vanilla) or more; got {smooth_samples}."
+            ).format(smooth_samples=smooth_samples))
         if noise_level < 0:
-            raise ExplainError(f"noise_level must be 0 or more (a fraction of the pixel range); got {noise_level}.")
+            raise ExplainError(_(
+                "noise_level must be 0 or more (a fraction of the pixel range); got {noise_level}."
+            ).format(noise_level=noise_level))
         self.smooth_samples = capped_steps(smooth_samples) if smooth_samples else 0
         self.noise_level = noise_level
         self.seed = seed
@@ -45,10 +50,10 @@ class Saliency(SaliencyMethod):
         if smooth_samples:
             self.method_id = "smoothgrad"
             self.name = "SmoothGrad"
-            self.description = (
-                f"The gradient averaged over {self.smooth_samples} noisy copies of the face "
-                f"(noise {noise_level:.0%} of the pixel range): less speckle, same idea."
-            )
+            self.description = _(
+                "The gradient averaged over {samples} noisy copies of the face "
+                "(noise {noise} of the pixel range): less speckle, same idea."
+            ).format(samples=self.smooth_samples, noise=f"{noise_level:.0%}")
 
     def gradients(self, batch: np.ndarray, class_indices: np.ndarray) -> np.ndarray:
         import tensorflow as tf
@@ -68,7 +73,7 @@ class Saliency(SaliencyMethod):
             rng = np.random.default_rng(self.seed)
             sigma = self.noise_level * float(batch.max() - batch.min() or 1.0)
             total = np.zeros_like(batch)
-            for _ in range(self.smooth_samples):
+            for _copy in range(self.smooth_samples):
                 noisy = batch + rng.normal(0.0, sigma, batch.shape).astype(np.float32)
                 total += self.gradients(noisy, class_indices)
             gradients = total / self.smooth_samples

@@ -18,6 +18,7 @@ from fer.explain.activation_maximisation.regularisers import blur, gaussian_kern
 from fer.explain.activation_maximisation.settings import AscentSettings
 from fer.explain.activation_maximisation.transforms import move, random_transforms
 from fer.explain.base import ExplainError, capped_steps
+from fer.i18n import _
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
@@ -49,7 +50,9 @@ def _checked_units(model, layer_name: str, units: Sequence[int] | None) -> np.nd
     available = unit_count(model, layer_name)
     units = np.arange(available) if units is None else np.asarray(list(units), dtype=np.int64)
     if units.size == 0 or units.min() < 0 or units.max() >= available:
-        raise ExplainError(f"{layer_name} has units 0..{available - 1}; got {units.tolist()}.")
+        raise ExplainError(_(
+            "{layer_name} has units 0..{largest}; got {units}."
+        ).format(layer_name=layer_name, largest=available - 1, units=units.tolist()))
     return units
 
 

@@ -11,6 +11,7 @@ from fer.explain.base import (
     model_input,
     pre_softmax_tensor,
 )
+from fer.i18n import _
 
 # Layers that only copy, pad or reshape their input: nothing of their own to draw.
 PASS_THROUGH_KINDS = ("InputLayer", "Flatten", "Dropout", "ZeroPadding2D", "Reshape")
@@ -50,7 +51,7 @@ def default_filter_layer(model) -> str:
         return convs[0]
     names = optimisable_layer_names(model)
     if not names:
-        raise ExplainError(f"{model.name} has no layer whose units can be drawn.")
+        raise ExplainError(_("{name} has no layer whose units can be drawn.").format(name=model.name))
     return names[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from fer.explain.base import ExplainError
+from fer.i18n import _
 
 REGULARISERS = ("blur", "total variation", "none")
 
@@ -44,17 +45,27 @@ class AscentSettings:
 
     def __post_init__(self):
         if self.steps < 1:
-            raise ExplainError(f"steps must be at least 1; got {self.steps}.")
+            raise ExplainError(_("steps must be at least 1; got {steps}.").format(steps=self.steps))
         if self.learning_rate <= 0:
-            raise ExplainError(f"learning_rate must be positive; got {self.learning_rate}.")
+            raise ExplainError(_(
+                "learning_rate must be positive; got {learning_rate}."
+            ).format(learning_rate=self.learning_rate))
         if self.regulariser not in REGULARISERS:
-            raise ExplainError(f"regulariser must be one of {', '.join(REGULARISERS)}; got {self.regulariser!r}.")
+            raise ExplainError(_(
+                "regulariser must be one of {choices}; got {regulariser}."
+            ).format(choices=", ".join(REGULARISERS), regulariser=repr(self.regulariser)))
         if not 0 <= self.scale_range < 1:
-            raise ExplainError(f"scale_range must be in [0, 1); got {self.scale_range}.")
+            raise ExplainError(_(
+                "scale_range must be in [0, 1); got {scale_range}."
+            ).format(scale_range=self.scale_range))
         if self.jitter_pixels < 0:
-            raise ExplainError(f"jitter_pixels must be 0 or more; got {self.jitter_pixels}.")
+            raise ExplainError(_(
+                "jitter_pixels must be 0 or more; got {jitter_pixels}."
+            ).format(jitter_pixels=self.jitter_pixels))
         if self.blur_every < 1:
-            raise ExplainError(f"blur_every must be at least 1; got {self.blur_every}.")
+            raise ExplainError(_(
+                "blur_every must be at least 1; got {blur_every}."
+            ).format(blur_every=self.blur_every))
 
     def to_dict(self) -> dict:
         return asdict(self)
