@@ -197,6 +197,16 @@ def private_board() -> None:
                "places gained (▲) or lost (▼) from the public board.")
 
 
+mine = next((entry for entry in boards.public if entry.student == user.name), None)
+my_private = next((entry for entry in boards.private or [] if entry.student == user.name), None)
+if my_private is not None:
+    moved = "kept your place" if my_private.rank_change == 0 else (
+        f"moved {'up' if my_private.rank_change > 0 else 'down'} {abs(my_private.rank_change)}")
+    st.markdown(f"**You**: private score **{my_private.score:.2%}**, rank {my_private.rank} of {len(boards.private)} "
+                f"on the private board (you were {my_private.public_rank} on the public one: you {moved}).")
+elif mine is not None:
+    st.markdown(f"**You**: best public score **{mine.best_score:.2%}**, rank {mine.rank} of {len(boards.public)}, "
+                f"after {mine.submissions} submission{'s' if mine.submissions > 1 else ''}.")
 if boards.revealed:
     public_column, private_column = st.columns(2)
     with public_column:
