@@ -63,3 +63,29 @@ def test_a_laptop_user_opens_a_practice_round_on_public_test_and_submits(monkeyp
     assert list(private["student"]) == ["you"] and private["private score"][0] == competition.boards(
         "practice-kaggle").private[0].score
     assert "Private board (PublicTest's private half)" in texts(app)
+
+
+def test_the_teacher_opens_a_competition_with_the_form_and_bad_input_gets_a_sentence(monkeypatch, tmp_path):
+    import datetime
+
+    monkeypatch.setenv("FER_COMPETITIONS_FILE", str(tmp_path / "form.sqlite3"))
+    write_kaggle_cache()
+    app = open_competition_page()
+    app.text_input(key="competition_new_name").set_value("fer-term")
+    app.selectbox(key="competition_new_dataset").set_value("kaggle")
+    app.date_input(key="competition_new_day").set_value(datetime.date.today() - datetime.timedelta(days=1))
+    app.button(key="FormSubmitter:competition_open-Open the competition").click().run()
+    assert "has already passed: give one in the future" in texts(app)
+    assert competition.list_competitions() == []
+
+    app.date_input(key="competition_new_day").set_value(datetime.date.today() + datetime.timedelta(days=30))
+    app.time_input(key="competition_new_time").set_value(datetime.time(17, 30))
+    app.number_input(key="competition_new_limit").set_value(2)
+    app.button(key="FormSubmitter:competition_open-Open the competition").click().run()
+    assert not app.exception, [exception.value for exception in app.exception]
+    opened = competition.get_competition("fer-term")
+    assert (opened.dataset, opened.halves.public_split, opened.halves.private_split) == (
+        "kaggle", "PublicTest", "PrivateTest")
+    day = datetime.date.today() + datetime.timedelta(days=30)
+    assert (opened.deadline.strftime("%Y-%m-%d %H:%M"), opened.daily_limit) == (f"{day:%Y-%m-%d} 17:30", 2)
+    assert app.selectbox(key="competition_choice").value == "fer-term"
