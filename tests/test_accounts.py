@@ -208,3 +208,13 @@ def test_class_mode_from_secrets_and_the_environment(tmp_path):
 def test_bad_class_settings_are_sentences(secrets, environment, sentence):
     with pytest.raises(ClassSettingsError, match=sentence):
         ClassSettings.from_sources(secrets, environment)
+
+
+def test_the_example_secrets_file_means_class_mode_with_uploads_only():
+    import tomllib
+
+    example = tomllib.loads((REPO_ROOT / ".streamlit" / "secrets.toml.example").read_text())
+    settings = ClassSettings.from_sources(example, {})
+    assert settings.class_mode and settings.allowed_folders == () and settings.teacher_password
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=REPO_ROOT)
+    assert ignored.returncode == 0, "git must ignore .streamlit/secrets.toml: it holds the teacher's password"
