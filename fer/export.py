@@ -10,6 +10,7 @@ the probabilities by ~1e-6.
 A bundle is one self-contained folder:
 
     index.html, webcam.js       the webcam page (from static/webcam/)
+    i18n/<language>.json        its sentences in every language but English (from locale/, fer.i18n)
     model.json, group1-*.bin    the graph model and its weight shards
     metadata.json               labels, input shape, the exact preprocessing, accuracy, date
     vendor/                     tf.js, its wasm backend, opencv.js and the Haar cascade XML
@@ -37,8 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fer import REPO_ROOT, preprocessing, registry
+from fer import REPO_ROOT, i18n, preprocessing, registry
 from fer.data import EMOTIONS, IMAGE_SIZE
+from fer.i18n import _
 
 WEIGHT_DTYPES = ("float32", "float16")
 MODEL_JSON = "model.json"
@@ -87,7 +89,9 @@ def _silent(fraction: float, message: str) -> None:
 def check_weights_dtype(weights_dtype: str) -> str:
     if weights_dtype not in WEIGHT_DTYPES:
         raise ExportError(
-            f"{weights_dtype!r} is not a weight type a bundle can use: choose one of {', '.join(WEIGHT_DTYPES)}."
+            _(
+                "{weights_dtype} is not a weight type a bundle can use: choose one of {choices}."
+            ).format(weights_dtype=repr(weights_dtype), choices=", ".join(WEIGHT_DTYPES))
         )
     return weights_dtype
 
@@ -103,27 +107,35 @@ def _check_exportable(name: str, model) -> None:
     shape = tuple(model.input_shape)
     if shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 1):
         raise ExportError(
-            f"{name!r} takes inputs of shape {shape[1:]}, but the webcam page feeds "
-            f"({IMAGE_SIZE}, {IMAGE_SIZE}, 1) faces: export a model trained on 48x48 grayscale images."
+            _(
+                "{name} takes inputs of shape {shape}, but the webcam page feeds ({size}, "
+                "{size}, 1) faces: export a model trained on 48x48 grayscale images."
+            ).format(name=repr(name), shape=shape[1:], size=IMAGE_SIZE)
         )
     outputs = tuple(model.output_shape)
     if outputs[-1] != len(EMOTIONS):
         raise ExportError(
-            f"{name!r} has {outputs[-1]} outputs, not one probability per emotion ({len(EMOTIONS)}): "
-            "export a 7-class model."
+            _(
+                "{name} has {outputs} outputs, not one probability per emotion ({count}): export a "
+                "7-class model."
+            ).format(name=repr(name), outputs=outputs[-1], count=len(EMOTIONS))
         )
     policy = getattr(getattr(model, "dtype_policy", None), "name", "float32")
     if policy != "float32":
         raise ExportError(
-            f"{name!r} computes in {policy}, which the TF.js converter cannot handle: "
-            "export its float32 copy (training saves one)."
+            _(
+                "{name} computes in {policy}, which the TF.js converter cannot handle: export its "
+                "float32 copy (training saves one)."
+            ).format(name=repr(name), policy=policy)
         )
 
 
 def _missing_frontend_file(path: Path) -> ExportError:
     return ExportError(
-        f"{path} is missing: run `make setup` (npm ci, then scripts/vendor_frontend.py) "
-        "so the bundle can carry its browser libraries."
+        _(
+            "{path} is missing: run `make setup` (npm ci, then scripts/vendor_frontend.py) so the "
+            "bundle can carry its browser libraries."
+        ).format(path=path)
     )
 
 
@@ -199,9 +211,10 @@ def _write_metadata(folder: Path, metadata: dict) -> dict:
 
 
 def copy_page(folder: str | Path) -> None:
-    """Put the webcam page, tf.js, opencv.js and the face detector beside a bundle's model files.
+    """Put the webcam page, its translations, tf.js, opencv.js and the face detector beside a bundle's model files.
 
-    Copies from static/webcam/ and static/vendor/ replace whatever page and libraries were there.
+    Copies from static/webcam/ and static/vendor/ replace whatever page and libraries were there;
+    the page's i18n/*.json are written from the catalogues (fer.i18n), so they match the app's.
     """
     folder = Path(folder)
     for file_name in PAGE_FILES:
@@ -209,6 +222,8 @@ def copy_page(folder: str | Path) -> None:
         if not source.exists():
             raise _missing_frontend_file(source)
         shutil.copyfile(source, folder / file_name)
+    shutil.rmtree(folder / "i18n", ignore_errors=True)
+    i18n.write_webcam_catalogues(folder)
     vendor = folder / "vendor"
     shutil.rmtree(vendor, ignore_errors=True)
     vendor.mkdir()
@@ -221,7 +236,9 @@ def copy_page(folder: str | Path) -> None:
 
     cascade = Path(cv2.data.haarcascades) / face_crop_spec().cascade_file
     if not cascade.exists():
-        raise ExportError(f"The face detector's data {cascade} is missing: reinstall opencv-python-headless (<5).")
+        raise ExportError(_(
+            "The face detector's data {cascade} is missing: reinstall opencv-python-headless (<5)."
+        ).format(cascade=cascade))
     shutil.copyfile(cascade, vendor / cascade.name)
 
 
@@ -237,15 +254,22 @@ def export_bundle(
     check_weights_dtype(weights_dtype)
     target = Path(out_dir)
     if target.exists() and not overwrite:
-        raise ExportError(f"{target} already exists: choose another folder or allow overwriting.")
+        raise ExportError(_(
+            "{target} already exists: choose another folder or allow overwriting."
+        ).format(target=target))
     if target.exists() and not target.is_dir():
-        raise ExportError(f"{target} is a file, not a folder: choose a folder for the bundle.")
+        raise ExportError(_(
+            "{target} is a file, not a folder: choose a folder for the bundle."
+        ).format(target=target))
 
-    progress(0.05, f"Loading {name!r} from the registry")
+    progress(0.05, _("Loading {name} from the registry").format(name=repr(name)))
     run = registry.read_run(name)
     if run.kind != "keras":
         raise ExportError(
-            f"{name!r} is an {run.kind}, which has no single network to export: export one of its members."
+            _(
+                "{name} is an ensemble, which has no single network to export: export one of its "
+                "members."
+            ).format(name=repr(name))
         )
     model = registry.load_model(name)
     _check_exportable(name, model)
@@ -254,17 +278,17 @@ def export_bundle(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be served
     try:
-        progress(0.2, "Converting to TensorFlow.js (SavedModel -> graph model)")
+        progress(0.2, _("Converting to TensorFlow.js (SavedModel -> graph model)"))
         _convert(model, staging, weights_dtype)
         model_json = json.loads((staging / MODEL_JSON).read_text())
         model_bytes = _folder_bytes(staging)
-        progress(0.6, "Checking the converted graph against Keras")
+        progress(0.6, _("Checking the converted graph against Keras"))
         max_difference = verify_bundle(staging, model)
 
-        progress(0.7, "Copying the webcam page, tf.js, opencv.js and the face detector")
+        progress(0.7, _("Copying the webcam page, tf.js, opencv.js and the face detector"))
         copy_page(staging)
 
-        progress(0.9, "Writing metadata.json")
+        progress(0.9, _("Writing metadata.json"))
         metadata = build_metadata(run, model_json, weights_dtype, model_bytes)
         metadata["checked_against_keras"] = {"random_faces": 8, "max_abs_difference": max_difference}
         metadata = _write_metadata(staging, metadata)
@@ -272,7 +296,7 @@ def export_bundle(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    progress(1.0, f"Bundle written to {target}")
+    progress(1.0, _("Bundle written to {target}").format(target=target))
     return ExportResult(name, target, weights_dtype, model_bytes, metadata["bundle_bytes"], metadata)
 
 
@@ -327,9 +351,13 @@ def read_bundle_metadata(folder: str | Path) -> dict:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise ExportError(f"{path} is missing: this folder is not an exported bundle.") from None
+        raise ExportError(
+            _("{path} is missing: this folder is not an exported bundle.").format(path=path)
+        ) from None
     except json.JSONDecodeError as error:
-        raise ExportError(f"{path} is not valid JSON ({error}): export the model again.") from None
+        raise ExportError(_(
+            "{path} is not valid JSON ({error}): export the model again."
+        ).format(path=path, error=error)) from None
 
 
 def bundle_predictor(folder: str | Path) -> Callable:
@@ -354,7 +382,9 @@ def bundle_predictor(folder: str | Path) -> Callable:
         groups = read_weights.read_weights(model_json["weightsManifest"], str(folder))
     except (OSError, ValueError, KeyError) as error:
         raise ExportError(
-            f"{folder / MODEL_JSON} is not a readable TF.js graph model ({error}): export again."
+            _(
+                "{path} is not a readable TF.js graph model ({error}): export again."
+            ).format(path=folder / MODEL_JSON, error=error)
         ) from None
     weights = {entry["name"]: entry["data"] for group in groups for entry in group}
     for node in graph_def.node:
@@ -388,7 +418,9 @@ def zip_bundle(folder: str | Path) -> bytes:
     """The whole bundle as a zip, every path inside under one folder named after the bundle."""
     folder = Path(folder)
     if not (folder / MODEL_JSON).exists():
-        raise ExportError(f"{folder} has no {MODEL_JSON}: export the model before zipping it.")
+        raise ExportError(_(
+            "{folder} has no {file}: export the model before zipping it."
+        ).format(folder=folder, file=MODEL_JSON))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):

@@ -95,8 +95,8 @@ class Question:
         allowed = max(RELATIVE_TOLERANCE * abs(expected), ABSOLUTE_TOLERANCE)
         correct = abs(answer - expected) <= allowed
         if correct:
-            sentence = _("Right: {answer} is within 1 % of {expected}.").format(
-                answer=f"{answer:.5g}", expected=f"{expected:.5g}"
+            sentence = _("Right: {answer} is within {tolerance} of {expected}.").format(
+                answer=f"{answer:.5g}", tolerance=f"{RELATIVE_TOLERANCE:.0%}", expected=f"{expected:.5g}"
             )
         else:
             sentence = _(

@@ -303,9 +303,9 @@ st.markdown(
     _(
         "A fresh little batch, not the one above. The forward pass and the backward terms that come "
         "*before* the hidden one are filled in; the hidden term and everything computed from it are not. "
-        "Work it out, type it in, and the page checks it to within 1 % and shows the working. A teacher "
+        "Work it out, type it in, and the page checks it to within {tolerance} and shows the working. A teacher "
         "can hand out one question to a whole class: its number is in the page's link."
-    )
+    ).format(tolerance=f"{gradient_quiz.RELATIVE_TOLERANCE:.0%}")
 )
 quiz(gradient_quiz.batchnorm_question(st.session_state["bn_quiz"]), "bn")
 

@@ -113,7 +113,7 @@ with left:
             alt.Chart(bars)
             .mark_bar()
             .encode(
-                x=alt.X("emotion:N", sort=NAMES, title=None),
+                x=alt.X("emotion:N", sort=NAMES, title=None, axis=alt.Axis(labelAngle=0)),
                 xOffset="series:N",
                 y=alt.Y("value:Q", title=_("probability")),
                 color=alt.Color("series:N", title=None),
@@ -128,7 +128,7 @@ with right:
             alt.Chart(pd.DataFrame({"emotion": NAMES, "gradient": gradient}))
             .mark_bar()
             .encode(
-                x=alt.X("emotion:N", sort=NAMES, title=None),
+                x=alt.X("emotion:N", sort=NAMES, title=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("gradient:Q", title="dL/dz"),
                 color=alt.condition("datum.gradient > 0", alt.value("#e57373"), alt.value("#64b5f6")),
             )
@@ -153,7 +153,8 @@ heatmap_data = pd.DataFrame(
     ]
 )
 base = alt.Chart(heatmap_data).encode(
-    x=alt.X("logit:N", sort=NAMES, title=_("logit t")), y=alt.Y("output:N", sort=NAMES, title=_("output i"))
+    x=alt.X("logit:N", sort=NAMES, title=_("logit t"), axis=alt.Axis(labelAngle=0)),
+    y=alt.Y("output:N", sort=NAMES, title=_("output i")),
 )
 left, right = st.columns([3, 2])
 with left:
@@ -257,9 +258,9 @@ st.markdown(
     _(
         "A fresh set of logits, not the ones above. The forward pass is done for you; one term of the "
         "backward pass is hidden. Work it out on paper (or in your head), type it in, and the page checks "
-        "it to within 1 % and shows the working. A teacher can hand out one question to a whole class: "
+        "it to within {tolerance} and shows the working. A teacher can hand out one question to a whole class: "
         "its number is in the page's link."
-    )
+    ).format(tolerance=f"{gradient_quiz.RELATIVE_TOLERANCE:.0%}")
 )
 quiz(gradient_quiz.softmax_question(st.session_state["sm_quiz"]), "sm")
 

@@ -4,37 +4,51 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from fer import export, registry
+from fer.i18n import _, format_datetime, format_decimal, format_percent
+from lessons._language import page_language
 from lessons._shared import selected_model_name
 
-st.title("Export and webcam")
+language = page_language()
+st.title(_("Export and webcam"))
 st.markdown(
-    """
-Your network is, in the end, a list of numbers and a recipe for combining them. **TensorFlow.js**
-runs the same recipe in a web browser, so the model can work on your own face with no server
-doing the maths and no internet connection.
-
-The export takes three steps:
-
-1. Keras writes the model as a TensorFlow **SavedModel** (the computation graph plus the weights).
-2. The TF.js converter turns it into a **graph model**: `model.json` (the graph) and binary weight
-   shards. Float16 weights halve the download and change the probabilities by about a millionth.
-3. The bundle gets a web page that finds your face with the **same Haar cascade** as this app,
-   crops it the **same way** (grayscale, square with a margin, 48x48, divided by 255), and shows the
-   seven probabilities. `metadata.json` states every one of those numbers.
-"""
+    _(
+        "Your network is, in the end, a list of numbers and a recipe for combining them. **TensorFlow.js** "
+        "runs the same recipe in a web browser, so the model can work on your own face with no server "
+        "doing the maths and no internet connection."
+    )
+)
+st.markdown(
+    _("The export takes three steps:")
+    + "\n\n1. "
+    + _(
+        "Keras writes the model as a TensorFlow **SavedModel** (the computation graph plus the weights)."
+    )
+    + "\n2. "
+    + _(
+        "The TF.js converter turns it into a **graph model**: `model.json` (the graph) and binary weight "
+        "shards. Float16 weights halve the download and change the probabilities by about a millionth."
+    )
+    + "\n3. "
+    + _(
+        "The bundle gets a web page that finds your face with the **same Haar cascade** as this app, "
+        "crops it the **same way** (grayscale, square with a margin, 48x48, divided by 255), and shows the "
+        "seven probabilities. `metadata.json` states every one of those numbers."
+    )
 )
 
 runs = [run for run in registry.list_runs() if run.kind == "keras"]
 if not runs:
     st.info(
-        "There is no trained model to export yet. Train one on the **Train a network** page "
-        "(a few minutes on the built-in synthetic faces), then come back here."
+        _(
+            "There is no trained model to export yet. Train one on the **Train a network** page "
+            "(a few minutes on the built-in synthetic faces), then come back here."
+        )
     )
     st.stop()
 
 names = [run.name for run in runs]
 preferred = selected_model_name()
-name = st.selectbox("Model to export", names, index=names.index(preferred) if preferred in names else 0)
+name = st.selectbox(_("Model to export"), names, index=names.index(preferred) if preferred in names else 0)
 run = runs[names.index(name)]
 parameters = run.config.get("parameters")
 
@@ -42,26 +56,38 @@ parameters = run.config.get("parameters")
 def weights_label(dtype: str) -> str:
     bytes_per_weight = 4 if dtype == "float32" else 2
     if isinstance(parameters, int):
-        return f"{dtype} (about {parameters * bytes_per_weight / 1e6:.2f} MB of weights)"
+        return _("{dtype} (about {megabytes} MB of weights)").format(
+            dtype=dtype, megabytes=format_decimal(parameters * bytes_per_weight / 1e6, 2)
+        )
     return dtype
 
 
-weights_dtype = st.radio("Weights", export.WEIGHT_DTYPES, format_func=weights_label, horizontal=True)
+weight_labels = {dtype: weights_label(dtype) for dtype in export.WEIGHT_DTYPES}
+weights_dtype = st.radio(
+    _("Weights"), export.WEIGHT_DTYPES, format_func=weight_labels.__getitem__, horizontal=True
+)
 
-if st.button("Export to TensorFlow.js", type="primary"):
-    with st.status(f"Exporting {name} as {weights_dtype}...", expanded=True) as status:
+if st.button(_("Export to TensorFlow.js"), type="primary"):
+    with st.status(
+        _("Exporting {name} as {dtype}...").format(name=name, dtype=weights_dtype), expanded=True
+    ) as status:
         bar = st.progress(0.0)
         try:
             result = export.export_for_app(name, weights_dtype, progress=lambda f, m: bar.progress(f, text=m))
         except ValueError as error:
-            status.update(label="Export failed", state="error")
+            status.update(label=_("Export failed"), state="error")
             st.error(str(error))
         else:
-            status.update(label=f"Exported {name} ({result.model_bytes / 1e6:.2f} MB of model)", state="complete")
+            status.update(
+                label=_("Exported {name} ({megabytes} MB of model)").format(
+                    name=name, megabytes=format_decimal(result.model_bytes / 1e6, 2)
+                ),
+                state="complete",
+            )
 
 folder = export.served_folder(name)
 if not (folder / export.METADATA_JSON).exists():
-    st.info("Press **Export to TensorFlow.js** to build the bundle; the webcam demo then appears here.")
+    st.info(_("Press **Export to TensorFlow.js** to build the bundle; the webcam demo then appears here."))
     st.stop()
 
 try:
@@ -71,52 +97,64 @@ except ValueError as error:
     st.stop()
 
 
-@st.cache_data(max_entries=4, show_spinner="Zipping the bundle...")
+@st.cache_data(max_entries=4, show_spinner=False)
 def bundle_zip(path: str, exported: str) -> bytes:
     return export.zip_bundle(path)
 
 
 columns = st.columns(4)
-columns[0].metric("Model (weights + graph)", f"{metadata['weights']['model_bytes'] / 1e6:.2f} MB")
-columns[1].metric("Whole bundle", f"{metadata['bundle_bytes'] / 1e6:.1f} MB")
-columns[2].metric("Weights", metadata["weights"]["dtype"])
+columns[0].metric(
+    _("Model (weights + graph)"), format_decimal(metadata["weights"]["model_bytes"] / 1e6, 2) + " MB"
+)
+columns[1].metric(_("Whole bundle"), format_decimal(metadata["bundle_bytes"] / 1e6, 1) + " MB")
+columns[2].metric(_("Weights"), metadata["weights"]["dtype"])
 accuracy = metadata.get("test_accuracy")
-columns[3].metric("Test accuracy", f"{accuracy:.1%}" if isinstance(accuracy, (int, float)) else "not measured")
+columns[3].metric(
+    _("Test accuracy"), format_percent(accuracy, 1) if isinstance(accuracy, (int, float)) else _("not measured")
+)
 check = metadata.get("checked_against_keras", {})
 if "max_abs_difference" in check:
     st.caption(
-        f"Exported {metadata['exported']}. Checked in Python before shipping: on {check['random_faces']} random "
-        f"faces the converted graph and Keras differ by at most {check['max_abs_difference']:.1e} in any probability. "
-        "Most of the bundle is the browser libraries (tf.js, opencv.js); the model itself is small."
+        _(
+            "Exported {date}. Checked in Python before shipping: on {faces} random faces the converted graph "
+            "and Keras differ by at most {difference} in any probability. "
+            "Most of the bundle is the browser libraries (tf.js, opencv.js); the model itself is small."
+        ).format(
+            date=format_datetime(metadata["exported"]), faces=check["random_faces"],
+            difference=f"{check['max_abs_difference']:.1e}",
+        )
     )
 
+with st.spinner(_("Zipping the bundle...")):
+    archive = bundle_zip(str(folder), metadata["exported"])
 st.download_button(
-    "Download the bundle (.zip)",
-    data=bundle_zip(str(folder), metadata["exported"]),
+    _("Download the bundle (.zip)"),
+    data=archive,
     file_name=f"{name}-tfjs.zip",
     mime="application/zip",
 )
-with st.expander("Run it without this app"):
+with st.expander(_("Run it without this app")):
     st.markdown(
-        f"""
-Unzip, then serve the folder with any web server and open it in a browser:
-
-```
-cd {name}
-python -m http.server 8000
-```
-
-and open <http://localhost:8000/>. Browsers give the camera only to `https://` pages and to
-`localhost`, so on a shared server use the photo upload, or an https address. Everything the
-page needs is inside the folder: it works with the network cable out.
-"""
+        _("Unzip, then serve the folder with any web server and open it in a browser:")
+        + f"\n\n```\ncd {name}\npython -m http.server 8000\n```\n\n"
+        + _(
+            "and open <http://localhost:8000/>. Browsers give the camera only to `https://` pages and to "
+            "`localhost`, so on a shared server use the photo upload, or an https address. Everything the "
+            "page needs is inside the folder: it works with the network cable out."
+        )
     )
 
-st.subheader("Your model on your face")
+st.subheader(_("Your model on your face"))
+# The demo page reads its sentences from the bundle's i18n/<language>.json: it is told the language.
+demo_url = f"{export.served_url(name)}?lang={language}"
 st.markdown(
-    "Allow the camera when the browser asks. The green box is what the detector found, the blue "
-    "square what the model sees; no camera? Drop a photo on the page instead. "
-    f"[Open the demo in its own tab]({export.served_url(name)})."
+    _(
+        "Allow the camera when the browser asks. The green box is what the detector found, the blue "
+        "square what the model sees; no camera? Drop a photo on the page instead. "
+        "[Open the demo in its own tab]({url})."
+    ).format(url=demo_url)
 )
 # A relative address, so the demo also works when the app is served under a path prefix.
-components.iframe(f"{export.served_url(name).lstrip('/')}?v={metadata['exported']}", height=760, scrolling=True)
+components.iframe(
+    f"{export.served_url(name).lstrip('/')}?v={metadata['exported']}&lang={language}", height=760, scrolling=True
+)

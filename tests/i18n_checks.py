@@ -211,7 +211,8 @@ def _has_words(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return bool(english_left(node.value))
     if isinstance(node, ast.JoinedStr):
-        return any(_has_words(value) for value in node.values if isinstance(value, ast.Constant))
+        text = "".join(value.value if isinstance(value, ast.Constant) else "0" for value in node.values)
+        return bool(english_left(text))
     if isinstance(node, ast.BinOp):
         return _has_words(node.left) or _has_words(node.right)
     if isinstance(node, (ast.List, ast.Tuple)):

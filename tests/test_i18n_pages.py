@@ -172,6 +172,43 @@ def test_feature_maps_page_reads_in_chinese_with_plural_headings(tiny_model):
     assert_chinese(app, tiny_model)
 
 
+# ------------------------------------------------------------------------------ the webcam lesson
+
+
+def iframe_sources(app: AppTest) -> list[str]:
+    sources = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "src") and proto.src:
+            sources.append(proto.src)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return sources
+
+
+def test_webcam_lesson_reads_in_chinese_before_and_after_an_export():
+    from fer import export
+    from tests.models import batchnorm_cnn
+
+    app = open_page("lessons/webcam.py")
+    assert app.info[0].value.startswith("目前還沒有訓練好的模型可以匯出")
+    assert_chinese(app)
+
+    save_tiny_run("tiny", batchnorm_cnn(seed=0), parameters=123)
+    export.export_for_app("tiny", "float16")
+    app = open_page("lessons/webcam.py")
+    names = frozenset({"tiny", "float16", "float32", "tfjs"})
+    assert_chinese(app, names)
+    assert [metric.label for metric in app.metric] == ["模型（權重 + 計算圖）", "整個匯出套件", "權重", "測試準確率"]
+    assert any(caption.value.startswith("匯出時間 20") and "年" in caption.value for caption in app.caption)
+    assert [source.split("?")[1].split("&")[-1] for source in iframe_sources(app)] == ["lang=zh-TW"]
+    english = open_page("lessons/webcam.py", {"lang": "en"})
+    assert [source.split("&")[-1] for source in iframe_sources(english)] == ["lang=en"]  # the demo speaks English
+
+
 # ------------------------------------------------------------------------------ choosing the language
 
 

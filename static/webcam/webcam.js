@@ -4,11 +4,51 @@
 // The face crop mirrors fer/faces.py step by step, with the numbers from metadata.json:
 //   grayscale with BT.601 weights, Haar cascade on a copy shrunk to max_detection_side,
 //   the largest face, a square with a margin slid inside the image, INTER_AREA to 48x48, / 255.
-// URL options: ?backend=wasm|webgl|cpu forces a backend; ?camera=0 starts without the camera.
+// URL options: ?backend=wasm|webgl|cpu forces a backend; ?camera=0 starts without the camera;
+// ?lang=zh-TW|en chooses the language (else the browser's).
 (() => {
   'use strict';
 
   const params = new URLSearchParams(window.location.search);
+
+  // ------------------------------------------------------------------ sentences in the reader's language
+  // i18n/<language>.json holds this page's sentences, written from the app's gettext catalogues
+  // (fer.i18n.write_webcam_catalogues). English is the source language: it needs no file, and a
+  // sentence missing from the file stays in English.
+  let messages = {};
+  const _ = (sentence) => messages[sentence] || sentence;
+  const N_ = (sentence) => sentence;  // marks a sentence for the catalogue; translated where shown
+  const format = (template, values) =>
+    template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  // The labels metadata.json lists (fer.data.EMOTIONS), marked so that the catalogue gives this page their names.
+  const LABEL_NAMES = [N_('Angry'), N_('Disgust'), N_('Fear'), N_('Happy'), N_('Sad'), N_('Surprise'), N_('Neutral')];
+
+  function pageLanguage() {
+    const wanted = [params.get('lang'), ...(navigator.languages || [navigator.language])];
+    for (const tag of wanted) {
+      const lower = String(tag || '').replace('_', '-').toLowerCase();
+      if (lower.startsWith('zh')) return 'zh-TW';  // the one Chinese catalogue, as in fer.i18n
+      if (lower.startsWith('en')) return 'en';
+    }
+    return 'en';
+  }
+  const language = pageLanguage();
+
+  async function loadSentences() {
+    if (language === 'en') return;
+    try {
+      const response = await fetch(`i18n/${language}.json`, { cache: 'no-cache' });
+      if (response.ok) messages = (await response.json()).messages || {};
+    } catch (error) {
+      messages = {};  // the page stays in English rather than not working
+    }
+    document.documentElement.lang = language;
+    for (const node of document.querySelectorAll('[data-i18n]')) {
+      node.textContent = _(node.textContent.replace(/\s+/g, ' ').trim());
+    }
+  }
+
+  const labelName = (label) => (LABEL_NAMES.includes(label) ? _(label) : label);
   // Before any tensor exists: the wasm binaries come from this folder, never from a CDN.
   if (window.tf && tf.wasm && tf.wasm.setWasmPaths) tf.wasm.setWasmPaths('vendor/');
   const element = (id) => document.getElementById(id);
@@ -52,7 +92,8 @@
   async function loadMetadata() {
     const response = await fetch('metadata.json', { cache: 'no-cache' });
     if (!response.ok) {
-      throw new Error(`metadata.json could not be fetched (HTTP ${response.status}): export the model again.`);
+      throw new Error(format(_('metadata.json could not be fetched (HTTP {status}): export the model again.'),
+        { status: response.status }));
     }
     return response.json();
   }
@@ -62,14 +103,14 @@
       const script = document.createElement('script');
       script.src = 'vendor/opencv.js';
       script.async = true;
-      script.onerror = () => reject(new Error('vendor/opencv.js could not be loaded'));
+      script.onerror = () => reject(new Error(_('vendor/opencv.js could not be loaded')));
       script.onload = () => {
         const loaded = window.cv;
         // Resolve with a wrapper: the Emscripten module is itself "thenable".
         if (loaded instanceof Promise) loaded.then((module) => resolve({ module }), reject);
         else if (loaded && loaded.Mat) resolve({ module: loaded });
         else if (loaded) loaded.onRuntimeInitialized = () => resolve({ module: loaded });
-        else reject(new Error('vendor/opencv.js did not define cv'));
+        else reject(new Error(_('vendor/opencv.js did not define cv')));
       };
       document.head.appendChild(script);
     });
@@ -79,11 +120,16 @@
     cv = (await loadOpenCv()).module;
     const fileName = spec.cascade_file;
     const response = await fetch(`vendor/${fileName}`);
-    if (!response.ok) throw new Error(`vendor/${fileName} could not be fetched (HTTP ${response.status})`);
+    if (!response.ok) {
+      throw new Error(format(_('{file} could not be fetched (HTTP {status})'),
+        { file: `vendor/${fileName}`, status: response.status }));
+    }
     const bytes = new Uint8Array(await response.arrayBuffer());
     cv.FS_createDataFile('/', fileName, bytes, true, false, false);
     classifier = new cv.CascadeClassifier();
-    if (!classifier.load(fileName)) throw new Error(`OpenCV could not read the face detector ${fileName}`);
+    if (!classifier.load(fileName)) {
+      throw new Error(format(_('OpenCV could not read the face detector {file}'), { file: fileName }));
+    }
     debug.detectorReady = true;
   }
 
@@ -128,9 +174,11 @@
     const requested = params.get('backend');
     const timings = {};
     let chosen = null;
-    let why = 'chosen in the URL';
+    let why = _('chosen in the URL');
     if (requested) {
-      if (!(await backendWorks(requested))) throw new Error(`the ${requested} backend is not available in this browser`);
+      if (!(await backendWorks(requested))) {
+        throw new Error(format(_('the {backend} backend is not available in this browser'), { backend: requested }));
+      }
       chosen = await timedModel(requested);
     } else {
       let wasm = null;
@@ -150,21 +198,25 @@
       }
       if (webgl && (!wasm || webgl.ms < wasm.ms)) {
         chosen = webgl;
-        why = wasm ? `faster than wasm's ${wasm.ms.toFixed(1)} ms` : 'wasm unavailable';
+        why = wasm ? format(_("faster than wasm's {ms} ms"), { ms: wasm.ms.toFixed(1) }) : _('wasm unavailable');
       } else {
         if (webgl) webgl.candidate.dispose();
         const name = wasm ? 'wasm' : 'cpu';
-        if (!(await backendWorks(name))) throw new Error('no TensorFlow.js backend could start in this browser');
+        if (!(await backendWorks(name))) throw new Error(_('no TensorFlow.js backend could start in this browser'));
         chosen = await timedModel(name);
-        if (name === 'cpu') why = 'wasm and webgl unavailable';
-        else why = webgl ? `faster than webgl's ${webgl.ms.toFixed(1)} ms` : 'default; webgl unavailable';
+        if (name === 'cpu') why = _('wasm and webgl unavailable');
+        else {
+          why = webgl ? format(_("faster than webgl's {ms} ms"), { ms: webgl.ms.toFixed(1) })
+            : _('default; webgl unavailable');
+        }
       }
     }
     model = chosen.candidate;
     if (requested) timings[requested] = chosen.ms;
     debug.backend = chosen.name;
     debug.backendTimings = timings;
-    element('backend').textContent = `${chosen.name} (${why}; model ${chosen.ms.toFixed(1)} ms per face)`;
+    element('backend').textContent = format(_('{backend} ({why}; model {ms} ms per face)'),
+      { backend: chosen.name, why, ms: chosen.ms.toFixed(1) });
     debug.modelReady = true;
   }
 
@@ -274,7 +326,7 @@
 
   // For tests: the model on an input already scaled (predict48), or on a face's pixels (predictFace).
   debug.predict48 = async (values) => {
-    if (!model) throw new Error('the model is not loaded');
+    if (!model) throw new Error('the model is not loaded');  // for tests, not people: English
     if (values.length !== 48 * 48) throw new Error(`predict48 needs 2304 values, got ${values.length}`);
     return predictPixels(Float32Array.from(values));
   };
@@ -294,7 +346,8 @@
       const row = document.createElement('div');
       row.className = 'bar';
       row.dataset.index = String(index);
-      row.innerHTML = `<span>${label}</span><div class="track"><div class="fill"></div></div><span class="value">-</span>`;
+      row.innerHTML = '<span></span><div class="track"><div class="fill"></div></div><span class="value">-</span>';
+      row.querySelector('span').textContent = labelName(label);
       bars.appendChild(row);
     });
   }
@@ -310,7 +363,7 @@
       rows[i].classList.toggle('top', i === best);
     }
     const label = best >= 0 ? metadata.labels[best] : null;
-    element('prediction').textContent = label ? `${label} ${(100 * probabilities[best]).toFixed(0)}%` : '';
+    element('prediction').textContent = label ? `${labelName(label)} ${(100 * probabilities[best]).toFixed(0)}%` : '';
     debug.lastLabel = label;
   }
 
@@ -414,13 +467,18 @@
       sums.count += 1;
       if (sums.count >= 10) {
         debug.timings = { cropMs: sums.crop / sums.count, predictMs: sums.predict / sums.count };
-        element('timing').textContent = `face ${debug.timings.cropMs.toFixed(1)} ms + model ${debug.timings.predictMs.toFixed(1)} ms`;
+        element('timing').textContent = format(_('face {crop} ms + model {predict} ms'),
+          { crop: debug.timings.cropMs.toFixed(1), predict: debug.timings.predictMs.toFixed(1) });
         sums = { crop: 0, predict: 0, count: 0 };
       }
-      if (result.found) setStatus('face', 'Face found: the green box is the detector, the blue square what the model sees.', 'ok');
-      else setStatus('no-face', 'No face found: look straight at the camera, with light on your face.', 'warn');
+      if (result.found) {
+        setStatus('face', _('Face found: the green box is the detector, the blue square what the model sees.'), 'ok');
+      } else {
+        setStatus('no-face', _('No face found: look straight at the camera, with light on your face.'), 'warn');
+      }
     } catch (error) {
-      fail('error', `Something went wrong while analysing the frame: ${error.message || error}`);
+      fail('error', format(_('Something went wrong while analysing the frame: {reason}'),
+        { reason: error.message || error }));
     } finally {
       busy = false;
     }
@@ -441,25 +499,26 @@
   function cameraErrorMessage(error) {
     const name = error && error.name;
     if (name === 'NotAllowedError' || name === 'SecurityError') {
-      return ['camera-refused', 'The camera was refused: allow it in the browser (the camera icon in the address bar) and reload, or drop a photo below.'];
+      return ['camera-refused', _('The camera was refused: allow it in the browser (the camera icon in the address bar) and reload, or drop a photo below.')];
     }
     if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
-      return ['no-camera', 'No camera found on this computer: drop a photo below instead.'];
+      return ['no-camera', _('No camera found on this computer: drop a photo below instead.')];
     }
     if (name === 'NotReadableError') {
-      return ['no-camera', 'The camera is busy (another program or tab uses it): close that, or drop a photo below.'];
+      return ['no-camera', _('The camera is busy (another program or tab uses it): close that, or drop a photo below.')];
     }
-    return ['no-camera', `The camera could not start (${name || 'error'}: ${error && error.message}): drop a photo below instead.`];
+    return ['no-camera', format(_('The camera could not start ({name}: {reason}): drop a photo below instead.'),
+      { name: name || 'error', reason: error && error.message })];
   }
 
   async function startCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       fail('no-camera', window.isSecureContext
-        ? 'This browser offers no camera: drop a photo below instead.'
-        : 'No camera here: browsers only allow the camera on https:// or http://localhost pages. Open the page that way, or drop a photo below.');
+        ? _('This browser offers no camera: drop a photo below instead.')
+        : _('No camera here: browsers only allow the camera on https:// or http://localhost pages. Open the page that way, or drop a photo below.'));
       return;
     }
-    setStatus('starting-camera', 'Asking for the camera…');
+    setStatus('starting-camera', _('Asking for the camera…'));
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
     } catch (error) {
@@ -470,8 +529,8 @@
     }
     video.srcObject = stream;
     await video.play();
-    element('camera-button').textContent = 'Stop camera';
-    setStatus('camera', 'Camera on: looking for a face…');
+    element('camera-button').textContent = _('Stop camera');
+    setStatus('camera', _('Camera on: looking for a face…'));
     scheduleFrames();
   }
 
@@ -479,7 +538,7 @@
     if (stream) stream.getTracks().forEach((track) => track.stop());
     stream = null;
     video.srcObject = null;
-    element('camera-button').textContent = 'Start camera';
+    element('camera-button').textContent = _('Start camera');
   }
 
   // ------------------------------------------------------------------ photo upload
@@ -491,15 +550,19 @@
     try {
       bitmap = await createImageBitmap(file);
     } catch (error) {
-      fail('bad-photo', `${file.name} is not an image this browser can read: choose a PNG or JPEG photo.`);
+      fail('bad-photo', format(_('{file} is not an image this browser can read: choose a PNG or JPEG photo.'),
+        { file: file.name }));
       return;
     }
     view.width = bitmap.width;
     view.height = bitmap.height;
     viewContext.drawImage(bitmap, 0, 0);
     const result = await analyseView();
-    if (result.found) setStatus('face', `Face found in ${file.name}.`, 'ok');
-    else setStatus('no-face', `No face found in ${file.name}: try a brighter, front-on photo where the face fills more of the frame.`, 'warn');
+    if (result.found) setStatus('face', format(_('Face found in {file}.'), { file: file.name }), 'ok');
+    else {
+      setStatus('no-face', format(_('No face found in {file}: try a brighter, front-on photo where the face fills more of the frame.'),
+        { file: file.name }), 'warn');
+    }
   }
 
   function wireControls() {
@@ -518,13 +581,18 @@
   }
 
   function describeModel() {
-    const accuracy = typeof metadata.test_accuracy === 'number' ? `${(100 * metadata.test_accuracy).toFixed(1)}% test accuracy` : 'test accuracy unknown';
+    const accuracy = typeof metadata.test_accuracy === 'number'
+      ? format(_('{percent}% test accuracy'), { percent: (100 * metadata.test_accuracy).toFixed(1) })
+      : _('test accuracy unknown');
     const megabytes = (metadata.weights.model_bytes / 1e6).toFixed(2);
-    element('model-info').textContent =
-      `${metadata.model_name} · ${accuracy} · ${metadata.weights.dtype} weights, ${megabytes} MB · exported ${metadata.exported}`;
+    const exported = new Date(metadata.exported);
+    const date = Number.isNaN(exported.getTime()) ? metadata.exported : exported.toLocaleString(language);
+    element('model-info').textContent = format(_('{model} · {accuracy} · {dtype} weights, {megabytes} MB · exported {date}'),
+      { model: metadata.model_name, accuracy, dtype: metadata.weights.dtype, megabytes, date });
   }
 
   async function main() {
+    await loadSentences();
     wireControls();
     try {
       metadata = await loadMetadata();
@@ -532,22 +600,27 @@
       describeModel();
       buildBars();
     } catch (error) {
-      fail('model-failed', `The model failed to load: ${error.message || error}`);
+      fail('model-failed', format(_('The model failed to load: {reason}'), { reason: error.message || error }));
       return;
     }
+    const failed = (state, sentence) => (error) => {
+      const wrapped = new Error(format(sentence, { reason: error.message || error }));
+      wrapped.state = state;
+      throw wrapped;
+    };
     try {
       await Promise.all([
-        loadModel().catch((error) => { throw new Error(`The model failed to load: ${error.message || error}`); }),
-        loadDetector().catch((error) => { throw new Error(`The face detector failed to load: ${error.message || error}`); }),
+        loadModel().catch(failed('model-failed', _('The model failed to load: {reason}'))),
+        loadDetector().catch(failed('detector-failed', _('The face detector failed to load: {reason}'))),
       ]);
     } catch (error) {
-      fail(error.message.startsWith('The model') ? 'model-failed' : 'detector-failed', error.message);
+      fail(error.state || 'model-failed', error.message);
       return;
     }
     debug.ready = true;
-    setStatus('ready', 'Model ready.', 'ok');
+    setStatus('ready', _('Model ready.'), 'ok');
     if (params.get('camera') !== '0') await startCamera();
-    else setStatus('ready', 'Model ready: start the camera, or drop a photo.', 'ok');
+    else setStatus('ready', _('Model ready: start the camera, or drop a photo.'), 'ok');
   }
 
   main();
