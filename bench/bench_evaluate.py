@@ -51,7 +51,10 @@ def train_faces(path: Path):
     if path.suffix != ".npz":
         raise SystemExit("--train-split reads the .npz copy of FER2013: pass --fer2013 with it.")
     dataset = data.load_npz(path, name="fer2013")
-    return dataset.images[dataset.splits != "test"], dataset.labels[dataset.splits != "test"]
+    import numpy as np
+
+    training = np.isin(dataset.splits, ("train", "val"))  # Training: never PublicTest or PrivateTest
+    return dataset.images[training], dataset.labels[training]
 
 
 def peak_memory_mb() -> float:

@@ -652,6 +652,8 @@ def finish(model, builder, config, data, loop, rule, place, dataset, started, ev
         "train_images": len(data.train_labels),
         "val_images": len(data.val_labels),
         "test_images": len(data.test_labels),
+        "test_split": dataset.test_split,  # the split "test accuracy" is measured on (PublicTest for FER2013)
+        "test_label": dataset.test_label,
         "parameters": int(twin.count_params()),
         "device": place.description,
         "device_kind": place.kind,

@@ -146,6 +146,7 @@ def run_train(args: argparse.Namespace) -> int:
 def follow(folder, config, process) -> int:
     """Print the run's events as they come; Ctrl-C asks the worker to stop after the batch."""
     from fer import worker
+    from fer.data import test_accuracy_split
     from fer.events import EventFile
 
     events = EventFile(folder / worker.EVENTS_FILE)
@@ -170,7 +171,8 @@ def follow(folder, config, process) -> int:
     metrics = worker.read_json(folder / "metrics.json")
     if status.get("state") in (worker.FINISHED, worker.STOPPED):
         print(
-            (f"Test accuracy {metrics['test_accuracy']:.4f}. " if "test_accuracy" in metrics else "")
+            (f"Accuracy on {test_accuracy_split(worker.read_json(folder / 'config.json'), metrics)} "
+             f"{metrics['test_accuracy']:.4f}. " if "test_accuracy" in metrics else "")
             + f"{metrics.get('images_per_second', 0):.0f} images/s. Saved to {folder}. "
             + f"Continue later with: python -m fer train --resume {folder.name} --more-epochs N"
         )
@@ -196,13 +198,14 @@ def print_event(event: dict, config, width: int) -> None:
     elif event["kind"] == "stopping":
         print("\nStopping after this batch...", flush=True)
     elif event["kind"] == "evaluating":
-        print(f"Evaluating on {event['test_images']:,} test faces...", flush=True)
+        print(f"Evaluating on {event['test_images']:,} faces of the test split...", flush=True)
     elif event["kind"] == "error":
         print(event.get("message"), file=sys.stderr, flush=True)
 
 
 def run_models(args: argparse.Namespace) -> int:
     from fer import jobs, registry, worker
+    from fer.data import test_accuracy_split
 
     runs = registry.list_runs()
     left_behind = jobs.JobManager(max_running=1).interrupted_runs()
@@ -215,7 +218,7 @@ def run_models(args: argparse.Namespace) -> int:
               "train one with `python -m fer train --preset classroom-quick`.")
         return 0
     header = (f"{'name':<36} {'kind':<9} {'architecture':<14} {'dataset':<12} {'state':<11} {'epoch':>5} "
-              f"{'test acc':>8}")
+              f"{'accuracy':>8}  measured on")
     print(header)
     print("-" * len(header))
     for run in runs:
@@ -224,7 +227,8 @@ def run_models(args: argparse.Namespace) -> int:
         print(
             f"{run.name:<36} {run.kind:<9} {str(run.config.get('architecture', '?')):<14} "
             f"{str(run.config.get('dataset', '?')):<12} {state:<11} {str(run.metrics.get('chosen_epoch', '')):>5} "
-            f"{'' if accuracy is None else f'{accuracy:.4f}':>8}"
+            f"{'' if accuracy is None else f'{accuracy:.4f}':>8}  "
+            f"{test_accuracy_split(run.config, run.metrics) if accuracy is not None else ''}"
         )
     for name in training:
         print(f"Training now: {name} (follow it with the Train page, or stop it there)")
