@@ -1,15 +1,26 @@
 """Your data: what FER2013 is, how to bring it in, and a look at the data set in use."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import altair as alt
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fer import data, importers, permissions
+from fer.importers.limits import in_megabytes
 from lessons._identity import STUDENT, accounts, class_settings, current_user
 from lessons._shared import class_counts_frame, select_dataset, selected_dataset, show_sample_faces
 
 REPORT_KEY = "data_page_report"
 FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
+# An upload waits for its import as a file on disk, never as bytes in the session: a class of
+# students each holding a 290 MB CSV would hold gigabytes. The uploader starts empty again each time.
+WAITING_UPLOAD_KEY = "data_upload_on_disk"  # {"name", "size", "path", "folder"} of the upload to import
+UPLOADER_VERSION_KEY = "data_uploader_version"
+COPY_CHUNK_BYTES = 1 << 20
 SAMPLES_PER_CLASS = 10
 
 # On a class server a browser names no server path, except below the folders the teacher lists.
@@ -82,18 +93,72 @@ if server_paths_open:
     upload_tab, path_tab = st.tabs(["Upload a file", "A file or folder on this server"])
 else:
     upload_tab, path_tab = st.container(), None
+
+
+def forget_waiting_upload() -> None:
+    waiting = st.session_state.pop(WAITING_UPLOAD_KEY, None)
+    if waiting is not None:
+        waiting["folder"].cleanup()
+
+
+def keep_upload_on_disk(upload, limit_megabytes: int) -> None:
+    """Copy an upload into a private temporary folder a megabyte at a time, then drop its bytes from memory.
+
+    The folder goes when the upload is imported, replaced, or forgotten with the session. `TMPDIR`
+    decides where it lies: on a server whose /tmp is in memory (tmpfs), point it at a disk.
+    """
+    forget_waiting_upload()
+    folder = tempfile.TemporaryDirectory(prefix="fer-upload-")
+    path = Path(folder.name) / (Path(upload.name).name.lstrip(".") or "upload")  # the importer reads its suffix
+    try:
+        limit = limit_megabytes * 1_000_000
+        if upload.size > limit:
+            raise data.DataError(f"{upload.name} is {in_megabytes(upload.size)}, over this server's upload "
+                                 f"limit of {limit_megabytes} MB: zip it, or ask the teacher to import it.")
+        free = shutil.disk_usage(folder.name).free
+        if free < 2 * upload.size:
+            raise data.DataError(f"{upload.name} does not fit: the server has {in_megabytes(free)} free "
+                                 "for uploads. Ask the teacher to make room, or to import the file for the class.")
+        upload.seek(0)
+        with path.open("wb") as copy:
+            while chunk := upload.read(COPY_CHUNK_BYTES):
+                copy.write(chunk)
+    except (data.DataError, OSError) as error:
+        folder.cleanup()
+        st.session_state[FAILED_KEY] = ("upload", str(error) if isinstance(error, data.DataError) else
+                                        f"{upload.name} could not be kept for the import ({error.strerror or error}).")
+        st.session_state.pop(REPORT_KEY, None)
+    else:
+        st.session_state[WAITING_UPLOAD_KEY] = {"name": upload.name, "size": upload.size, "path": path,
+                                                "folder": folder}
+        st.session_state.pop(FAILED_KEY, None)
+    finally:
+        context = get_script_run_ctx()
+        if context is not None:  # Streamlit keeps every upload in memory until the session ends: not this one
+            context.uploaded_file_mgr.remove_file(context.session_id, upload.file_id)
+        st.session_state[UPLOADER_VERSION_KEY] = st.session_state.get(UPLOADER_VERSION_KEY, 0) + 1
+
+
 with upload_tab:
+    upload_limit = st.get_option("server.maxUploadSize")
     uploaded = st.file_uploader(
         "fer2013.csv, a .zip of it or of the train/ and test/ folders, or an .npz cache",
         type=["csv", "zip", "npz"],
-        key="data_upload",
+        key=f"data_upload_{st.session_state.get(UPLOADER_VERSION_KEY, 0)}",
     )
+    if uploaded is not None:
+        keep_upload_on_disk(uploaded, upload_limit)
+        st.rerun()  # with an empty uploader: the file is below, ready
+    waiting_upload = st.session_state.get(WAITING_UPLOAD_KEY)
+    if waiting_upload is not None:
+        st.markdown(f"Ready to import: **{waiting_upload['name']}** "
+                    f"({in_megabytes(waiting_upload['size'])}).")
     st.caption(
-        f"Uploads are limited to {st.get_option('server.maxUploadSize')} MB here. fer2013.csv is "
+        f"Uploads are limited to {upload_limit} MB here. fer2013.csv is "
         "about 290 MB: zip it first (about 80 MB)"
         + (" or give its path in the other tab." if server_paths_open else ".")
     )
-    upload_clicked = st.button("Import the upload", disabled=uploaded is None, key="data_import_upload")
+    upload_clicked = st.button("Import the upload", disabled=waiting_upload is None, key="data_import_upload")
 server_path, path_clicked = "", False
 if path_tab is not None:
     with path_tab:
@@ -107,7 +172,7 @@ if path_tab is not None:
         ).strip()
         path_clicked = st.button("Import from the path", disabled=not server_path, key="data_import_path")
 
-source_name = uploaded.name if uploaded is not None else server_path
+source_name = waiting_upload["name"] if waiting_upload is not None else server_path
 name_column, skip_column = st.columns([2, 1], vertical_alignment="bottom")
 name = name_column.text_input(
     "Name in the app (optional)",
@@ -139,12 +204,12 @@ def import_refusal(source: str) -> str | None:
 
 
 def import_upload(skip: bool) -> None:
-    run_import(
-        "upload",
-        lambda progress: importers.import_bytes(
-            uploaded.getvalue(), uploaded.name, name=name, skip_bad_rows=skip, progress=progress
-        ),
-    )
+    def from_the_copy_on_disk(progress):
+        report = importers.import_path(waiting_upload["path"], name=name, skip_bad_rows=skip, progress=progress)
+        forget_waiting_upload()  # imported: the copy is no longer needed (a failed import keeps it for a retry)
+        return report
+
+    run_import("upload", from_the_copy_on_disk)
 
 
 def import_server_path(skip: bool) -> None:
@@ -175,7 +240,7 @@ if failed:
     if row_problem and not skip_bad_rows:
         st.markdown("Fix the file, or leave such rows out and see how many there were:")
         if st.button("Import again, skipping bad rows", key="data_retry_skipping"):
-            if kind == "upload" and uploaded is not None:
+            if kind == "upload" and waiting_upload is not None:
                 import_upload(skip=True)
             elif kind == "path" and server_path:
                 import_server_path(skip=True)
