@@ -40,8 +40,9 @@
       const response = await fetch(`i18n/${language}.json`, { cache: 'no-cache' });
       if (response.ok) messages = (await response.json()).messages || {};
     } catch (error) {
-      messages = {};  // the page stays in English rather than not working
+      messages = {};
     }
+    if (!Object.keys(messages).length) return;  // a bundle without this language stays in English
     document.documentElement.lang = language;
     for (const node of document.querySelectorAll('[data-i18n]')) {
       node.textContent = _(node.textContent.replace(/\s+/g, ' ').trim());
