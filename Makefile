@@ -25,15 +25,16 @@ test: setup browser fonts $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
-setup: $(PIP_STAMP) compile-translations $(JS_STAMP)
+setup: $(PIP_STAMP) $(JS_STAMP) compile-translations
 
 compile-translations: $(MO_FILES) $(WEBCAM_I18N_STAMP)
 
 locale/%/LC_MESSAGES/fer.mo: locale/%/LC_MESSAGES/fer.po $(PIP_STAMP)
 	$(VENV)/bin/pybabel compile --domain fer --directory locale --locale $* --statistics
 
-# The webcam page reads its sentences from JSON made from the same catalogues.
-$(WEBCAM_I18N_STAMP): $(PO_FILES) fer/i18n.py scripts/webcam_i18n.py $(PIP_STAMP)
+# The webcam page (and the shipped bundles' copies of it) reads its sentences from JSON made from the
+# same catalogues.
+$(WEBCAM_I18N_STAMP): $(PO_FILES) fer/i18n.py scripts/webcam_i18n.py $(PIP_STAMP) $(JS_STAMP)
 	$(PY) scripts/webcam_i18n.py
 	touch $@
 
@@ -57,8 +58,7 @@ $(TEST_STAMP): requirements-test.txt $(PIP_STAMP)
 
 # Front-end libraries for the in-browser pages, copied under static/ so Streamlit serves them
 # and the webcam page works with no network.
-$(JS_STAMP): package.json package-lock.json scripts/vendor_frontend.py static/webcam/index.html static/webcam/webcam.js \
-	  $(PO_FILES) $(PIP_STAMP)
+$(JS_STAMP): package.json package-lock.json scripts/vendor_frontend.py static/webcam/index.html static/webcam/webcam.js $(PIP_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) scripts/vendor_frontend.py
 	touch $@
