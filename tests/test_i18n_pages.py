@@ -209,6 +209,31 @@ def test_webcam_lesson_reads_in_chinese_before_and_after_an_export():
     assert [source.split("&")[-1] for source in iframe_sources(english)] == ["lang=en"]  # the demo speaks English
 
 
+# ------------------------------------------------------------------------------ terms as Taiwanese courses write them
+
+FIRST_USES = {
+    "lessons/shapes.py": [
+        "卷積（convolution）", "池化（pooling）", "步幅（stride）", "填補（padding）", "濾波器（filter）",
+    ],
+    "lessons/batchnorm.py": ["批次正規化（batch normalization）", "變異數（variance）", "梯度（gradient）"],
+    "lessons/softmax.py": ["交叉熵（cross-entropy）", "標籤平滑（label smoothing）", "雅可比矩陣（Jacobian）",
+                           "溢位（overflow）"],
+    "lessons/saliency.py": ["顯著圖**（saliency map）", "梯度**（gradient）"],
+    "lessons/filters.py": [
+        "濾波器（filter）", "激活最大化**（activation maximisation）", "全變分**（total variation）",
+    ],
+    "lessons/feature_maps.py": ["特徵圖**（feature map）", "池化（pooling）", "卷積層（convolution layer）"],
+    "lessons/webcam.py": ["匯出（export）", "Haar 串聯分類器**（Haar cascade）"],
+}
+
+
+@pytest.mark.parametrize("page", list(FIRST_USES))
+def test_each_page_gives_the_english_term_once_beside_the_taiwanese_one(page):
+    text = "\n".join(shown_texts(open_page(page)))
+    for term in FIRST_USES[page]:
+        assert text.count(term) == 1, (term, text.count(term))
+
+
 # ------------------------------------------------------------------------------ choosing the language
 
 
