@@ -4,9 +4,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import backends, checkpoints, devices, jobs, permissions, registry
+from fer import backends, checkpoints, devices, jobs, permissions, registry, worker
 from fer import train as engine
-from fer.data import available_datasets
+from fer.data import available_datasets, test_accuracy_split
 from fer.events import current_events
 from lessons._identity import TEACHER, current_user, may
 from lessons._shared import visible_runs
@@ -397,7 +397,8 @@ def live_view(job_id: str) -> None:
     if job.state == jobs.FINISHED or job.state == jobs.STOPPED:
         metrics = job.metrics or {}
         how = "Stopped" if job.state == jobs.STOPPED else "Finished"
-        test = f" Test accuracy **{metrics['test_accuracy']:.3f}**." if "test_accuracy" in metrics else ""
+        split = test_accuracy_split(worker.read_json(job.folder / registry.CONFIG_FILE), metrics)
+        test = f" Accuracy on {split}: **{metrics['test_accuracy']:.3f}**." if "test_accuracy" in metrics else ""
         st.success(
             f"{how}. Saved as **{job.run_name}** with the weights of epoch {metrics.get('chosen_epoch')} "
             f"({metrics.get('chosen_reason')}).{test} Trained at {metrics.get('images_per_second', 0):.0f} images/s."
@@ -409,7 +410,7 @@ def live_view(job_id: str) -> None:
     elif job.active and (last_batch is None or not job.stop_requested):
         evaluating = next((event for event in reversed(events) if event["kind"] in ("evaluating", "trained")), None)
         if evaluating is not None:
-            st.caption("Measuring test accuracy and saving the run...")
+            st.caption("Measuring accuracy on the test split and saving the run...")
 
     if job.done and st.session_state.get(SHOWN_DONE_KEY) != job.id:
         # Refresh the whole page once: buttons, the run list and the sidebar's model list.
@@ -473,7 +474,8 @@ else:
                     "architecture": run.config.get("architecture"),
                     "data set": run.config.get("dataset"),
                     "kept epoch": run.metrics.get("chosen_epoch"),
-                    "test accuracy": run.metrics.get("test_accuracy"),
+                    "accuracy": run.metrics.get("test_accuracy"),
+                    "measured on": test_accuracy_split(run.config, run.metrics),
                     "backend": run.config.get("backend", "tensorflow"),
                     "device": run.config.get("device"),
                     "images/s": run.config.get("images_per_second"),
