@@ -8,9 +8,11 @@ import streamlit as st
 
 from fer.classroom import ClassSettingsError
 from lessons._identity import class_mode, signed_in_user
+from lessons._language import language_switch, page_language
 from lessons._shared import render_sidebar
 
 st.set_page_config(page_title="Facial expressions with CNNs", page_icon="🙂", layout="wide")
+page_language()  # before any page is built: the link, the sidebar switch or the browser decides
 
 PAGES = {
     "Start": [
@@ -55,4 +57,6 @@ if class_mode() and user.is_teacher:
     pages = {**PAGES, "Teach": [st.Page("lessons/teacher.py", title="Your class", icon="🧑‍🏫")]}
 navigation = st.navigation(pages)
 render_sidebar()
+with st.sidebar:
+    language_switch()
 navigation.run()

@@ -276,7 +276,7 @@ def test_a_saliency_link_opens_the_page_on_that_face_and_method(tiny_run, served
         ({"method": "Grad-CAM"}, "The link's method='Grad-CAM' must be one of vanilla, smoothgrad, gradcam"),
         ({"method": "sobel"}, "so the page starts from 'vanilla' instead"),
         ({"expression": "bored"}, "The link's expression='bored' must be one of angry, disgust"),
-        ({"face": "0"}, "The link's face='0' must lie between 1 and 99999"),
+        ({"face": "0"}, "The link's face='0' must lie between 1 and 99,999"),
         ({"face": "two"}, "The link's face='two' must be a number"),
         ({"face": "2.5"}, "The link's face='2.5' must be a whole number"),
         ({"expression": "sad", "face": "51"}, "has 50 Sad faces, not 51: showing the first one"),

@@ -125,7 +125,7 @@ BAD_LINKS = [
     (
         "lessons/softmax.py",
         {"temperature": "abc", "logits": "1,2", "true": "Angy", "shift": "99999"},
-        ["temperature='abc' must be a number", "logits='1,2' must hold 7", "true='Angy' must be one of",
+        ["temperature='abc' must be a number", "logits='1,2' must hold exactly 7", "true='Angy' must be one of",
          "shift='99999' must lie between"],
         {"sm_temperature": 1.0, "sm_true": EMOTIONS.index("Happy"), "sm_shift": 1000},
     ),
