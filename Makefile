@@ -18,8 +18,20 @@ POT := locale/fer.pot
 
 .PHONY: run test setup browser fonts compile-translations translations clean-venv
 
+# One server process holds every student's session, so `make run` bounds what it keeps once a
+# class has come and gone (measured with bench/bench_classroom.py):
+# - TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's oneDNN allocator keeps the peak of all the predictions
+#   ever made at once and never gives it back (ten students opening the confusion matrix together
+#   left the server at 6 GB for good); without it, tensors go back to the system when freed.
+#   The server only predicts small batches; the trainings run in worker processes.
+# - MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=1048576: glibc gives each thread (each session's
+#   script run) an arena of its own and keeps what is freed there; two arenas, and blocks of 1 MB
+#   and more mapped straight from and back to the system, kept 0.1 GB where 0.9 GB stayed after
+#   eight threads had predicted at once.
+SERVER_ENVIRONMENT := TF_ENABLE_ONEDNN_OPTS=0 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576
+
 run: setup
-	$(PY) -m streamlit run streamlit_app.py
+	$(SERVER_ENVIRONMENT) $(PY) -m streamlit run streamlit_app.py
 
 test: setup browser fonts $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
