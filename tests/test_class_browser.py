@@ -130,6 +130,29 @@ def test_a_student_cannot_touch_anothers_run_and_the_teacher_can(class_server, c
     assert stranger.get_by_role("heading", name="Sign in").count() == 1
     assert stranger.get_by_role("heading", name="Train a network").count() == 0
 
+    # Ana: Ben's saved run is read-only to her, hers is not.
+    ana = contexts()
+    sign_in(server, ana, "Ana Lima", codes["Ana Lima"])
+    go_to(server, ana, "Train a network")
+    assert ana.get_by_test_id("stSidebarNav").get_by_role("link", name="Your class").count() == 0
+    choose_run(ana, "ben-saved")
+    main = ana.get_by_test_id("stMainBlockContainer")
+    ana.get_by_text("ben-saved is Ben Okafor's run: only its owner or the teacher may rename or delete it.").wait_for(
+        timeout=30_000)
+    expect(main.get_by_role("button", name="Rename", exact=True)).to_be_disabled()
+    expect(main.get_by_role("textbox", name="New name")).to_be_disabled()
+    expect(main.get_by_role("checkbox", name="Yes, delete ben-saved for good")).to_be_disabled()
+    expect(main.get_by_role("button", name="Delete", exact=True)).to_be_disabled()
+    choose_run(ana, "ana-saved")  # her own: enabled
+    expect(main.get_by_role("button", name="Rename", exact=True)).to_be_enabled()
+    expect(main.get_by_role("checkbox", name="Yes, delete ana-saved for good")).to_be_enabled()
+    check(server, ana)
+
+    # The teacher opens Your class (its list of trainings refreshes by itself).
+    teacher = contexts()
+    sign_in(server, teacher, None, PASSWORD)
+    go_to(server, teacher, "Your class")
+
     # Ben starts a long training on a small slice of the drawn faces.
     ben = contexts()
     sign_in(server, ben, "Ben Okafor", codes["Ben Okafor"])
@@ -151,35 +174,16 @@ def test_a_student_cannot_touch_anothers_run_and_the_teacher_can(class_server, c
     assert json.loads((folder / "request.json").read_text())["owner"] == "Ben Okafor"
     assert "Ben" not in ben.url and "owner" not in ben.url
 
-    # Ana: Ben's training is a count, not something with a Stop; his saved run is read-only to her.
-    ana = contexts()
-    sign_in(server, ana, "Ana Lima", codes["Ana Lima"])
-    go_to(server, ana, "Train a network")
-    main = ana.get_by_test_id("stMainBlockContainer")
-    expect(main.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
-    ana.get_by_text(re.compile(r"Also on this server: 1 running")).wait_for(timeout=30_000)
-    assert ana.get_by_test_id("stSidebarNav").get_by_role("link", name="Your class").count() == 0
+    # Ana sees Ben's training only as a count: nothing on her page can stop it.
     choose_run(ana, "ben-saved")
-    main = ana.get_by_test_id("stMainBlockContainer")
-    ana.get_by_text("ben-saved is Ben Okafor's run: only its owner or the teacher may rename or delete it.").wait_for(
-        timeout=30_000)
-    expect(main.get_by_role("button", name="Rename", exact=True)).to_be_disabled()
-    expect(main.get_by_role("textbox", name="New name")).to_be_disabled()
-    expect(main.get_by_role("checkbox", name="Yes, delete ben-saved for good")).to_be_disabled()
-    expect(main.get_by_role("button", name="Delete", exact=True)).to_be_disabled()
-    choose_run(ana, "ana-saved")  # her own: enabled
-    expect(main.get_by_role("button", name="Rename", exact=True)).to_be_enabled()
-    expect(main.get_by_role("checkbox", name="Yes, delete ana-saved for good")).to_be_enabled()
-    assert status(folder) == "running" and (server.models_dir / "ben-saved").is_dir()
-    check(server, ana)
+    ana.get_by_text(re.compile(r"Also on this server: 1 running")).wait_for()
+    expect(ana.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)).to_be_disabled()
+    assert status(folder) == "running"
 
-    # The teacher sees Ben's training on Your class and stops it.
-    teacher = contexts()
-    sign_in(server, teacher, None, PASSWORD)
-    go_to(server, teacher, "Your class")
+    # The teacher sees it, and whose it is, and stops it.
     main = teacher.get_by_test_id("stMainBlockContainer")
     trainings = main.locator('[data-testid="stSelectbox"]').filter(has_text="Training")
-    trainings.wait_for(timeout=120_000)  # the server shares two cores with Ben's training
+    trainings.wait_for()
     assert trainings.locator("input").input_value() == "ben-long (Ben Okafor)"
     main.get_by_role("button", name="Stop it").click()
     deadline = time.monotonic() + 180
