@@ -15,18 +15,24 @@ import streamlit as st
 
 from fer import permissions
 from fer.accounts import LAPTOP, LAPTOP_USER, STUDENT, TEACHER, Accounts, User  # noqa: F401 (re-exported)
-from fer.classroom import ClassSettings
+from fer.classroom import ClassSettings, ClassSettingsError
 
 USER_KEY = "signed_in_user"
 
 
 def class_settings() -> ClassSettings:
     """This server's settings (fer.classroom); a ClassSettingsError when they cannot be read."""
+    return ClassSettings.from_sources(read_secrets(st.secrets))
+
+
+def read_secrets(store) -> dict:
+    """Streamlit's secrets as a dict: {} when there is no secrets file at all, an error when one cannot be read."""
     try:
-        secrets = st.secrets.to_dict()
-    except FileNotFoundError:  # no secrets.toml anywhere: laptop mode unless FER_CLASS_MODE says otherwise
-        secrets = {}
-    return ClassSettings.from_sources(secrets)
+        return store.to_dict()
+    except FileNotFoundError as error:  # Streamlit's StreamlitSecretNotFoundError, for every kind of trouble
+        if getattr(error, "error_id", None) == "no-secrets-found":
+            return {}  # laptop mode, unless FER_CLASS_MODE says otherwise
+        raise ClassSettingsError(f"{error}: fix the file (README, \"Running a class server\").") from None
 
 
 def class_mode() -> bool:

@@ -265,3 +265,31 @@ def test_broken_class_settings_stop_the_app_instead_of_opening_it(isolated_folde
     app = class_app(allowed_folders=["relative/folder"])
     assert titles(app) == []
     assert ["not an absolute path" in error.value for error in app.error] == [True]
+
+
+@pytest.fixture
+def secrets_files():
+    """Point Streamlit's secrets at the given files for one test, then back."""
+    from streamlit import config
+
+    before = config.get_option("secrets.files")
+    yield lambda paths: config.set_option("secrets.files", [str(path) for path in paths])
+    config.set_option("secrets.files", before)
+
+
+def test_a_secrets_file_that_cannot_be_read_is_an_error_and_none_is_laptop_mode(tmp_path, secrets_files):
+    from streamlit.runtime.secrets import Secrets
+
+    from fer.classroom import ClassSettingsError
+    from lessons._identity import read_secrets
+
+    broken = tmp_path / "secrets.toml"
+    broken.write_text("[fer\nclass_mode = true\n")  # a teacher's typo must not open the server in laptop mode
+    secrets_files([broken])
+    with pytest.raises(ClassSettingsError, match="Error parsing secrets file"):
+        read_secrets(Secrets())
+    secrets_files([tmp_path / "absent.toml"])
+    assert read_secrets(Secrets()) == {}
+    broken.write_text('[fer]\nclass_mode = true\nteacher_password = "pw"\n')
+    secrets_files([broken])
+    assert read_secrets(Secrets())["fer"]["class_mode"] is True
