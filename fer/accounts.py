@@ -183,9 +183,13 @@ class Accounts:
     @classmethod
     def default(cls) -> "Accounts":
         """The accounts of this server: `$FER_ACCOUNTS_FILE`, else `class.sqlite3` in the data folder."""
+        return cls(cls.default_path())
+
+    @staticmethod
+    def default_path() -> Path:
         from fer.data import data_dir
 
-        return cls(Path(os.environ.get("FER_ACCOUNTS_FILE") or data_dir() / ACCOUNTS_FILE))
+        return Path(os.environ.get("FER_ACCOUNTS_FILE") or data_dir() / ACCOUNTS_FILE)
 
     def _connect(self) -> sqlite3.Connection:
         # One short connection per call: Streamlit serves each session from its own thread.

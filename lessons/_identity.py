@@ -11,6 +11,8 @@ live (fer.accounts), is not their business.
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from fer import permissions
@@ -39,8 +41,16 @@ def class_mode() -> bool:
     return class_settings().class_mode
 
 
+_ACCOUNTS: dict = {}  # one Accounts per file for the whole server: its tables are made once, not per page run
+_ACCOUNTS_LOCK = threading.Lock()
+
+
 def accounts() -> Accounts:
-    return Accounts.default()
+    path = Accounts.default_path()
+    with _ACCOUNTS_LOCK:
+        if path not in _ACCOUNTS or not path.exists():
+            _ACCOUNTS[path] = Accounts(path)
+        return _ACCOUNTS[path]
 
 
 def signed_in_user() -> User | None:

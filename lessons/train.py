@@ -8,7 +8,7 @@ from fer import backends, checkpoints, devices, jobs, permissions, registry, wor
 from fer import train as engine
 from fer.data import available_datasets, test_accuracy_split
 from fer.events import current_events
-from lessons._identity import TEACHER, current_user, may
+from lessons._identity import LAPTOP, TEACHER, current_user, may
 from lessons._shared import visible_runs
 
 JOB_KEY = "train_job"
@@ -470,7 +470,7 @@ else:
             [
                 {
                     "name": run.name,
-                    **({"owner": "shipped" if run.shipped else run.owner} if user.role != "laptop" else {}),
+                    **({"owner": "shipped" if run.shipped else run.owner} if user.role != LAPTOP else {}),
                     "architecture": run.config.get("architecture"),
                     "data set": run.config.get("dataset"),
                     "kept epoch": run.metrics.get("chosen_epoch"),
