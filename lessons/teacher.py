@@ -150,7 +150,8 @@ if runs:
         pd.DataFrame([{
             "run": run.name, "owner": "shipped" if run.shipped else (run.owner or "?"),
             "architecture": run.config.get("architecture"), "data set": run.config.get("dataset"),
-            "kept epoch": run.metrics.get("chosen_epoch"), "test accuracy": run.metrics.get("test_accuracy"),
+            "kept epoch": run.metrics.get("chosen_epoch"), "accuracy": run.metrics.get("test_accuracy"),
+            "measured on": data.test_accuracy_split(run.config, run.metrics),
         } for run in runs]),
         hide_index=True, width="stretch", key="teacher_runs_table",
     )

@@ -4,6 +4,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from fer import export, registry
+from fer.data import test_accuracy_split
 from fer.i18n import _, format_datetime, format_decimal, format_percent
 from lessons._language import page_language
 from lessons._shared import selected_model_name
@@ -109,8 +110,10 @@ columns[0].metric(
 columns[1].metric(_("Whole bundle"), format_decimal(metadata["bundle_bytes"] / 1e6, 1) + " MB")
 columns[2].metric(_("Weights"), metadata["weights"]["dtype"])
 accuracy = metadata.get("test_accuracy")
+split = test_accuracy_split(run.config, run.metrics)
 columns[3].metric(
-    _("Test accuracy"), format_percent(accuracy, 1) if isinstance(accuracy, (int, float)) else _("not measured")
+    _("Accuracy on {split}").format(split=split),
+    format_percent(accuracy, 1) if isinstance(accuracy, (int, float)) else _("not measured"),
 )
 check = metadata.get("checked_against_keras", {})
 if "max_abs_difference" in check:

@@ -238,8 +238,8 @@ def test_ensembles_page_shows_its_controls(app_server, page, trained):
 
 def test_webcam_page_serves_the_models_demo_and_its_download(app_server, page, trained):
     open_lesson(app_server, page, "lessons/webcam.py")
-    main_text_with(page, "Download the bundle (.zip)", "Test accuracy")
-    assert metric(page, "Test accuracy") == f"{trained.test_accuracy:.1%}"
+    main_text_with(page, "Download the bundle (.zip)", "Accuracy on test")
+    assert metric(page, "Accuracy on test") == f"{trained.test_accuracy:.1%}"
     frame_element = page.wait_for_selector(f'iframe[src*="exports/{trained.name}/index.html"]', timeout=30_000)
     demo = frame_element.content_frame()
     demo.wait_for_function(BUNDLE_READY, timeout=120_000)
