@@ -22,7 +22,6 @@ import platform
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -210,7 +209,6 @@ def training_batches(data: TrainingData, config: TrainConfig, epoch: int):
     """Yield (inputs, one-hot targets, sample weights or None) for one epoch, one batch ahead.
 
     The order and every random change depend only on (seed, epoch, batch): see `fer.augment`.
-    A helper thread prepares the next batch while the network trains on this one.
     """
     order = augment.epoch_order(len(data.train_labels), config.seed, epoch)
     settings = config.augmentation()
@@ -224,14 +222,10 @@ def training_batches(data: TrainingData, config: TrainConfig, epoch: int):
         weights = None if data.class_weights is None else data.class_weights[labels]
         return inputs, eye[labels], weights
 
-    steps = data.steps_per_epoch(config.batch_size)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches") as pool:
-        upcoming = pool.submit(make, 0)
-        for batch in range(steps):
-            current = upcoming.result()
-            if batch + 1 < steps:
-                upcoming = pool.submit(make, batch + 1)
-            yield current
+    # Prepared in this thread: with a helper thread preparing the next batch beside TensorFlow's
+    # step, workers died of SIGSEGV now and then (cause not found yet; see the issue notes).
+    for batch in range(data.steps_per_epoch(config.batch_size)):
+        yield make(batch)
 
 
 # ----------------------------------------------------------------------------- the network
