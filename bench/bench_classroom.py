@@ -201,8 +201,19 @@ class MemoryWatch:
         self.peak_server = 0
         self.peak_workers = 0
         self.peak_total = 0
+        self.workers_without_onednn: set[int] = set()  # they train about 3 times slower (see the Makefile)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (user and system)."""
+        import psutil
+
+        try:
+            times = self.server.cpu_times()
+        except psutil.NoSuchProcess:
+            return 0.0
+        return times.user + times.system
 
     def sample(self) -> tuple[int, int]:
         import psutil
@@ -216,7 +227,9 @@ class MemoryWatch:
         for child in children:
             try:
                 workers += child.memory_info().rss
-            except psutil.NoSuchProcess:
+                if child.environ().get("TF_ENABLE_ONEDNN_OPTS") == "0":
+                    self.workers_without_onednn.add(child.pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
         return server, workers
 
@@ -295,10 +308,10 @@ async def check_with_keras(page, student: Student, timeout_s: float) -> None:
 async def submit_training(page, student: Student, timeout_s: float) -> None:
     started = time.monotonic()
     await page.get_by_role("button", name="Train", exact=True).click(timeout=timeout_s * 1000)
-    # Submitted: Stop turns on (running or queued), or the training is already over.
+    # Submitted: Stop turns on (running or queued), or the training is already over. (No wait for the
+    # page to go idle: its live view reruns every 1.5 s while the training waits or runs.)
     stop = page.get_by_role("button", name="Stop", exact=True, disabled=False)
     await stop.or_(page.get_by_text("Saved as")).first.wait_for(timeout=timeout_s * 1000)
-    await idle(page, timeout_s)
     student.submitted = True
     student.timings["Training submitted"] = time.monotonic() - started
     await collect_exceptions(page, student, "Train")
@@ -496,7 +509,9 @@ def measure(server: Server, settings: Settings) -> dict:
         Student(f"student-{number:02d}") for number in range(1, settings.students + 1)]
     watch.start()
     load_before = machine_load()
+    cpu_before = watch.cpu_seconds()
     wall = asyncio.run(run_class(server.url, students, settings.ramp_seconds, settings.page_timeout))
+    server_cpu = watch.cpu_seconds() - cpu_before
     during_peak_server = watch.peak_server
     after_lesson, _ = watch.sample()  # the browsers have closed; their sessions wait for a reconnection
     trainings = wait_for_trainings(server.models, students, settings.training_seconds)
@@ -524,6 +539,7 @@ def measure(server: Server, settings: Settings) -> dict:
         "answered": sum(1 for student in students if student.failure is None),
         "stuck": [f"{student.name}: {student.failure}" for student in students if student.failure],
         "wall_seconds": wall,
+        "server_cpu_seconds": server_cpu,
         "p50_seconds": percentile(page_times, 0.5),
         "p95_seconds": percentile(page_times, 0.95),
         "per_page": {title: (percentile(v, 0.5), percentile(v, 0.95), len(v)) for title, v in per_page.items()},
@@ -539,6 +555,7 @@ def measure(server: Server, settings: Settings) -> dict:
         "rss_peak_total": watch.peak_total,
         "rss_after": after,
         "rss_workers_after": workers_after,
+        "workers_without_onednn": len(watch.workers_without_onednn),
         "exceptions": len(exceptions) + len(log_exceptions),
         "exception_examples": (exceptions + log_exceptions)[:5],
         "runs_lost": len(final["lost"]),
@@ -556,7 +573,8 @@ def print_report(figures: dict, settings: Settings) -> None:
     print(f"One server, {figures['students']} students at once, {mode}; server environment: "
           f"{figures['server_environment']}; {figures['load_before']} at the start")
     print(f"sessions answered: {figures['answered']} of {figures['students']}"
-          f" (whole lesson in {figures['wall_seconds']:.0f} s)")
+          f" (whole lesson in {figures['wall_seconds']:.0f} s, of which the server used "
+          f"{figures['server_cpu_seconds']:.0f} CPU-seconds; the browsers share the same cores)")
     for stuck in figures["stuck"]:
         print(f"  stuck: {stuck}")
     print(f"seconds to a rendered page: p50 {figures['p50_seconds']:.1f}, p95 {figures['p95_seconds']:.1f}")
@@ -575,6 +593,9 @@ def print_report(figures: dict, settings: Settings) -> None:
              if figures["rss_after"] is not None else ""))
     print(f"training workers at their peak: {gib(figures['rss_peak_workers'])}; server and workers together at "
           f"the peak: {gib(figures['rss_peak_total'])}")
+    if figures["workers_without_onednn"]:
+        print(f"  warning: {figures['workers_without_onednn']} training workers inherited the server's "
+              "TF_ENABLE_ONEDNN_OPTS=0 and train about 3 times slower: fer.worker should start them without it")
     print(f"exceptions: {figures['exceptions']}")
     for example in figures["exception_examples"]:
         print(f"  {example}")

@@ -202,7 +202,8 @@ def test_webcam_lesson_reads_in_chinese_before_and_after_an_export():
     app = open_page("lessons/webcam.py")
     names = frozenset({"tiny", "float16", "float32", "tfjs"})
     assert_chinese(app, names)
-    assert [metric.label for metric in app.metric] == ["模型（權重 + 計算圖）", "整個匯出套件", "權重", "在 test 上的準確率"]
+    labels = [metric.label for metric in app.metric]
+    assert labels == ["模型（權重 + 計算圖）", "整個匯出套件", "權重", "在 test 上的準確率"]
     assert any(caption.value.startswith("匯出時間 20") and "年" in caption.value for caption in app.caption)
     assert [source.split("?")[1].split("&")[-1] for source in iframe_sources(app)] == ["lang=zh-TW"]
     english = open_page("lessons/webcam.py", {"lang": "en"})
