@@ -296,3 +296,7 @@ class Accounts:
         with closing(self._connect()) as connection:
             connection.execute("INSERT INTO datasets (name, owner) VALUES (?, ?) "
                                "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner", (name, owner))
+
+    def forget_dataset(self, name: str) -> None:
+        with closing(self._connect()) as connection:
+            connection.execute("DELETE FROM datasets WHERE name = ?", (name,))

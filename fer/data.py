@@ -58,6 +58,22 @@ def available_datasets() -> list[str]:
     return [SYNTHETIC, *sorted(path.stem for path in folder.glob("*.npz") if not path.name.startswith("."))]
 
 
+def delete_dataset(name: str) -> None:
+    """Remove an imported data set from `data_dir()`; the runs trained on it keep their files.
+
+    The synthetic set is built in and stays. Pages holding it in a `DatasetCache` reload on their
+    next `get` and find it gone (the cache key is the file's version).
+    """
+    if name == SYNTHETIC:
+        raise DataError("The synthetic data set is built in: it cannot be deleted.")
+    if name not in available_datasets():
+        raise DataError(f"There is no data set called {name!r} in {data_dir()}: nothing was deleted.")
+    try:
+        cache_path(name).unlink()
+    except FileNotFoundError:
+        raise DataError(f"{name} was deleted by someone else a moment ago.") from None
+
+
 def load_dataset(name: str) -> FaceDataset:
     if name == SYNTHETIC:
         return synth.default_dataset()

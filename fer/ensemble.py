@@ -207,8 +207,12 @@ def save_ensemble(
     dataset: str,
     metrics: dict | None = None,
     overwrite: bool = False,
+    owner: str | None = None,
 ):
-    """Write the ensemble to the registry; `fer.evaluate.load_predictor(name)` then uses it."""
+    """Write the ensemble to the registry; `fer.evaluate.load_predictor(name)` then uses it.
+
+    `owner`: who made it, recorded like a training's owner (only they and the teacher may rename or delete it).
+    """
     members = list(members)
     weights = [float(weight) for weight in weights]
     if len(members) < 2:
@@ -226,4 +230,6 @@ def save_ensemble(
         "members": members,
         "weights": weights,
     }
+    if owner:
+        config["owner"] = owner
     return registry.save_run(name, None, config=config, metrics=metrics or {}, overwrite=overwrite)

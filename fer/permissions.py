@@ -4,6 +4,7 @@
 - A run's owner, and the teacher, may rename, delete, stop or continue it; laptop mode's one
   user is everyone's teacher. Other students may look at it (when the teacher lets them) and
   use it, never change it.
+- An imported data set may be deleted by whoever imported it and by the teacher.
 - In class mode a browser names no path on the server except below the folders the teacher
   lists (`fer.classroom`); none by default, so uploads only.
 
@@ -44,6 +45,20 @@ def refusal(user: User, action: str, run_name: str, owner: str | None) -> str | 
 
 def check(user: User, action: str, run_name: str, owner: str | None) -> None:
     sentence = refusal(user, action, run_name, owner)
+    if sentence:
+        raise NotAllowed(sentence)
+
+
+def dataset_refusal(user: User, dataset: str, owner: str | None) -> str | None:
+    """None when `user` may delete the imported data set `dataset` (recorded importer `owner`); else why not."""
+    if user.is_teacher or (owner is not None and owner == user.name):
+        return None
+    whose = f"imported by {owner}" if owner else "imported by the teacher"
+    return f"The data set {dataset} was {whose}: only they or the teacher may delete it."
+
+
+def check_dataset(user: User, dataset: str, owner: str | None) -> None:
+    sentence = dataset_refusal(user, dataset, owner)
     if sentence:
         raise NotAllowed(sentence)
 

@@ -7,9 +7,9 @@ knows the session-state keys behind them.
 import pandas as pd
 import streamlit as st
 
-from fer import data, registry
+from fer import data, permissions, registry
 from fer.urlstate import UrlState
-from lessons._identity import LAPTOP, STUDENT, current_user, sees_others_runs, sign_out, signed_in_user
+from lessons._identity import LAPTOP, STUDENT, accounts, current_user, sees_others_runs, sign_out, signed_in_user
 
 DATASET_KEY = "sidebar_dataset"
 MODEL_KEY = "sidebar_model"
@@ -36,14 +36,52 @@ def selected_dataset() -> data.FaceDataset:
 
 
 def class_counts_frame(dataset: data.FaceDataset) -> pd.DataFrame:
-    """Faces per expression and split, one row each (expression, split, faces), for charts."""
+    """Faces per expression and split, one row each (expression, split, faces), for charts.
+
+    Splits go by what pages call them (train, validation (10 % of Training), PublicTest,
+    PrivateTest, test (public and private mixed)), in the data set's order: `split_order(dataset)`.
+    """
     return pd.DataFrame(
         [
-            {"expression": emotion, "split": split, "faces": int(count)}
-            for split in data.SPLITS
+            {"expression": emotion, "split": dataset.split_label(split), "faces": int(count)}
+            for split in dataset.split_names
             for emotion, count in zip(data.EMOTIONS, dataset.class_counts(split))
         ]
     )
+
+
+def split_order(dataset: data.FaceDataset) -> list[str]:
+    """The labels of `class_counts_frame`'s splits, in the order charts and tables show them."""
+    return [dataset.split_label(split) for split in dataset.split_names]
+
+
+def dataset_delete_form(key: str) -> None:
+    """Delete an imported data set: whoever imported it may, and the teacher (laptop: its one user)."""
+    user = current_user()
+    roster = accounts()
+    deletable = [name for name in data.available_datasets() if name != data.SYNTHETIC
+                 and permissions.dataset_refusal(user, name, roster.dataset_owner(name)) is None]
+    if f"{key}_error" in st.session_state:
+        st.error(st.session_state.pop(f"{key}_error"))
+    if not deletable:
+        st.caption("No imported data set here is yours to delete.")
+        return
+
+    def delete(name: str) -> None:  # a callback: it runs before the widgets, so it may untick the box
+        st.session_state[f"{key}_confirm"] = False
+        try:
+            permissions.check_dataset(user, name, roster.dataset_owner(name))
+            data.delete_dataset(name)
+        except ValueError as error:
+            st.session_state[f"{key}_error"] = str(error)
+        else:
+            roster.forget_dataset(name)  # the sidebar falls back to the synthetic set if it was in use
+
+    chosen_column, confirm_column, button_column = st.columns([2, 2, 1], vertical_alignment="bottom")
+    chosen = chosen_column.selectbox("Data set to delete", deletable, key=f"{key}_name")
+    confirm = confirm_column.checkbox(f"Yes, delete {chosen}", key=f"{key}_confirm",
+                                      help="Runs trained on it keep their files and scores.")
+    button_column.button("Delete", disabled=not confirm, key=f"{key}_button", on_click=delete, args=(chosen,))
 
 
 def show_sample_faces(dataset: data.FaceDataset, per_class: int, seed: int = 0) -> None:

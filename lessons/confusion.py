@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fer import competition, evaluate, registry
+from fer import competition, evaluate
 from fer.data import EMOTIONS
 from fer.urlstate import Field, UrlState
 from lessons._identity import current_user
-from lessons._shared import read_url_state, selected_dataset, selected_model_name, write_url_state
+from lessons._shared import read_url_state, selected_dataset, selected_model_name, visible_runs, write_url_state
 
 TRUE_KEY, PREDICTED_KEY, CHART_KEY = "confusion_true", "confusion_predicted", "confusion_chart"
 GALLERY_LIMIT = 36
@@ -35,7 +35,7 @@ for each other. **Click a cell** to see exactly the faces in it.
 """
 )
 
-runs = registry.list_runs()
+runs = visible_runs()
 if not runs:
     st.info(
         "There is no trained model yet. Train one on the **Train a network** page (a few "

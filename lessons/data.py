@@ -12,7 +12,14 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from fer import data, importers, permissions
 from fer.importers.limits import in_megabytes
 from lessons._identity import STUDENT, accounts, class_settings, current_user
-from lessons._shared import class_counts_frame, select_dataset, selected_dataset, show_sample_faces
+from lessons._shared import (
+    class_counts_frame,
+    dataset_delete_form,
+    select_dataset,
+    selected_dataset,
+    show_sample_faces,
+    split_order,
+)
 
 REPORT_KEY = "data_page_report"
 FAILED_KEY = "data_page_failed"  # (source kind, error sentence) of the last import that stopped
@@ -279,6 +286,7 @@ if dataset.synthetic:
 st.caption(dataset.description)
 
 per_split = class_counts_frame(dataset)
+splits_shown = split_order(dataset)
 st.subheader("How many faces of each expression")
 st.altair_chart(
     alt.Chart(per_split)
@@ -286,15 +294,15 @@ st.altair_chart(
     .encode(
         x=alt.X("expression:N", sort=list(data.EMOTIONS), title=None),
         y=alt.Y("faces:Q", title="faces"),
-        color=alt.Color("split:N", sort=list(data.SPLITS), title="split"),
-        column=alt.Column("split:N", sort=list(data.SPLITS), title=None),
+        color=alt.Color("split:N", sort=splits_shown, title="split"),
+        column=alt.Column("split:N", sort=splits_shown, title=None),
         tooltip=["split", "expression", "faces"],
     )
     .properties(width=220, height=220)
     .resolve_scale(y="independent"),  # each split's own scale, so its imbalance shows
 )
 totals = per_split.pivot_table(index="expression", columns="split", values="faces", aggfunc="sum")
-totals = totals.reindex(index=list(data.EMOTIONS), columns=list(data.SPLITS))
+totals = totals.reindex(index=list(data.EMOTIONS), columns=splits_shown)
 st.dataframe(totals, width="content")
 smallest = data.EMOTIONS[int(np.argmin(dataset.class_counts("train")))]
 if not dataset.synthetic:
@@ -304,10 +312,15 @@ if not dataset.synthetic:
         "at per-class accuracy and the confusion matrix, not only overall accuracy."
     )
 st.markdown(
-    "The **val** split is a stratified tenth of Training that training uses to pick the best "
-    "epoch; **test** (FER2013's PublicTest and PrivateTest) is kept for the final score."
+    "The **validation** split is a stratified tenth of Training that training uses to pick the best "
+    "epoch; the test split (FER2013's **PublicTest**, or the image-folder release's **test**, public "
+    "and private mixed) is kept for the final score, and **PrivateTest** for a class competition's "
+    "private leaderboard."
 )
 
 st.subheader("Sample faces per expression")
 shuffle_seed = st.number_input("Draw other samples (seed)", min_value=0, value=0, step=1, key="data_sample_seed")
 show_sample_faces(dataset, SAMPLES_PER_CLASS, seed=int(shuffle_seed))
+
+st.subheader("Delete a data set")
+dataset_delete_form("data_delete_dataset")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from fer import competition, ensemble, evaluate, registry
 from lessons._identity import current_user
-from lessons._shared import selected_dataset
+from lessons._shared import selected_dataset, visible_runs
 
 RESULT_KEY = "ensemble_result"
 
@@ -27,7 +27,7 @@ with one model: average its answers on the face, its mirror image and slightly s
 """
 )
 
-runs = [run for run in registry.list_runs() if run.kind == "keras"]
+runs = [run for run in visible_runs() if run.kind == "keras"]
 if not runs:
     st.info(
         "There is no trained model yet. Train two or three on the **Train a network** page "
@@ -166,6 +166,7 @@ if save_column.button("Save to the registry", key="ensemble_save"):
             ensemble_name, comparison.names, comparison.weights, dataset=dataset.name,
             metrics={**comparison.as_metrics(), "tta": tta, "fitted_with": method,
                      "test_split": dataset.test_split, "test_label": dataset.test_label},
+            owner=current_user().name,
         )
     except ValueError as error:
         st.error(str(error))

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, registry
-from lessons._shared import selected_dataset, selected_model_name, show_sample_faces
+from lessons._shared import selected_dataset, selected_model_name, show_sample_faces, visible_runs
 
 SAMPLES_PER_CLASS = 8
 
@@ -82,7 +82,7 @@ st.subheader("Sample faces per expression")
 show_sample_faces(dataset, SAMPLES_PER_CLASS)
 
 st.header("Models")
-runs = registry.list_runs()
+runs = visible_runs()
 if not runs:
     st.info(
         f"No trained model yet in `{registry.models_dir()}`. Train one on the "

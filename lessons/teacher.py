@@ -8,6 +8,7 @@ import streamlit as st
 from fer import data, jobs, permissions, registry
 from fer.accounts import AccountError
 from lessons._identity import TEACHER, accounts, class_settings, current_user
+from lessons._shared import dataset_delete_form
 
 CODES_KEY = "teacher_new_codes"  # {name: code} of the students just added: shown once, never stored in clear
 REFRESH_SECONDS = 3.0
@@ -166,3 +167,4 @@ st.dataframe(
                   for name in data.available_datasets()]),
     hide_index=True, key="teacher_datasets_table",
 )
+dataset_delete_form("teacher_delete_dataset")

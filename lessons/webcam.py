@@ -3,11 +3,11 @@
 import streamlit as st
 import streamlit.components.v1 as components
 
-from fer import export, registry
+from fer import export
 from fer.data import test_accuracy_split
 from fer.i18n import _, format_datetime, format_decimal, format_percent
 from lessons._language import page_language
-from lessons._shared import selected_model_name
+from lessons._shared import selected_model_name, visible_runs
 
 language = page_language()
 st.title(_("Export and webcam"))
@@ -37,7 +37,7 @@ st.markdown(
     )
 )
 
-runs = [run for run in registry.list_runs() if run.kind == "keras"]
+runs = [run for run in visible_runs() if run.kind == "keras"]
 if not runs:
     st.info(
         _(

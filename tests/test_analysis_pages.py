@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fer import data, registry
+from fer.accounts import LAPTOP_NAME
 from fer.data import EMOTIONS
 from tests.models import pooled_softmax, save_tiny_run
 
@@ -213,6 +214,7 @@ def test_ensembles_page_gives_the_weight_to_the_member_that_is_right_and_saves_t
     assert not app.exception
     run = registry.read_run("pair")
     assert run.kind == "ensemble" and run.config["members"] == ["guesser", "reader"]
+    assert run.owner == LAPTOP_NAME  # recorded like a training's: only its maker and the teacher may change it
     np.testing.assert_allclose(run.config["weights"], weights[["guesser", "reader"]])
 
 

@@ -204,6 +204,58 @@ def test_the_teacher_hides_students_runs_from_each_other(roster, runs):
     assert set(app.dataframe[-1].value["name"]) == {"ana-run", "ben-run", SHIPPED}
 
 
+def everything_sent(app: AppTest) -> str:
+    """Every element's message as the browser would get it (text, options, table bytes), as one string."""
+    found = []
+
+    def walk(node) -> None:
+        if getattr(node, "proto", None) is not None:
+            found.append(str(node.proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return "\n".join(found)
+
+
+@pytest.mark.parametrize("page", ["lessons/home.py", "lessons/confusion.py", "lessons/ensembles.py",
+                                  "lessons/webcam.py", "lessons/cnn_vs_dnn.py", "lessons/competition.py"])
+def test_hidden_runs_stay_hidden_on_every_page_that_lists_models(roster, runs, page):
+    save_tiny_run("ben-second", owner="Ben Okafor")
+    Accounts.default().others_runs_visible = False
+    app = open_page(sign_in_student(class_app(), "Ana Lima", roster["Ana Lima"]), page)
+    sent = everything_sent(app)
+    assert "ben-run" not in sent and "ben-second" not in sent
+    Accounts.default().others_runs_visible = True
+    app = open_page(sign_in_student(class_app(), "Ana Lima", roster["Ana Lima"]), page)
+    assert "ben-run" in everything_sent(app) or page in ("lessons/home.py", "lessons/cnn_vs_dnn.py")
+
+
+def test_the_teacher_deletes_any_data_set_and_a_student_only_their_own(roster, runs):
+    import numpy as np
+
+    from fer import data
+
+    for name, owner in (("ana-faces", "Ana Lima"), ("ben-faces", "Ben Okafor")):
+        data.save_cache(name, np.zeros((8, 48, 48), np.uint8), np.arange(8, dtype=np.uint8) % 7,
+                        np.array(["Training"] * 6 + ["PublicTest"] * 2))
+        Accounts.default().record_dataset(name, owner)
+    ana = open_page(sign_in_student(class_app(), "Ana Lima", roster["Ana Lima"]), "lessons/data.py")
+    assert ana.selectbox(key="data_delete_dataset_name").options == ["ana-faces"]
+    teacher = open_page(sign_in_teacher(class_app()), "lessons/teacher.py")
+    chooser = teacher.selectbox(key="teacher_delete_dataset_name")
+    assert chooser.options == ["ana-faces", "ben-faces"]
+    chooser.set_value("ben-faces").run()
+    assert teacher.button(key="teacher_delete_dataset_button").disabled
+    teacher.checkbox(key="teacher_delete_dataset_confirm").check().run()
+    teacher.button(key="teacher_delete_dataset_button").click().run()
+    assert not teacher.exception, teacher.exception
+    assert data.available_datasets() == [data.SYNTHETIC, "ana-faces"]
+    assert Accounts.default().dataset_owner("ben-faces") is None
+    assert teacher.selectbox(key="teacher_delete_dataset_name").options == ["ana-faces"]
+    assert not teacher.checkbox(key="teacher_delete_dataset_confirm").value  # ticked again for the next one
+
+
 def test_the_teachers_page_is_the_teachers(roster):
     app = sign_in_student(class_app(), "Ana Lima", roster["Ana Lima"])
     with pytest.raises(ValueError, match="Could not find a navigation page"):

@@ -1,4 +1,4 @@
-"""python -m fer data import PATH | list | info NAME: bring FER2013 in and see what is there."""
+"""python -m fer data import PATH | list | info NAME | delete NAME: bring FER2013 in, see it, clear it out."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ def register(subparsers) -> None:
     info.add_argument("name")
     info.set_defaults(func=info_command)
 
+    deleting = actions.add_parser("delete", help="remove an imported data set (the runs trained on it stay)")
+    deleting.add_argument("name")
+    deleting.set_defaults(func=delete_command)
+
 
 def import_command(args) -> int:
     from fer import importers
@@ -57,6 +61,14 @@ def list_command(args) -> int:
             except FileNotFoundError:
                 continue  # deleted since the listing
             print(f"{name}\t{path}\t{size / 1e6:.1f} MB")
+    return 0
+
+
+def delete_command(args) -> int:
+    from fer import data
+
+    data.delete_dataset(args.name)
+    print(f"Deleted the data set {args.name} ({data.cache_path(args.name)}).")
     return 0
 
 
