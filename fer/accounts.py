@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from fer.i18n import N_, _
+
 LAPTOP, STUDENT, TEACHER = "laptop", "student", "teacher"
 LAPTOP_NAME = "you"  # the one user of laptop mode
 TEACHER_NAME = "teacher"
@@ -43,8 +45,8 @@ MAX_STUDENTS = 500
 # scrypt with 16 MiB of memory: about 50 ms a check, so guessing codes costs a lot more than signing in.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SALT_BYTES, HASH_BYTES = 2**14, 8, 1, 16, 32
 
-SIGN_IN_REFUSED = ("That name and code do not match a student of this class: check both "
-                   "(the code is on the slip from your teacher), or ask the teacher for a new code.")
+SIGN_IN_REFUSED = N_("That name and code do not match a student of this class: check both "
+                      "(the code is on the slip from your teacher), or ask the teacher for a new code.")
 
 
 class AccountError(ValueError):
@@ -122,14 +124,18 @@ def clean_name(name: str) -> str:
     """A student's name as the roster keeps it (spaces tidied), or an AccountError saying what is wrong."""
     cleaned = " ".join(unicodedata.normalize("NFC", str(name)).split())
     if not cleaned:
-        raise AccountError("A student's name cannot be empty.")
+        raise AccountError(_("A student's name cannot be empty."))
     if len(cleaned) > MAX_NAME_LENGTH:
-        raise AccountError(f"{cleaned[:MAX_NAME_LENGTH]}... is longer than {MAX_NAME_LENGTH} characters: shorten it.")
+        raise AccountError(_("{name}... is longer than {limit} characters: shorten it.").format(
+            name=cleaned[:MAX_NAME_LENGTH], limit=MAX_NAME_LENGTH
+        ))
     if not _NAME_CHARACTERS.match(cleaned) or cleaned[0] in ".-'":
-        raise AccountError(f"{cleaned!r} is not a name this roster takes: use letters, digits, spaces, "
-                           "'.', '-' or an apostrophe, starting with a letter or digit.")
+        raise AccountError(_("{name} is not a name this roster takes: use letters, digits, spaces, "
+                             "'.', '-' or an apostrophe, starting with a letter or digit.").format(name=repr(cleaned)))
     if cleaned.casefold() in RESERVED_NAMES:
-        raise AccountError(f"{cleaned!r} is kept for the app itself: add the student under another name.")
+        raise AccountError(
+            _("{name} is kept for the app itself: add the student under another name.").format(name=repr(cleaned))
+        )
     return cleaned
 
 
@@ -139,10 +145,10 @@ def clean_name(name: str) -> str:
 def sign_in_teacher(password: str, configured: str | None) -> User:
     """The teacher, when `password` equals the configured one (compared in constant time)."""
     if not configured:
-        raise AccountError("No teacher password is set on this server: put `teacher_password` under [fer] in "
-                           ".streamlit/secrets.toml and restart it (README, \"Running a class server\").")
+        raise AccountError(_("No teacher password is set on this server: put `teacher_password` under [fer] in "
+                             ".streamlit/secrets.toml and restart it (README, \"Running a class server\")."))
     if not hmac.compare_digest(str(password).encode("utf-8"), str(configured).encode("utf-8")):
-        raise AccountError("That is not the teacher password of this server.")
+        raise AccountError(_("That is not the teacher password of this server."))
     return TEACHER_USER
 
 
@@ -213,7 +219,9 @@ class Accounts:
             try:
                 present = {row[0].casefold() for row in connection.execute("SELECT name FROM students")}
                 if len(present | {name.casefold() for name in cleaned}) > MAX_STUDENTS:
-                    raise AccountError(f"A class holds at most {MAX_STUDENTS} students: remove some first.")
+                    raise AccountError(
+                        _("A class holds at most {limit} students: remove some first.").format(limit=MAX_STUDENTS)
+                    )
                 for name in cleaned:
                     if name.casefold() in present:
                         continue
@@ -233,7 +241,7 @@ class Accounts:
             changed = connection.execute("UPDATE students SET secret_hash = ? WHERE name = ?",
                                          (hash_secret(normalise_code(code)), clean_name(name))).rowcount
         if not changed:
-            raise AccountError(f"{name!r} is not on the roster: add them first.")
+            raise AccountError(_("{name} is not on the roster: add them first.").format(name=repr(name)))
         return code
 
     def remove_student(self, name: str) -> None:
@@ -259,7 +267,7 @@ class Accounts:
         # An unknown name costs a hash too, so timing does not tell which names are on the roster.
         stored = row[1] if row else _unknown_name_hash()
         if not secret_matches(normalise_code(code), stored) or row is None or not normalise_code(code):
-            raise AccountError(SIGN_IN_REFUSED)
+            raise AccountError(_(SIGN_IN_REFUSED))
         with closing(self._connect()) as connection:
             connection.execute("UPDATE students SET last_sign_in = ? WHERE name = ?", (time.time(), row[0]))
         return User(row[0], STUDENT)

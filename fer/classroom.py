@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from fer.i18n import N_, _
+
 SECRETS_TABLE = "fer"
 CLASS_MODE_VARIABLE = "FER_CLASS_MODE"
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -40,18 +42,25 @@ class ClassSettings:
         """The settings in `secrets["fer"]`, with `$FER_CLASS_MODE` overriding `class_mode`."""
         table = (secrets or {}).get(SECRETS_TABLE) or {}
         if not isinstance(table, Mapping):
-            raise ClassSettingsError("[fer] in .streamlit/secrets.toml must be a table of settings "
-                                     "(class_mode, teacher_password, allowed_folders).")
-        class_mode = _flag(table.get("class_mode", False), "class_mode in .streamlit/secrets.toml")
+            raise ClassSettingsError(_("[fer] in .streamlit/secrets.toml must be a table of settings "
+                                       "(class_mode, teacher_password, allowed_folders)."))
+        class_mode = _flag(
+            table.get("class_mode", False),
+            N_("class_mode in .streamlit/secrets.toml is {value}: write true or false (1 or 0)."),
+        )
         if environ.get(CLASS_MODE_VARIABLE) is not None:
-            class_mode = _flag(environ[CLASS_MODE_VARIABLE], f"The environment variable {CLASS_MODE_VARIABLE}")
+            class_mode = _flag(
+                environ[CLASS_MODE_VARIABLE],
+                N_("The environment variable {variable} is {value}: write true or false (1 or 0)."),
+            )
         password = table.get("teacher_password")
         if password is not None and not isinstance(password, str):
-            raise ClassSettingsError("teacher_password in .streamlit/secrets.toml must be text in quotes.")
+            raise ClassSettingsError(_("teacher_password in .streamlit/secrets.toml must be text in quotes."))
         return cls(class_mode, password or None, _folders(table.get("allowed_folders", ())))
 
 
-def _flag(value: Any, where: str) -> bool:
+def _flag(value: Any, refusal: str) -> bool:
+    """`value` read as true or false; else a ClassSettingsError with `refusal` ({value}, {variable})."""
     if isinstance(value, bool):
         return value
     word = str(value).strip().lower()
@@ -59,27 +68,27 @@ def _flag(value: Any, where: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ClassSettingsError(f"{where} is {value!r}: write true or false (1 or 0).")
+    raise ClassSettingsError(_(refusal).format(value=repr(value), variable=CLASS_MODE_VARIABLE))
 
 
 def _folders(value: Any) -> tuple[Path, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise ClassSettingsError("allowed_folders in .streamlit/secrets.toml must be a list of folder paths, "
-                                 'e.g. ["/srv/fer-data"].')
+        raise ClassSettingsError(_("allowed_folders in .streamlit/secrets.toml must be a list of folder paths, "
+                                   'e.g. ["/srv/fer-data"].'))
     folders = []
     for entry in value:
         path = Path(str(entry)).expanduser()
         if not path.is_absolute():
-            raise ClassSettingsError(f"allowed_folders: {entry!r} is not an absolute path: write it from the root, "
-                                     "e.g. /srv/fer-data.")
+            raise ClassSettingsError(_("allowed_folders: {entry} is not an absolute path: write it from the root, "
+                                       "e.g. /srv/fer-data.").format(entry=repr(entry)))
         if not path.is_dir():
-            raise ClassSettingsError(f"allowed_folders: {entry!r} is not a folder on this server: create it or "
-                                     "remove it from the list.")
+            raise ClassSettingsError(_("allowed_folders: {entry} is not a folder on this server: create it or "
+                                       "remove it from the list.").format(entry=repr(entry)))
         resolved = path.resolve()
         if resolved == Path(resolved.anchor):
-            raise ClassSettingsError(f"allowed_folders: {entry!r} is the whole file system: list the folder that "
-                                     "holds the data sets instead.")
+            raise ClassSettingsError(_("allowed_folders: {entry} is the whole file system: list the folder that "
+                                       "holds the data sets instead.").format(entry=repr(entry)))
         folders.append(resolved)
     return tuple(folders)

@@ -33,10 +33,12 @@ from fer.face_dataset import (  # noqa: F401  (re-exported for callers)
     ClassSample,
     DataError,
     FaceDataset,
+    shown_split_label,
     split_label,
     splits_from_usage,
     test_label_from_usage,
 )
+from fer.i18n import N_, _
 from fer.preprocessing import to_model_input  # noqa: F401  (re-exported for callers)
 
 
@@ -65,13 +67,17 @@ def delete_dataset(name: str) -> None:
     next `get` and find it gone (the cache key is the file's version).
     """
     if name == SYNTHETIC:
-        raise DataError("The synthetic data set is built in: it cannot be deleted.")
+        raise DataError(_("The synthetic data set is built in: it cannot be deleted."))
     if name not in available_datasets():
-        raise DataError(f"There is no data set called {name!r} in {data_dir()}: nothing was deleted.")
+        raise DataError(
+            _("There is no data set called {name} in {folder}: nothing was deleted.").format(
+                name=repr(name), folder=data_dir()
+            )
+        )
     try:
         cache_path(name).unlink()
     except FileNotFoundError:
-        raise DataError(f"{name} was deleted by someone else a moment ago.") from None
+        raise DataError(_("{name} was deleted by someone else a moment ago.").format(name=name)) from None
 
 
 def load_dataset(name: str) -> FaceDataset:
@@ -80,8 +86,10 @@ def load_dataset(name: str) -> FaceDataset:
     path = cache_path(name)
     if not path.exists():
         raise DataError(
-            f"No data set called {name!r} in {data_dir()}: import one with "
-            "`python -m fer data import PATH` or on the Your data page."
+            _(
+                "No data set called {name} in {folder}: import one with "
+                "`python -m fer data import PATH` or on the Your data page."
+            ).format(name=repr(name), folder=data_dir())
         )
     return load_npz(path, name=name)
 
@@ -94,8 +102,10 @@ def load_npz(path: Path, name: str | None = None, validation_fraction: float = 0
             missing = {"x", "y"} - set(archive.files)
             if missing:
                 raise DataError(
-                    f"{path.name} has no {' or '.join(sorted(missing))} array: a FER data cache "
-                    "holds x (N,48,48) uint8 faces, y labels 0-6 and usage; re-import the source."
+                    _(
+                        "{file} has no {arrays} array: a FER data cache "
+                        "holds x (N,48,48) uint8 faces, y labels 0-6 and usage; re-import the source."
+                    ).format(file=path.name, arrays=_(" or ").join(sorted(missing)))
                 )
             images = archive["x"]
             labels = archive["y"]
@@ -104,7 +114,11 @@ def load_npz(path: Path, name: str | None = None, validation_fraction: float = 0
     except (OSError, ValueError) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"{path} cannot be read as a .npz archive ({error}): re-import the source.") from error
+        raise DataError(
+            _("{path} cannot be read as a .npz archive ({reason}): re-import the source.").format(
+                path=path, reason=error
+            )
+        ) from error
     images, labels = _check_arrays(path, images, labels)
     if splits is None:
         splits = splits_from_usage(usage, labels, validation_fraction=validation_fraction)
@@ -114,18 +128,29 @@ def load_npz(path: Path, name: str | None = None, validation_fraction: float = 0
         labels=labels,
         splits=np.asarray(splits).astype(str),
         synthetic=False,
-        description=f"FER2013 imported from {path.name}: {len(labels):,} faces.",
+        description=N_("FER2013 imported from {file}: {faces} faces."),
+        description_values={"file": path.name, "faces": len(labels)},
         test_label=test_label_from_usage(usage),
     )
 
 
 def _check_arrays(path: Path, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise DataError(f"{path.name}: faces have shape {images.shape}, expected (N, 48, 48).")
+        raise DataError(
+            _("{file}: faces have shape {shape}, expected (N, 48, 48).").format(file=path.name, shape=images.shape)
+        )
     if len(images) != len(labels):
-        raise DataError(f"{path.name}: {len(images)} faces but {len(labels)} labels.")
+        raise DataError(
+            _("{file}: {faces} faces but {labels} labels.").format(
+                file=path.name, faces=len(images), labels=len(labels)
+            )
+        )
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise DataError(f"{path.name}: labels must be 0-6, found {labels.min()}..{labels.max()}.")
+        raise DataError(
+            _("{file}: labels must be 0-6, found {low}..{high}.").format(
+                file=path.name, low=labels.min(), high=labels.max()
+            )
+        )
     return images.astype(np.uint8, copy=False), labels.astype(np.uint8, copy=False)
 
 
@@ -161,7 +186,11 @@ class DatasetCache:
 
     def __init__(self, max_entries: int = 4, max_bytes: int = 1 << 30):
         if max_entries < 1 or max_bytes < 1:
-            raise ValueError(f"A data set cache needs room for one entry; got {max_entries} entries, {max_bytes} B.")
+            raise ValueError(
+            _("A data set cache needs room for one entry; got {entries} entries, {size} B.").format(
+                entries=max_entries, size=max_bytes
+            )
+        )
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._entries: OrderedDict[str, tuple[tuple, FaceDataset]] = OrderedDict()
         self._lock = threading.Lock()

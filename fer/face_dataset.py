@@ -18,11 +18,13 @@ data set has it (PrivateTest stays out of every training, as it stayed hidden on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from fer.i18n import N_, SOURCE_LANGUAGE, _, current_language, format_integer, format_percent
 from fer.preprocessing import IMAGE_SIZE  # noqa: F401  (re-exported: the side of every face)
 
 EMOTIONS = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
@@ -33,10 +35,17 @@ TRAIN, VALIDATION, PUBLIC_TEST, PRIVATE_TEST, TEST = "train", "val", "PublicTest
 SPLIT_NAMES = (TRAIN, VALIDATION, PUBLIC_TEST, PRIVATE_TEST, TEST)  # every split there is, in the order pages list them
 SPLITS = (TRAIN, VALIDATION, TEST)  # the three roles every data set fills; "test" is its test_split
 
-# What each split is called on pages and in the command line.
+# What each split is called on pages and in the command line. These English labels are ids too (a run's
+# config stores its test_label): `shown_split_label` gives them in the reader's language.
 VALIDATION_LABEL = "validation (10 % of Training)"
 MIXED_TEST_LABEL = "test (public and private mixed)"
 HELD_OUT_TEST_LABEL = "test (held out by the import)"
+VALIDATION_SHARE = 0.1
+SPLIT_LABEL_MESSAGES = {  # the same messages as fer.evaluate.SPLIT_TITLES
+    VALIDATION_LABEL: N_("validation ({share} of Training)"),
+    MIXED_TEST_LABEL: N_("test (public and private mixed)"),
+    HELD_OUT_TEST_LABEL: N_("test (held out by the import)"),
+}
 
 # Usage values: FER2013's own three, and ours for test faces FER2013's Usage does not name.
 MIXED_TEST = "MixedTest"  # Kaggle's image-folder release: test/ holds PublicTest and PrivateTest together
@@ -70,8 +79,21 @@ class FaceDataset:
     labels: np.ndarray  # (N,) uint8, 0..6 in EMOTIONS order
     splits: np.ndarray  # (N,) str, one of SPLIT_NAMES
     synthetic: bool
+    # Said in English, with {placeholders} from description_values; `describe()` says it in the reader's
+    # language (a loaded data set is shared by every session, whatever language each reads).
     description: str
     test_label: str = TEST  # what the `test` split is called: MIXED_TEST_LABEL for the image-folder release
+    description_values: Mapping[str, int | str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """The description in the reader's language, its counts written as that language writes numbers."""
+        if not self.description:
+            return ""
+        values = {
+            key: format_integer(value) if isinstance(value, int) else value
+            for key, value in self.description_values.items()
+        }
+        return _(self.description).format(**values)
 
     def split(self, which: str) -> tuple[np.ndarray, np.ndarray]:
         """Faces and labels of one split; "test" means `test_split` (PublicTest where there is one)."""
@@ -80,7 +102,11 @@ class FaceDataset:
 
     def split_mask(self, which: str) -> np.ndarray:
         if which not in SPLIT_NAMES:
-            raise ValueError(f"Unknown split {which!r}: use one of {', '.join(self.split_names)}.")
+            raise ValueError(
+                _("Unknown split {split}: use one of {splits}.").format(
+                    split=repr(which), splits=", ".join(self.split_names)
+                )
+            )
         if which == TEST:
             which = self.test_split
         return self.splits == which
@@ -116,7 +142,7 @@ class FaceDataset:
     def samples(self, per_class: int, seed: int = 0, split: str = "train") -> list[ClassSample]:
         """Up to `per_class` faces of each expression from `split`, the same ones for the same seed."""
         if per_class < 1:
-            raise ValueError(f"per_class must be at least 1; got {per_class}.")
+            raise ValueError(_("per_class must be at least 1; got {value}.").format(value=per_class))
         images, labels = self.split(split)
         rng = np.random.default_rng(seed)
         samples = []
@@ -132,6 +158,17 @@ def split_label(name: str, test_label: str = TEST) -> str:
     if name == VALIDATION:
         return VALIDATION_LABEL
     return test_label if name == TEST else name
+
+
+def shown_split_label(label: str) -> str:
+    """A split's label (from `split_label` or `fer.data.test_accuracy_split`) in the reader's language.
+
+    Names stay as FER2013 writes them (train, PublicTest, PrivateTest); the labels that are
+    descriptions ("validation (10 % of Training)") are translated. English: `label` itself.
+    """
+    if label not in SPLIT_LABEL_MESSAGES or current_language() == SOURCE_LANGUAGE:
+        return label
+    return _(SPLIT_LABEL_MESSAGES[label]).format(share=format_percent(VALIDATION_SHARE))
 
 
 def test_label_from_usage(usage: np.ndarray | None) -> str:
@@ -165,8 +202,9 @@ def splits_from_usage(
     unknown = sorted(set(np.unique(usage)) - set(USAGE_TO_SPLIT))
     if unknown:
         raise DataError(
-            f"Unknown Usage value(s) {', '.join(unknown)}: FER2013 uses Training, PublicTest "
-            "and PrivateTest."
+            _("Unknown Usage value(s) {values}: FER2013 uses Training, PublicTest and PrivateTest.").format(
+                values=", ".join(unknown)
+            )
         )
     splits = np.array([USAGE_TO_SPLIT[value] for value in usage], dtype="<U11")
     for label in range(NUM_CLASSES):

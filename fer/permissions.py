@@ -17,9 +17,17 @@ import os
 from pathlib import Path
 
 from fer.accounts import User
+from fer.i18n import _, pgettext
 
 RENAME, DELETE, STOP, CONTINUE = "rename", "delete", "stop", "continue"
 ACTIONS = (RENAME, DELETE, STOP, CONTINUE)
+# Each action as the refusals say it ("... may rename it"), in the reader's language.
+ACTION_WORDS = {
+    RENAME: lambda: pgettext("permission", "rename"),
+    DELETE: lambda: pgettext("permission", "delete"),
+    STOP: lambda: pgettext("permission", "stop"),
+    CONTINUE: lambda: pgettext("permission", "continue"),
+}
 SHIPPED_PREFIX = "pretrained-"  # fer.registry.PRETRAINED_PREFIX (registry imports this module's rules)
 
 
@@ -34,13 +42,23 @@ def is_shipped(run_name: str) -> bool:
 def refusal(user: User, action: str, run_name: str, owner: str | None) -> str | None:
     """None when `user` may `action` the run `run_name` (recorded owner `owner`); else why not, in a sentence."""
     if action not in ACTIONS:
-        raise ValueError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
+        raise ValueError(_("Unknown action {action}: one of {actions}.").format(
+            action=repr(action), actions=", ".join(ACTIONS)
+        ))
+    verb = ACTION_WORDS[action]()
     if is_shipped(run_name) and action != STOP:
-        return f"{run_name} is a shipped model and read-only for everyone: train a run of your own to {action}."
+        return _("{run} is a shipped model and read-only for everyone: train a run of your own to {action}.").format(
+            run=run_name, action=verb
+        )
     if user.is_teacher or (owner is not None and owner == user.name):
         return None
-    whose = f"{owner}'s run" if owner else "not your run (it has no recorded owner)"
-    return f"{run_name} is {whose}: only its owner or the teacher may {action} it."
+    if owner:
+        return _("{run} is {owner}'s run: only its owner or the teacher may {action} it.").format(
+            run=run_name, owner=owner, action=verb
+        )
+    return _(
+        "{run} is not your run (it has no recorded owner): only its owner or the teacher may {action} it."
+    ).format(run=run_name, action=verb)
 
 
 def check(user: User, action: str, run_name: str, owner: str | None) -> None:
@@ -53,8 +71,13 @@ def dataset_refusal(user: User, dataset: str, owner: str | None) -> str | None:
     """None when `user` may delete the imported data set `dataset` (recorded importer `owner`); else why not."""
     if user.is_teacher or (owner is not None and owner == user.name):
         return None
-    whose = f"imported by {owner}" if owner else "imported by the teacher"
-    return f"The data set {dataset} was {whose}: only they or the teacher may delete it."
+    if owner:
+        return _("The data set {dataset} was imported by {owner}: only they or the teacher may delete it.").format(
+            dataset=dataset, owner=owner
+        )
+    return _("The data set {dataset} was imported by the teacher: only they or the teacher may delete it.").format(
+        dataset=dataset
+    )
 
 
 def check_dataset(user: User, dataset: str, owner: str | None) -> None:
@@ -71,11 +94,13 @@ def allowed_server_path(typed: str, allowed_folders: tuple[Path, ...]) -> Path:
     read from the first folder.
     """
     if not allowed_folders:
-        raise NotAllowed("This class server imports uploads only: no folder on the server is open to browsers "
-                         "(the teacher lists them in .streamlit/secrets.toml, allowed_folders).")
+        raise NotAllowed(_("This class server imports uploads only: no folder on the server is open to browsers "
+                           "(the teacher lists them in .streamlit/secrets.toml, allowed_folders)."))
     text = str(typed).strip()
     if not text or "\x00" in text:
-        raise NotAllowed("Give the path of a file or folder below " + _listed(allowed_folders) + ".")
+        raise NotAllowed(
+            _("Give the path of a file or folder below {folders}.").format(folders=_listed(allowed_folders))
+        )
     path = Path(os.path.expanduser(text)) if text.startswith("~") else Path(text)
     if not path.is_absolute():
         path = allowed_folders[0] / path
@@ -83,8 +108,10 @@ def allowed_server_path(typed: str, allowed_folders: tuple[Path, ...]) -> Path:
     for folder in allowed_folders:
         if real == folder or real.is_relative_to(folder):
             return real
-    raise NotAllowed(f"{text} is not below a folder this class server opens to browsers ({_listed(allowed_folders)}): "
-                     "upload the file instead, or ask the teacher to put it there.")
+    raise NotAllowed(_("{path} is not below a folder this class server opens to browsers ({folders}): "
+                       "upload the file instead, or ask the teacher to put it there.").format(
+        path=text, folders=_listed(allowed_folders)
+    ))
 
 
 def _listed(folders: tuple[Path, ...]) -> str:

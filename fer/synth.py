@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, SYNTHETIC, FaceDataset, splits_from_usage
+from fer.i18n import N_, _
 
 # Faces are drawn at twice the final size and shrunk with area averaging: smooth edges, no jaggies.
 _CANVAS = 2 * IMAGE_SIZE
@@ -62,9 +63,15 @@ def draw_faces(labels, seed: int = 0) -> np.ndarray:
     """One drawn face per label: (N, 48, 48) uint8, the same faces for the same labels and seed."""
     labels = np.asarray(labels)
     if labels.ndim != 1:
-        raise ValueError(f"labels must be a 1-D sequence of class numbers; got shape {labels.shape}.")
+        raise ValueError(
+            _("labels must be a 1-D sequence of class numbers; got shape {shape}.").format(shape=labels.shape)
+        )
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise ValueError(f"labels must be 0-{NUM_CLASSES - 1}; got {labels.min()}..{labels.max()}.")
+        raise ValueError(
+            _("labels must be 0-{high}; got {low_found}..{high_found}.").format(
+                high=NUM_CLASSES - 1, low_found=labels.min(), high_found=labels.max()
+            )
+        )
     labels = labels.astype(np.int64)
     count = len(labels)
     rng = np.random.default_rng(seed)
@@ -198,7 +205,7 @@ def _photograph(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def make_dataset(per_class: int = 500, seed: int = 0, name: str = SYNTHETIC) -> FaceDataset:
     """`per_class` drawn faces of each expression, shuffled, split 80/10/10 train/val/test per class."""
     if per_class < 1:
-        raise ValueError(f"per_class must be at least 1; got {per_class}.")
+        raise ValueError(_("per_class must be at least 1; got {value}.").format(value=per_class))
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.repeat(np.arange(NUM_CLASSES, dtype=np.uint8), per_class))
     images = draw_faces(labels, seed=seed + 1)
@@ -209,11 +216,12 @@ def make_dataset(per_class: int = 500, seed: int = 0, name: str = SYNTHETIC) -> 
         labels=labels,
         splits=splits,
         synthetic=True,
-        description=(
-            f"Synthetic faces: {len(labels):,} cartoon faces drawn by a program ({per_class} per "
+        description=N_(
+            "Synthetic faces: {faces} cartoon faces drawn by a program ({per_class} per "
             "expression), not photographs of people. Good for trying every lesson; import FER2013 "
             "on the Your data page for real faces."
         ),
+        description_values={"faces": len(labels), "per_class": per_class},
     )
 
 

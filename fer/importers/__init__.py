@@ -22,13 +22,14 @@ One module per step:
 
 from fer.face_dataset import DataError
 from fer.importers.dispatch import import_bytes, import_path
-from fer.importers.found import Progress
+from fer.importers.found import BadRowError, Progress
 from fer.importers.limits import DEFAULT_LIMITS, ImportLimits
 from fer.importers.names import check_dataset_name, dataset_name_for
 from fer.importers.report import ImportReport
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "BadRowError",
     "DataError",
     "ImportLimits",
     "ImportReport",

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, DataError
+from fer.i18n import _, expression, format_integer
 from fer.importers.found import USAGES, BadRows, FoundFaces, Progress, hold_out_test_split, normalise_usage
 
 PIXELS_PER_FACE = IMAGE_SIZE * IMAGE_SIZE
@@ -42,9 +43,13 @@ def read_csv(
     problems = BadRows(source, skip_bad_rows)
     lines = csv_lines(source, opener)
     try:
-        line_number, header, _ = next(lines)
+        line_number, header, _bytes_read = next(lines)
     except StopIteration:
-        raise DataError(f"{source} is empty: FER2013's fer2013.csv has a header line and 35,887 faces.") from None
+        raise DataError(
+            _("{source} is empty: FER2013's fer2013.csv has a header line and {faces} faces.").format(
+                source=source, faces=format_integer(35_887)
+            )
+        ) from None
     columns, first_row = csv_columns(source, header)
     faces = CsvBatches(source, columns, problems)
     rows_read = 0
@@ -56,10 +61,10 @@ def read_csv(
         faces.add(line_number, row)
         if progress and rows_read % 2000 == 0:
             fraction = bytes_read / size if size else rows_read / 35_887
-            progress(min(0.99, fraction), f"Read {rows_read:,} rows of {source}")
+            progress(min(0.99, fraction), _read_rows(rows_read, source))
     faces.flush()
     if progress:
-        progress(1.0, f"Read {rows_read:,} rows of {source}")
+        progress(1.0, _read_rows(rows_read, source))
     images = np.concatenate(faces.images) if faces.images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     labels = np.array(faces.labels, dtype=np.uint8)
     notes = []
@@ -67,10 +72,14 @@ def read_csv(
         usage = np.array(faces.usage, dtype="<U11")
     else:
         usage = hold_out_test_split(labels)
-        notes.append("The CSV has no Usage column: a stratified 10% of the faces was held out as the test split.")
+        notes.append(_("The CSV has no Usage column: a stratified 10% of the faces was held out as the test split."))
     if first_row is not None:
-        notes.append("The CSV has no header line; its columns were read as emotion,pixels[,Usage].")
+        notes.append(_("The CSV has no header line; its columns were read as emotion,pixels[,Usage]."))
     return FoundFaces("csv", images, labels, usage, rows_read, problems.in_order(), notes)
+
+
+def _read_rows(rows: int, source: str) -> str:
+    return _("Read {rows} rows of {source}").format(rows=format_integer(rows), source=source)
 
 
 def csv_lines(source: str, opener):
@@ -117,12 +126,16 @@ def csv_lines(source: str, opener):
 def _line_too_long(source: str, line_number: int) -> DataError:
     if line_number == 1:
         return DataError(
-            f"{source} is not FER2013: its first line is over {MAX_LINE_BYTES >> 20} MB long, but fer2013.csv's "
-            "lines are about 9 kB (emotion,pixels,Usage). Give the Kaggle fer2013.csv (or train.csv)."
+            _(
+                "{source} is not FER2013: its first line is over {megabytes} MB long, but fer2013.csv's "
+                "lines are about 9 kB (emotion,pixels,Usage). Give the Kaggle fer2013.csv (or train.csv)."
+            ).format(source=source, megabytes=MAX_LINE_BYTES >> 20)
         )
     return DataError(
-        f"{source}, line {line_number}: longer than {MAX_LINE_BYTES >> 20} MB, where a FER2013 line is about 9 kB "
-        "(emotion,pixels,Usage). Fix or delete that line."
+        _(
+            "{source}, line {line}: longer than {megabytes} MB, where a FER2013 line is about 9 kB "
+            "(emotion,pixels,Usage). Fix or delete that line."
+        ).format(source=source, line=line_number, megabytes=MAX_LINE_BYTES >> 20)
     )
 
 
@@ -134,8 +147,10 @@ def csv_columns(source: str, header: list[str]) -> tuple[dict[str, int], list[st
         return {**columns, "count": len(names)}, None
     if "pixels" in names:
         raise DataError(
-            f"{source} has a pixels column but no emotion column, so its faces have no labels (Kaggle's "
-            "test.csv is like that): import fer2013.csv or train.csv, which have the emotion labels."
+            _(
+                "{source} has a pixels column but no emotion column, so its faces have no labels (Kaggle's "
+                "test.csv is like that): import fer2013.csv or train.csv, which have the emotion labels."
+            ).format(source=source)
         )
     looks_like_data = (
         len(header) in (2, 3)
@@ -150,8 +165,10 @@ def csv_columns(source: str, header: list[str]) -> tuple[dict[str, int], list[st
     # Not a word of the file is quoted back: a path on the server may name any file, and its first line
     # (/etc/passwd's, say) is nobody's business.
     raise DataError(
-        f"{source} is not FER2013: its first line is neither the header emotion,pixels,Usage nor a face "
-        "(a label 0-6, then 2,304 pixel values). Give the Kaggle fer2013.csv (or train.csv)."
+        _(
+            "{source} is not FER2013: its first line is neither the header emotion,pixels,Usage nor a face "
+            "(a label 0-6, then 2,304 pixel values). Give the Kaggle fer2013.csv (or train.csv)."
+        ).format(source=source)
     )
 
 
@@ -166,26 +183,33 @@ class CsvBatches:
         self.pending: list[tuple[int, int, str, str]] = []  # line, label, usage, pixels
 
     def add(self, line: int, row: list[str]) -> None:
-        where = f"line {line}"
+        where = _line(line)
         if len(row) != self.columns["count"]:
             self._problem(
                 where,
-                f"it has {len(row)} fields, the header has {self.columns['count']}",
-                "Each line is emotion,pixels,Usage with the pixels in one field; fix that line",
+                _("it has {fields} fields, the header has {header}").format(
+                    fields=len(row), header=self.columns["count"]
+                ),
+                _("Each line is emotion,pixels,Usage with the pixels in one field; fix that line"),
                 line,
             )
             return
         label_text = row[self.columns["emotion"]].strip()
         if not (label_text.isascii() and label_text.isdigit()):
             shown = label_text[:SHOWN_CHARACTERS]
-            self._problem(where, f"the emotion {shown!r} is not a whole number 0-6", "Fix the label", line)
+            self._problem(
+                where, _("the emotion {value} is not a whole number 0-6").format(value=repr(shown)), _("Fix the label"),
+                line,
+            )
             return
         label = int(label_text)
         if label >= NUM_CLASSES:
             self._problem(
                 where,
-                f"the emotion label {label} is outside 0-6 ({', '.join(f'{i} {e}' for i, e in enumerate(EMOTIONS))})",
-                "Fix the label",
+                _("the emotion label {label} is outside 0-6 ({labels})").format(
+                    label=label, labels=", ".join(f"{i} {expression(i)}" for i in range(len(EMOTIONS)))
+                ),
+                _("Fix the label"),
                 line,
             )
             return
@@ -196,8 +220,10 @@ class CsvBatches:
                 shown = row[self.columns["usage"]].strip()[:SHOWN_CHARACTERS]
                 self._problem(
                     where,
-                    f"the Usage {shown!r} is unknown; FER2013 uses Training, PublicTest or PrivateTest",
-                    "Fix the Usage",
+                    _("the Usage {value} is unknown; FER2013 uses Training, PublicTest or PrivateTest").format(
+                        value=repr(shown)
+                    ),
+                    _("Fix the Usage"),
                     line,
                 )
                 return
@@ -222,9 +248,9 @@ class CsvBatches:
                 face, reason = diagnose_pixels(pixels)
                 if face is None:
                     self.problems.add(
-                        f"line {line}",
+                        _line(line),
                         reason,
-                        "Fix or delete that line (48x48 = 2,304 numbers 0-255, spaces between)",
+                        _("Fix or delete that line (48x48 = 2,304 numbers 0-255, spaces between)"),
                         order=line,
                     )
                     continue
@@ -233,6 +259,12 @@ class CsvBatches:
             self.labels.append(label)
             self.usage.append(usage)
         self.images.append(images[kept])
+
+
+def _line(number: int) -> str:
+    """How a sentence names a row of the CSV: "line 7"."""
+    return _("line {line}").format(line=number)
+
 
 def parse_pixel_fields(fields: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse many pixel fields at once: faces (n, 48, 48) and which rows parsed cleanly.
@@ -262,12 +294,16 @@ def diagnose_pixels(text: str) -> tuple[np.ndarray | None, str]:
     values = []
     for position, token in enumerate(tokens, start=1):
         if re.fullmatch(r"[+-]?[0-9]+", token) is None:
-            return None, f"pixel {position} is {token[:SHOWN_CHARACTERS]!r}, not a whole number"
+            return None, _("pixel {position} is {value}, not a whole number").format(
+                position=position, value=repr(token[:SHOWN_CHARACTERS])
+            )
         value = int(token)
         if not 0 <= value <= 255:
-            return None, f"pixel {position} is {value}, outside 0-255"
+            return None, _("pixel {position} is {value}, outside 0-255").format(position=position, value=value)
         values.append(value)
     if len(values) != PIXELS_PER_FACE:
-        return None, f"the pixels field has {len(values):,} numbers, but a 48x48 face needs 2,304"
+        return None, _("the pixels field has {count} numbers, but a 48x48 face needs 2,304").format(
+            count=format_integer(len(values))
+        )
     return np.array(values, dtype=np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE), ""
 

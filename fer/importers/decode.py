@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from fer.face_dataset import IMAGE_SIZE
+from fer.i18n import _, format_integer
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MAX_IMAGE_BYTES = 16 << 20  # a face photo is a few kB to a few MB
@@ -38,10 +39,18 @@ def decode_face(content: bytes) -> DecodedFace | None:
     Raises `ImageTooLarge` (with the reason) for a file or an announced image beyond the limits above.
     """
     if len(content) > MAX_IMAGE_BYTES:
-        raise ImageTooLarge(f"the file is {len(content) / 1e6:,.0f} MB, more than a face image needs (16 MB)")
+        raise ImageTooLarge(
+            _("the file is {megabytes} MB, more than a face image needs (16 MB)").format(
+                megabytes=format_integer(round(len(content) / 1e6))
+            )
+        )
     width, height = _announced_size(content)
     if width * height > MAX_IMAGE_PIXELS:
-        raise ImageTooLarge(f"it is {width:,} x {height:,} pixels, more than a face image needs (4,096 x 4,096)")
+        raise ImageTooLarge(
+            _("it is {width} x {height} pixels, more than a face image needs (4,096 x 4,096)").format(
+                width=format_integer(width), height=format_integer(height)
+            )
+        )
     buffer = np.frombuffer(content, dtype=np.uint8)
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if len(buffer) else None
     if image is None:
@@ -66,7 +75,9 @@ def _announced_size(content: bytes) -> tuple[int, int]:
     except Image.DecompressionBombError:  # beyond even Pillow's own limit, which is far above ours
         millions = 2 * Image.MAX_IMAGE_PIXELS // 1_000_000
         raise ImageTooLarge(
-            f"it announces over {millions:,} million pixels, more than a face image needs (4,096 x 4,096)"
+            _("it announces over {millions} million pixels, more than a face image needs (4,096 x 4,096)").format(
+                millions=format_integer(millions)
+            )
         ) from None
     except Exception:  # noqa: BLE001  (a format Pillow does not know: OpenCV decides)
         return (0, 0)

@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from fer.face_dataset import DataError
+from fer.i18n import _
 from fer.importers.csv_stream import read_csv, read_header
 from fer.importers.folders import tree_from_folder
 from fer.importers.found import Progress
@@ -33,21 +34,31 @@ def import_path(
     try:
         if not path.exists():
             if path.is_symlink():
-                raise DataError(f"{path} is a broken symbolic link (what it points to is missing): give the file.")
-            raise DataError(f"{path} does not exist: give the path of fer2013.csv, a .zip, an .npz or a folder.")
+                raise DataError(
+                    _("{path} is a broken symbolic link (what it points to is missing): give the file.").format(
+                        path=path
+                    )
+                )
+            raise DataError(
+                _("{path} does not exist: give the path of fer2013.csv, a .zip, an .npz or a folder.").format(path=path)
+            )
         if path.is_dir():
             label = path.name or path.as_posix()
             return _import_tree(tree_from_folder(path, limits), label, name, skip_bad_rows, progress, limits)
         if not path.is_file():
             raise DataError(
-                f"{path} is not a regular file (a device, a pipe or a socket): give fer2013.csv, a .zip, an .npz "
-                "or a folder."
+                _(
+                    "{path} is not a regular file (a device, a pipe or a socket): give fer2013.csv, a .zip, an .npz "
+                    "or a folder."
+                ).format(path=path)
             )
         size = path.stat().st_size
         return _import_file(path.name, lambda: open(path, "rb"), size, name, skip_bad_rows, progress, limits)
     except OSError as error:
         raise DataError(
-            f"{path} cannot be read ({error.strerror or error}): check the path and that the app may read it."
+            _("{path} cannot be read ({reason}): check the path and that the app may read it.").format(
+                path=path, reason=error.strerror or error
+            )
         ) from None
 
 
@@ -77,14 +88,18 @@ def _import_file(filename, opener, size, name, skip_bad_rows, progress, limits) 
                 return _import_tree(tree, filename, name, skip_bad_rows, progress, limits)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
             raise DataError(
-                f"{filename} is a damaged zip (or packed in a way Python cannot unpack): zip the data set again."
+                _("{file} is a damaged zip (or packed in a way Python cannot unpack): zip the data set again.").format(
+                    file=filename
+                )
             ) from error
     if suffix in ("", ".csv", ".txt"):
         faces = read_csv(filename, opener, skip_bad_rows, progress, size)
         return cache_and_report(faces, filename, name or dataset_name_for(filename))
     raise DataError(
-        f"{filename} is not a format FER2013 comes in: give fer2013.csv, a .zip of it or of the "
-        "train/ and test/ image folders, or an .npz cache."
+        _(
+            "{file} is not a format FER2013 comes in: give fer2013.csv, a .zip of it or of the "
+            "train/ and test/ image folders, or an .npz cache."
+        ).format(file=filename)
     )
 
 
@@ -101,7 +116,11 @@ def _import_tree(tree: Tree, label: str, name, skip_bad_rows, progress, limits) 
         faces = read_npz(source, tree.files[npz_paths[0]], tree.sizes.get(npz_paths[0]), limits)
         return cache_and_report(faces, label, name)
     if len(npz_paths) > 1:
-        raise DataError(f"{label} holds several .npz files ({', '.join(npz_paths)}): import one of them.")
+        raise DataError(
+            _("{source} holds several .npz files ({files}): import one of them.").format(
+                source=label, files=", ".join(npz_paths)
+            )
+        )
     return cache_and_report(read_image_folders(tree, label, skip_bad_rows, progress), label, name)
 
 
@@ -120,7 +139,9 @@ def _choose_csv(tree: Tree, label: str) -> str | None:
         if has_image_folders(tree):
             return None
         raise DataError(
-            f"{label} has CSV files ({', '.join(csv_paths)}) but none with emotion and pixels columns: "
-            "FER2013's fer2013.csv starts with the line emotion,pixels,Usage."
+            _(
+                "{source} has CSV files ({files}) but none with emotion and pixels columns: "
+                "FER2013's fer2013.csv starts with the line emotion,pixels,Usage."
+            ).format(source=label, files=", ".join(csv_paths))
         )
     return sorted(labelled)[0][2]

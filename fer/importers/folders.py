@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from fer.face_dataset import DataError
+from fer.i18n import _, format_integer
 from fer.importers.limits import ImportLimits
 from fer.importers.tree import Tree, is_hidden
 
@@ -32,8 +33,10 @@ def tree_from_folder(root: Path, limits: ImportLimits) -> Tree:
             seen += 1
             if seen > limits.max_files:
                 raise DataError(
-                    f"{label} holds more than {limits.max_files:,} files and folders: FER2013's image folders "
-                    "hold about 35,900. Give the folder that holds train/ and test/, not one above it."
+                    _(
+                        "{folder} holds more than {limit} files and folders: FER2013's image folders "
+                        "hold about 35,900. Give the folder that holds train/ and test/, not one above it."
+                    ).format(folder=label, limit=format_integer(limits.max_files))
                 )
             path = Path(entry.path)
             if entry.is_symlink():
@@ -41,8 +44,10 @@ def tree_from_folder(root: Path, limits: ImportLimits) -> Tree:
             elif entry.is_dir(follow_symlinks=False):
                 if depth + 1 > limits.max_depth:
                     raise DataError(
-                        f"{label} goes deeper than {limits.max_depth} folder levels ({relative}): FER2013's "
-                        "layout is train/<emotion>/*.png. Give the folder that holds train/ and test/."
+                        _(
+                            "{folder} goes deeper than {levels} folder levels ({path}): FER2013's "
+                            "layout is train/<emotion>/*.png. Give the folder that holds train/ and test/."
+                        ).format(folder=label, levels=limits.max_depth, path=relative)
                     )
                 folders.add(relative)
                 waiting.append((path, depth + 1))
@@ -61,7 +66,9 @@ def _entries(folder: Path, root: Path, label: str) -> list[os.DirEntry]:
     except OSError as error:
         where = label if folder == root else _inside(label, folder.relative_to(root).as_posix())
         raise DataError(
-            f"{where} cannot be listed ({error.strerror or error}): check that the app may read that folder."
+            _("{folder} cannot be listed ({reason}): check that the app may read that folder.").format(
+                folder=where, reason=error.strerror or error
+            )
         ) from None
 
 
@@ -74,18 +81,24 @@ def _link_inside(root: Path, label: str, relative: str, link: Path) -> Path:
         missing = True
     if missing:
         raise DataError(
-            f"{_inside(label, relative)} is a broken symbolic link (what it points to is missing): remove it, or put "
-            "the file itself there."
+            _(
+                "{path} is a broken symbolic link (what it points to is missing): remove it, or put "
+                "the file itself there."
+            ).format(path=_inside(label, relative))
         )
     if not target.is_relative_to(root):
         raise DataError(
-            f"{_inside(label, relative)} is a symbolic link leading out of {label}: only files inside the folder are "
-            "imported. Copy the file into the folder instead of linking to it."
+            _(
+                "{path} is a symbolic link leading out of {folder}: only files inside the folder are "
+                "imported. Copy the file into the folder instead of linking to it."
+            ).format(path=_inside(label, relative), folder=label)
         )
     if target.is_dir():
         raise DataError(
-            f"{_inside(label, relative)} is a symbolic link to a folder, and links to folders are not followed: move "
-            "or copy that folder there instead."
+            _(
+                "{path} is a symbolic link to a folder, and links to folders are not followed: move "
+                "or copy that folder there instead."
+            ).format(path=_inside(label, relative))
         )
     return target
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer.face_dataset import HELD_OUT_TEST, NUM_CLASSES, USAGE_TO_SPLIT, DataError
+from fer.i18n import N_, _
 
 # Training, PublicTest, PrivateTest (FER2013's own), MixedTest and HeldOutTest (see fer.face_dataset).
 USAGES = tuple(USAGE_TO_SPLIT)
-SKIP_HINT = "or import again with skip bad rows on (`--skip-bad-rows`) to leave such rows out"
+SKIP_HINT = N_("or import again with skip bad rows on (`--skip-bad-rows`) to leave such rows out")
 
 # Called now and then with the fraction done (0-1) and a sentence saying what is happening.
 Progress = Callable[[float, str], None]
@@ -34,6 +35,10 @@ class FoundFaces:
     notes: list[str] = field(default_factory=list)
 
 
+class BadRowError(DataError):
+    """One bad row stopped the import: importing again with skip bad rows on would leave it out."""
+
+
 class BadRows:
     """Collects bad rows in skip mode; otherwise the first one stops the import."""
 
@@ -41,10 +46,14 @@ class BadRows:
         self.source, self.skip, self.found = source, skip, []
 
     def add(self, where: str, what: str, fix: str, order: int = 0) -> None:
-        """`order` (the line number) keeps the list in file order when problems are found out of order."""
+        """Each piece already in the reader's language: `where` names the row ("line 7"), `what` says what
+        is wrong with it, `fix` what to do. `order` (the line number) keeps the list in file order when
+        problems are found out of order."""
         if not self.skip:
-            raise DataError(f"{self.source}, {where}: {what}. {fix}, {SKIP_HINT}.")
-        self.found.append((order, f"{where}: {what}"))
+            raise BadRowError(_("{source}, {where}: {what}. {fix}, {hint}.").format(
+                source=self.source, where=where, what=what, fix=fix, hint=_(SKIP_HINT)
+            ))
+        self.found.append((order, _("{where}: {what}").format(where=where, what=what)))
 
     def in_order(self) -> list[str]:
         return [text for _, text in sorted(self.found, key=lambda found: found[0])]

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from fer.face_dataset import EMOTIONS, IMAGE_SIZE, MIXED_TEST, NUM_CLASSES, DataError
+from fer.i18n import N_, _, format_integer
 from fer.importers.decode import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, ImageTooLarge, decode_face
 from fer.importers.found import BadRows, FoundFaces, Progress, hold_out_test_split
 from fer.importers.tree import Tree
@@ -36,6 +37,7 @@ CLASS_FOLDERS = {
     "surprise": 5, "surprised": 5,
     "neutral": 6,
 }  # fmt: skip
+IMAGE_FOLDERS = N_("image folders")  # the format's name in the import report
 LAYOUT = "ROOT/train/<emotion>/*.png and ROOT/test/<emotion>/*.png, emotions " + ", ".join(
     emotion.lower() for emotion in EMOTIONS
 )
@@ -52,40 +54,49 @@ def read_image_folders(tree: Tree, label: str, skip_bad_rows: bool, progress: Pr
     faces = np.zeros((len(work), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     kept = np.zeros(len(work), dtype=bool)
     from_colour = resized = 0
-    for index, (path, _, _) in enumerate(work):
+    for index, (path, _label, _usage) in enumerate(work):
         if tree.sizes.get(path, 0) > MAX_IMAGE_BYTES:  # not even read
-            size = tree.sizes[path] / 1e6
-            problems.add(path, f"the file is {size:,.0f} MB, more than a face image needs", "Delete it", order=index)
+            megabytes = format_integer(round(tree.sizes[path] / 1e6))
+            problems.add(
+                path, _("the file is {megabytes} MB, more than a face image needs").format(megabytes=megabytes),
+                _("Delete it"), order=index,
+            )
             continue
         try:
             with tree.files[path]() as stream:
                 decoded = decode_face(stream.read(MAX_IMAGE_BYTES + 1))
         except ImageTooLarge as reason:
-            problems.add(path, str(reason), "Delete or shrink that file", order=index)
+            problems.add(path, str(reason), _("Delete or shrink that file"), order=index)
             continue
         if decoded is None:
-            problems.add(path, "the file cannot be read as an image", "Delete or replace that file", order=index)
+            problems.add(
+                path, _("the file cannot be read as an image"), _("Delete or replace that file"), order=index
+            )
             continue
         from_colour += decoded.was_colour
         resized += decoded.was_resized
         faces[index] = decoded.face
         kept[index] = True
         if progress and (index + 1) % 500 == 0:
-            progress((index + 1) / len(work), f"Read {index + 1:,} of {len(work):,} images")
+            progress((index + 1) / len(work), _("Read {done} of {count} images").format(
+                done=format_integer(index + 1), count=format_integer(len(work))
+            ))
     if progress:
-        progress(1.0, f"Read {len(work):,} images")
+        progress(1.0, _("Read {count} images").format(count=format_integer(len(work))))
     notes = []
     if from_colour:
-        notes.append(f"{from_colour:,} colour images were converted to grayscale.")
+        notes.append(_("{count} colour images were converted to grayscale.").format(count=format_integer(from_colour)))
     if resized:
-        notes.append(f"{resized:,} images were not 48x48 and were resized to 48x48 (the aspect ratio was not kept).")
+        notes.append(_(
+            "{count} images were not 48x48 and were resized to 48x48 (the aspect ratio was not kept)."
+        ).format(count=format_integer(resized)))
     labels = np.array([label_ for _, label_, _ in work], dtype=np.uint8)[kept]
     usage = np.array([usage for _, _, usage in work], dtype="<U11")[kept]
     if not any(usage_ != "Training" for _, _, usage_ in work):
-        notes.append("There is no test/ folder: a stratified 10% of the faces was held out as the test split.")
+        notes.append(_("There is no test/ folder: a stratified 10% of the faces was held out as the test split."))
     if not np.any(usage != "Training"):
         usage = hold_out_test_split(labels)
-    return FoundFaces("image folders", faces[kept], labels, usage, len(work), problems.in_order(), notes)
+    return FoundFaces(IMAGE_FOLDERS, faces[kept], labels, usage, len(work), problems.in_order(), notes)
 
 
 def _images_to_read(tree: Tree, label: str) -> list[tuple[str, int, str]]:
@@ -93,14 +104,17 @@ def _images_to_read(tree: Tree, label: str) -> list[tuple[str, int, str]]:
     split_folders = [folder for folder in tree.folders if PurePosixPath(folder).name.lower() in SPLIT_FOLDERS]
     if not split_folders:
         raise DataError(
-            f"{label} has no fer2013.csv, no .npz and no train/ or test/ folder: the image layout is {LAYOUT}."
+            _(
+                "{source} has no fer2013.csv, no .npz and no train/ or test/ folder: the image layout is {layout}."
+            ).format(source=label, layout=LAYOUT)
         )
     shallowest = min(len(PurePosixPath(folder).parts) for folder in split_folders)
     split_folders = sorted(f for f in split_folders if len(PurePosixPath(f).parts) == shallowest)
     if len({PurePosixPath(folder).parent for folder in split_folders}) > 1:
         raise DataError(
-            f"{label} has train/test folders in several places ({', '.join(split_folders)}): keep one "
-            f"copy laid out as {LAYOUT}."
+            _(
+                "{source} has train/test folders in several places ({folders}): keep one copy laid out as {layout}."
+            ).format(source=label, folders=", ".join(split_folders), layout=LAYOUT)
         )
     work = []
     for split_folder in split_folders:
@@ -113,15 +127,18 @@ def _images_to_read(tree: Tree, label: str) -> list[tuple[str, int, str]]:
         unknown = sorted(name for name in class_folders if name.lower() not in CLASS_FOLDERS)
         if unknown:
             raise DataError(
-                f"{label}/{split_folder} has folder(s) {', '.join(unknown)} that name no FER2013 class: "
-                f"rename or remove them; the layout is {LAYOUT}."
+                _(
+                    "{folder} has folder(s) {names} that name no FER2013 class: rename or remove them; "
+                    "the layout is {layout}."
+                ).format(folder=f"{label}/{split_folder}", names=", ".join(unknown), layout=LAYOUT)
             )
         present = {CLASS_FOLDERS[name.lower()] for name in class_folders}
         missing = [EMOTIONS[index].lower() for index in range(NUM_CLASSES) if index not in present]
         if missing:
             raise DataError(
-                f"{label}/{split_folder} lacks the class folder(s) {', '.join(missing)}: FER2013 has all "
-                f"seven; the layout is {LAYOUT}."
+                _("{folder} lacks the class folder(s) {names}: FER2013 has all seven; the layout is {layout}.").format(
+                    folder=f"{label}/{split_folder}", names=", ".join(missing), layout=LAYOUT
+                )
             )
         for name, folder in sorted(class_folders.items()):
             images = sorted(
@@ -131,6 +148,10 @@ def _images_to_read(tree: Tree, label: str) -> list[tuple[str, int, str]]:
                 and PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES
             )
             if not images:
-                raise DataError(f"{label}/{folder} is empty: put that class's face images (.png or .jpg) in it.")
+                raise DataError(
+                    _("{folder} is empty: put that class's face images (.png or .jpg) in it.").format(
+                        folder=f"{label}/{folder}"
+                    )
+                )
             work.extend((path, CLASS_FOLDERS[name.lower()], usage) for path in images)
     return work

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fer.i18n import _, format_integer
+
 # Archives that unpack into less than this are not held to the ratio: small files can compress very well.
 RATIO_FLOOR_BYTES = 1 << 20
 
@@ -28,4 +30,6 @@ DEFAULT_LIMITS = ImportLimits()
 
 def in_megabytes(count: int) -> str:
     """A size as a sentence gives it: `290 MB`, or `2,048 bytes` below a megabyte."""
-    return f"{count / 1e6:,.0f} MB" if count >= 1e6 else f"{count:,} bytes"
+    if count >= 1e6:
+        return _("{count} MB").format(count=format_integer(round(count / 1e6)))
+    return _("{count} bytes").format(count=format_integer(count))

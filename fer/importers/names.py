@@ -6,6 +6,7 @@ import re
 from pathlib import PurePosixPath
 
 from fer.face_dataset import SYNTHETIC, DataError
+from fer.i18n import _
 
 
 def dataset_name_for(filename: str) -> str:
@@ -20,10 +21,14 @@ def dataset_name_for(filename: str) -> str:
 
 def check_dataset_name(name: str) -> str:
     if name == SYNTHETIC:
-        raise DataError(f"{name!r} is the built-in data set's name: choose another name for the import.")
+        raise DataError(
+            _("{name} is the built-in data set's name: choose another name for the import.").format(name=repr(name))
+        )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
         raise DataError(
-            f"{name!r} cannot name a data set: use up to 64 letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit."
+            _(
+                "{name} cannot name a data set: use up to 64 letters, digits, '-', '_' or '.', "
+                "starting with a letter or digit."
+            ).format(name=repr(name))
         )
     return name

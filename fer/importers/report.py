@@ -9,6 +9,7 @@ import numpy as np
 
 from fer.data import data_dir, save_cache
 from fer.face_dataset import SPLIT_NAMES, DataError, split_label, splits_from_usage, test_label_from_usage
+from fer.i18n import _, format_integer
 from fer.importers.found import USAGES, FoundFaces
 from fer.importers.names import check_dataset_name
 
@@ -31,20 +32,28 @@ class ImportReport:
     test_label: str = "test"  # what the data set's test split is called
 
     def lines(self) -> list[str]:
+        """The report, one sentence a line, in the reader's language (made when asked, not at import time)."""
         lines = [
-            f"Imported {self.rows_imported:,} faces from {self.source} ({self.format}) as data set "
-            f"{self.dataset_name!r}.",
-            f"Rows read: {self.rows_read:,}; skipped: {self.rows_skipped:,}.",
+            _("Imported {faces} faces from {source} ({format}) as data set {name}.").format(
+                faces=format_integer(self.rows_imported), source=self.source, format=_(self.format),
+                name=repr(self.dataset_name),
+            ),
+            _("Rows read: {read}; skipped: {skipped}.").format(
+                read=format_integer(self.rows_read), skipped=format_integer(self.rows_skipped)
+            ),
         ]
         if self.rows_skipped:
-            lines.append("First skipped: " + "; ".join(self.skipped_examples) + ".")
-        lines.append("Usage: " + ", ".join(f"{k} {v:,}" for k, v in self.usage_counts.items()) + ".")
-        lines.append(
-            "Splits: " + ", ".join(f"{split_label(k, self.test_label)} {v:,}" for k, v in self.split_counts.items())
-            + " (validation is a stratified 10% of Training)."
-        )
+            lines.append(_("First skipped: {rows}.").format(rows=_("; ").join(self.skipped_examples)))
+        lines.append(_("Usage: {counts}.").format(
+            counts=_(", ").join(f"{k} {format_integer(v)}" for k, v in self.usage_counts.items())
+        ))
+        lines.append(_("Splits: {counts} (validation is a stratified 10% of Training).").format(
+            counts=_(", ").join(
+                f"{split_label(k, self.test_label)} {format_integer(v)}" for k, v in self.split_counts.items()
+            )
+        ))
         lines.extend(self.notes)
-        lines.append(f"Cache: {self.cache_path}")
+        lines.append(_("Cache: {path}").format(path=self.cache_path))
         return lines
 
     def __str__(self) -> str:
@@ -55,14 +64,22 @@ def cache_and_report(faces: FoundFaces, source: str, name: str) -> ImportReport:
     """Write what a reader found into the data cache under `name`, and say what happened."""
     check_dataset_name(name)
     if len(faces.labels) == 0:
-        detail = f" (all {faces.rows_read:,} rows were bad; first: {faces.problems[0]})" if faces.problems else ""
-        raise DataError(f"{source} holds no usable faces{detail}: check that it is FER2013.")
+        if faces.problems:
+            raise DataError(
+                _("{source} holds no usable faces (all {rows} rows were bad; first: {first}): "
+                  "check that it is FER2013.").format(
+                    source=source, rows=format_integer(faces.rows_read), first=faces.problems[0]
+                )
+            )
+        raise DataError(_("{source} holds no usable faces: check that it is FER2013.").format(source=source))
     try:
         path = save_cache(name, faces.images, faces.labels, faces.usage)
     except OSError as error:
         raise DataError(
-            f"{source} was read, but data set {name!r} could not be saved in {data_dir()} "
-            f"({error.strerror or error}): free some disk space, or check that the app may write there."
+            _(
+                "{source} was read, but data set {name} could not be saved in {folder} "
+                "({reason}): free some disk space, or check that the app may write there."
+            ).format(source=source, name=repr(name), folder=data_dir(), reason=error.strerror or error)
         ) from error
     splits = splits_from_usage(faces.usage, faces.labels)
     return ImportReport(

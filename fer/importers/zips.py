@@ -12,6 +12,7 @@ import zipfile
 from pathlib import PurePosixPath
 
 from fer.face_dataset import DataError
+from fer.i18n import _, format_integer
 from fer.importers.limits import RATIO_FLOOR_BYTES, ImportLimits, in_megabytes
 from fer.importers.tree import Tree, is_hidden
 
@@ -28,8 +29,10 @@ def tree_from_zip(archive: zipfile.ZipFile, source: str, limits: ImportLimits) -
             continue
         if len(PurePosixPath(path).parts) - 1 > limits.max_depth:
             raise DataError(
-                f"{source} goes deeper than {limits.max_depth} folder levels: FER2013's layout is "
-                "train/<emotion>/*.png. Zip the folder that holds train/ and test/."
+                _(
+                    "{source} goes deeper than {levels} folder levels: FER2013's layout is "
+                    "train/<emotion>/*.png. Zip the folder that holds train/ and test/."
+                ).format(source=source, levels=limits.max_depth)
             )
         if info.is_dir():
             folders.add(path)
@@ -47,24 +50,34 @@ def check_members(members: list[zipfile.ZipInfo], source: str, limits: ImportLim
     max_members = limits.max_files if max_members is None else max_members
     if len(members) > max_members:
         raise DataError(
-            f"{source} holds {len(members):,} members, more than the {max_members:,} an import reads: FER2013's "
-            "image folders hold about 35,900 files. Zip only the folder that holds train/ and test/."
+            _(
+                "{source} holds {members} members, more than the {limit} an import reads: FER2013's "
+                "image folders hold about 35,900 files. Zip only the folder that holds train/ and test/."
+            ).format(source=source, members=format_integer(len(members)), limit=format_integer(max_members))
         )
     unpacked = sum(info.file_size for info in members)
     if unpacked > limits.max_unpacked_bytes:
         raise DataError(
-            f"{source} would unpack into {in_megabytes(unpacked)}, more than the "
-            f"{in_megabytes(limits.max_unpacked_bytes)} an import unpacks: FER2013's CSV is 290 MB. Give FER2013 "
-            "itself, or import its CSV from a path."
+            _(
+                "{source} would unpack into {size}, more than the {limit} an import unpacks: FER2013's CSV "
+                "is 290 MB. Give FER2013 itself, or import its CSV from a path."
+            ).format(source=source, size=in_megabytes(unpacked), limit=in_megabytes(limits.max_unpacked_bytes))
         )
     # The whole archive's ratio, not each member's: an array of repeated "Training" packs 300 times, but
     # FER2013 as a whole packs at most about 4 times (its CSV), while a bomb packs a thousand times or more.
     packed = sum(info.compress_size for info in members)
     if unpacked > RATIO_FLOOR_BYTES and unpacked > limits.max_ratio * max(packed, 1):
         raise DataError(
-            f"{source} would unpack into {unpacked / max(packed, 1):,.0f} times its packed size, more than "
-            f"{limits.max_ratio:,.0f} (FER2013 packs at most about 4 times): it is not FER2013. Zip the data set again."
+            _(
+                "{source} would unpack into {ratio} times its packed size, more than {limit} (FER2013 packs "
+                "at most about 4 times): it is not FER2013. Zip the data set again."
+            ).format(
+                source=source, ratio=format_integer(round(unpacked / max(packed, 1))),
+                limit=format_integer(round(limits.max_ratio)),
+            )
         )
     if any(info.flag_bits & ENCRYPTED for info in members):
-        raise DataError(f"{source} is protected by a password: zip the data set again without one.")
+        raise DataError(
+            _("{source} is protected by a password: zip the data set again without one.").format(source=source)
+        )
 
