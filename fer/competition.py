@@ -34,12 +34,14 @@ from fer import data
 from fer.competition_scoring import Halves, Scores, fingerprint, scoring_faces
 from fer.competition_store import Closed, CompetitionRow, CompetitionStore, LimitReached, SubmissionRow, default_path
 from fer.face_dataset import PRIVATE_TEST, PUBLIC_TEST, FaceDataset
+from fer.i18n import N_, SOURCE_LANGUAGE, _, current_language, format_datetime, format_integer
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 MAX_DAILY_LIMIT = 100
 PRACTICE_DAYS, PRACTICE_DAILY_LIMIT = 7, 5
 # The two reports' figures, drawn on every board: report A's validation accuracy, report B's public score.
-REPORT_LINES = (("report A (0.60 validation)", 0.60), ("report B (0.65 public)", 0.65))
+REPORT_LINES = ((N_("report A (0.60 validation)"), 0.60), (N_("report B (0.65 public)"), 0.65))
+REPORT, SHIPPED = "report", "shipped"  # the kinds of reference line
 
 Loader = Callable[[str], FaceDataset]
 Scorer = Callable[[str, FaceDataset, Halves, str], Scores]
@@ -84,14 +86,20 @@ class Competition:
         return self.revealed_at is not None or not self.is_open(now)
 
     def describe_halves(self) -> str:
+        """Where the public and private faces come from, in the reader's language."""
         if self.halves.halved:
-            return (
-                f"{self.dataset}'s {self.halves.public_split} faces cut in two at random (seed "
-                f"{self.halves.halving_seed}): {self.public_faces:,} public, {self.private_faces:,} private"
+            return _(
+                "{dataset}'s {split} faces cut in two at random (seed {seed}): {public} public, {private} private"
+            ).format(
+                dataset=self.dataset, split=self.halves.public_split, seed=self.halves.halving_seed,
+                public=format_integer(self.public_faces), private=format_integer(self.private_faces),
             )
-        return (
-            f"{self.dataset}'s {self.halves.public_split} ({self.public_faces:,} faces) for the public board, "
-            f"{self.halves.private_split} ({self.private_faces:,}) for the private one"
+        return _(
+            "{dataset}'s {public_split} ({public} faces) for the public board, "
+            "{private_split} ({private}) for the private one"
+        ).format(
+            dataset=self.dataset, public_split=self.halves.public_split, public=format_integer(self.public_faces),
+            private_split=self.halves.private_split, private=format_integer(self.private_faces),
         )
 
 
@@ -139,8 +147,9 @@ class PrivateEntry:
 
 @dataclass(frozen=True)
 class ReferenceLine:
-    label: str
+    label: str  # in the language of whoever asked for the boards
     score: float
+    kind: str = REPORT  # REPORT or SHIPPED
 
 
 @dataclass(frozen=True)
@@ -182,20 +191,22 @@ def open_competition(
     """
     store = store or CompetitionStore.default()
     now = _now(now)
-    _require_teacher(by, "open a competition")
+    _require_teacher(by, N_("Only the teacher may open a competition; you are signed in as {name}."))
     _check_name(name)
     deadline = _aware(deadline)
     if deadline <= now:
         raise CompetitionError(
-            f"The deadline {_when(deadline)} has already passed: give one in the future."
+            _("The deadline {deadline} has already passed: give one in the future.").format(deadline=_when(deadline))
         )
     if not isinstance(daily_limit, int) or not 1 <= daily_limit <= MAX_DAILY_LIMIT:
         raise CompetitionError(
-            f"Submissions per student per day must be a whole number from 1 to {MAX_DAILY_LIMIT}; got {daily_limit!r}."
+            _("Submissions per student per day must be a whole number from 1 to {most}; got {value}.").format(
+                most=MAX_DAILY_LIMIT, value=repr(daily_limit)
+            )
         )
     faces = load(dataset)
     halves = _halves_for(faces, halve, seed, practice)
-    (_, public_labels), (_, private_labels) = scoring_faces(faces, halves)
+    (_public_images, public_labels), (_private_images, private_labels) = scoring_faces(faces, halves)
     reference = _reference_scores(reference_model, faces, halves, scorer)
     try:
         row = store.insert_competition(
@@ -217,7 +228,9 @@ def open_competition(
             reference_private=reference[1].private if reference else None,
         )
     except sqlite3.IntegrityError:
-        raise CompetitionError(f"There is already a competition called {name!r}: pick another name.") from None
+        raise CompetitionError(
+            _("There is already a competition called {name}: pick another name.").format(name=repr(name))
+        ) from None
     return _public(row)
 
 
@@ -287,13 +300,19 @@ def submit(
     if not competition.is_open(now):
         raise CompetitionError(_closed_sentence(competition))
     if tta not in evaluate.TTA_MODES:
-        raise CompetitionError(f"Unknown test-time augmentation {tta!r}: use one of {', '.join(evaluate.TTA_MODES)}.")
+        raise CompetitionError(
+            _("Unknown test-time augmentation {tta}: use one of {modes}.").format(
+                tta=repr(tta), modes=", ".join(evaluate.TTA_MODES)
+            )
+        )
     _check_run(run, by)
     faces = load(competition.dataset)
     if fingerprint(faces, competition.halves) != row.fingerprint:
         raise CompetitionError(
-            f"The data set {competition.dataset!r} has changed since {name} opened (imported again?), so new "
-            "scores would not compare with the old ones: ask the teacher to open a new competition."
+            _(
+                "The data set {dataset} has changed since {name} opened (imported again?), so new scores would "
+                "not compare with the old ones: ask the teacher to open a new competition."
+            ).format(dataset=repr(competition.dataset), name=name)
         )
     day_start, day_end = _day_bounds(now)
     try:
@@ -327,7 +346,7 @@ def submissions_left(name: str, student: str, store: CompetitionStore | None = N
 def reveal(name: str, *, by, store: CompetitionStore | None = None, now: datetime | None = None) -> Competition:
     """Show the private board to everyone now (the deadline does it by itself)."""
     store = store or CompetitionStore.default()
-    _require_teacher(by, "reveal the private board")
+    _require_teacher(by, N_("Only the teacher may reveal the private board; you are signed in as {name}."))
     row = _row(name, store)
     store.set_revealed(row.id, _now(now).timestamp())
     return get_competition(name, store)
@@ -353,9 +372,9 @@ def boards(name: str, store: CompetitionStore | None = None, now: datetime | Non
                     datetime.fromtimestamp(best.submitted_at, tz=zone))
         for rank, (student, best) in enumerate(chosen, start=1)
     ]
-    references = [ReferenceLine(label, score) for label, score in REPORT_LINES]
+    references = _report_lines()
     if row.reference_public is not None:
-        references.append(ReferenceLine(f"shipped model ({row.reference_name})", row.reference_public))
+        references.append(_shipped_line(row.reference_name, row.reference_public))
     if not competition.is_revealed(now):
         return Boards(competition, public, history, references, None, None)
     public_rank = {entry.student: entry.rank for entry in public}
@@ -365,10 +384,18 @@ def boards(name: str, store: CompetitionStore | None = None, now: datetime | Non
                      best.run, best.tta)
         for rank, (student, best) in enumerate(by_private, start=1)
     ]
-    private_references = [ReferenceLine(label, score) for label, score in REPORT_LINES]
+    private_references = _report_lines()
     if row.reference_private is not None:
-        private_references.append(ReferenceLine(f"shipped model ({row.reference_name})", row.reference_private))
+        private_references.append(_shipped_line(row.reference_name, row.reference_private))
     return Boards(competition, public, history, references, private, private_references)
+
+
+def _report_lines() -> list[ReferenceLine]:
+    return [ReferenceLine(_(label), score) for label, score in REPORT_LINES]
+
+
+def _shipped_line(model: str, score: float) -> ReferenceLine:
+    return ReferenceLine(_("shipped model ({name})").format(name=model), score, SHIPPED)
 
 
 def export_csv(name: str, store: CompetitionStore | None = None, now: datetime | None = None) -> str:
@@ -402,8 +429,16 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
+def format_moment(moment: datetime, english: str, width: str = "short") -> str:
+    """A moment as the reader's language writes it: `moment.strftime(english)` in English ("Wed 25 Nov
+    18:00"), Babel's form of `width` in other languages ("2026/11/25 下午6:00"; "long" names the zone)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return moment.strftime(english).strip()
+    return format_datetime(moment, width)
+
+
 def _when(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %Y %H:%M %Z").strip()
+    return format_moment(moment, "%a %d %b %Y %H:%M %Z", "long")
 
 
 def _day_bounds(now: datetime) -> tuple[float, float]:
@@ -413,38 +448,52 @@ def _day_bounds(now: datetime) -> tuple[float, float]:
 
 
 def _closed_sentence(competition: Competition) -> str:
-    return f"{competition.name} closed at {_when(competition.deadline)}: it takes no more submissions."
+    return _("{name} closed at {deadline}: it takes no more submissions.").format(
+        name=competition.name, deadline=_when(competition.deadline)
+    )
 
 
 def _limit_sentence(competition: Competition, used: int, day_end: float, now: datetime) -> str:
     opens = datetime.fromtimestamp(day_end, tz=now.tzinfo)
-    sentence = (
-        f"You have made {used} of your {competition.daily_limit} submissions to {competition.name} today: "
-        f"the next one opens at {opens:%H:%M} on {opens:%a %d %b} ({opens:%Z}, server time)"
-    )
+    values = {
+        "used": used, "limit": competition.daily_limit, "name": competition.name,
+        "opens": format_moment(opens, "%H:%M on %a %d %b"), "zone": opens.strftime("%Z"),
+        "deadline": _when(competition.deadline),
+    }
     if opens >= competition.deadline:
-        return sentence + f", after the deadline ({_when(competition.deadline)}): this was your last day."
-    return sentence + "."
+        return _(
+            "You have made {used} of your {limit} submissions to {name} today: the next one opens at {opens} "
+            "({zone}, server time), after the deadline ({deadline}): this was your last day."
+        ).format(**values)
+    return _(
+        "You have made {used} of your {limit} submissions to {name} today: the next one opens at {opens} "
+        "({zone}, server time)."
+    ).format(**values)
 
 
-def _require_teacher(by, what: str) -> None:
+def _require_teacher(by, sentence: str) -> None:
+    """`sentence` (marked with N_, with a {name}) unless `by` is the teacher."""
     if not getattr(by, "is_teacher", False):
-        raise CompetitionError(f"Only the teacher may {what}; you are signed in as {getattr(by, 'name', '?')}.")
+        raise CompetitionError(_(sentence).format(name=getattr(by, "name", "?")))
 
 
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
         raise CompetitionError(
-            f"{name!r} is not a usable competition name: 1-60 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit."
+            _(
+                "{name} is not a usable competition name: 1-60 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit."
+            ).format(name=repr(name))
         )
 
 
 def _row(name: str, store: CompetitionStore) -> CompetitionRow:
     row = store.competition(name) if isinstance(name, str) else None
     if row is None:
-        known = ", ".join(competition.name for competition in store.competitions()[:5]) or "none yet"
-        raise CompetitionError(f"There is no competition called {name!r} (open ones: {known}).")
+        known = ", ".join(competition.name for competition in store.competitions()[:5]) or _("none yet")
+        raise CompetitionError(
+            _("There is no competition called {name} (open ones: {known}).").format(name=repr(name), known=known)
+        )
     return row
 
 
@@ -470,27 +519,41 @@ def _halves_for(faces: FaceDataset, halve: str | None, seed: int, practice: bool
     if halve is None:
         missing = [split for split in (PUBLIC_TEST, PRIVATE_TEST) if split not in faces.split_names]
         if missing:
+            named = missing[0] if len(missing) == 1 else _("{first} or {second}").format(
+                first=missing[0], second=missing[1])
             raise CompetitionError(
-                f"{faces.name} has no {' or '.join(missing)} faces (its splits: {splits}), so FER2013's own halves "
-                f"cannot be used: halve one of its test splits instead (e.g. {faces.test_split}), or import the "
-                "Kaggle fer2013.csv, whose Usage column names PublicTest and PrivateTest."
+                _(
+                    "{dataset} has no {missing} faces (its splits: {splits}), so FER2013's own halves cannot be "
+                    "used: halve one of its test splits instead (e.g. {test}), or import the Kaggle fer2013.csv, "
+                    "whose Usage column names PublicTest and PrivateTest."
+                ).format(dataset=faces.name, missing=named, splits=splits, test=faces.test_split)
             )
         return Halves(PUBLIC_TEST, PRIVATE_TEST)
     if halve not in faces.split_names or halve in ("train", "val"):
+        test_splits = ", ".join(s for s in faces.split_names if s not in ("train", "val")) or _("none")
         raise CompetitionError(
-            f"{faces.name} has no test split {halve!r} to cut in two: pick one of its test splits "
-            f"({', '.join(s for s in faces.split_names if s not in ('train', 'val')) or 'none'})."
+            _("{dataset} has no test split {split} to cut in two: pick one of its test splits ({splits}).").format(
+                dataset=faces.name, split=repr(halve), splits=test_splits
+            )
         )
     if len(faces.split(halve)[1]) < 2:
-        raise CompetitionError(f"{faces.name}'s {halve} split has fewer than two faces: there is nothing to halve.")
+        raise CompetitionError(
+            _("{dataset}'s {split} split has fewer than two faces: there is nothing to halve.").format(
+                dataset=faces.name, split=halve
+            )
+        )
     if halve == faces.test_split and len(faces.split("train")[1]) and not practice:
         raise CompetitionError(
-            f"Trainings on {faces.name} report their accuracy on {halve}, both halves together, which with the "
-            "public score gives away the private one: import the competition's test faces as a data set of "
-            f"their own (a test/ folder alone) and halve that, or use FER2013's PublicTest and PrivateTest."
+            _(
+                "Trainings on {dataset} report their accuracy on {split}, both halves together, which with the "
+                "public score gives away the private one: import the competition's test faces as a data set of "
+                "their own (a test/ folder alone) and halve that, or use FER2013's PublicTest and PrivateTest."
+            ).format(dataset=faces.name, split=halve)
         )
     if not isinstance(seed, int) or seed < 0:
-        raise CompetitionError(f"The halving seed must be a whole number, 0 or more; got {seed!r}.")
+        raise CompetitionError(
+            _("The halving seed must be a whole number, 0 or more; got {seed}.").format(seed=repr(seed))
+        )
     return Halves(halve, halve, seed)
 
 
@@ -500,19 +563,25 @@ def _check_run(run: str, by) -> None:
     try:
         info = registry.read_run(run)
     except registry.RegistryError as error:
-        raise CompetitionError(f"Cannot submit {run!r}: {error}") from None
+        raise CompetitionError(_("Cannot submit {run}: {error}").format(run=repr(run), error=error)) from None
     if info.kind not in ("keras", "ensemble"):
-        raise CompetitionError(f"{run} is of kind {info.kind!r}: submit a trained model or an ensemble.")
+        raise CompetitionError(
+            _("{run} is of kind {kind}: submit a trained model or an ensemble.").format(run=run, kind=repr(info.kind))
+        )
     if getattr(by, "is_teacher", False):
         return
     if info.shipped:
         raise CompetitionError(
-            f"{run} is the model shipped with the app: it is on the board already as a reference line. "
-            "Submit a run of your own."
+            _(
+                "{run} is the model shipped with the app: it is on the board already as a reference line. "
+                "Submit a run of your own."
+            ).format(run=run)
         )
     owner = getattr(info, "owner", None) or info.config.get("owner")
     if owner and owner != by.name:
-        raise CompetitionError(f"{run} is {owner}'s run: submit one of your own (or an ensemble you built).")
+        raise CompetitionError(
+            _("{run} is {owner}'s run: submit one of your own (or an ensemble you built).").format(run=run, owner=owner)
+        )
 
 
 def _default_scorer(run: str, faces: FaceDataset, halves: Halves, tta: str) -> Scores:

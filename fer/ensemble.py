@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from fer import registry
+from fer.i18n import _
 
 EPSILON = 1e-12
 
@@ -26,11 +27,16 @@ def _stack(probabilities: Sequence[np.ndarray], labels: np.ndarray) -> tuple[np.
     labels = np.asarray(labels, dtype=np.int64)
     if stacked.ndim != 3:
         raise ValueError(
-            "Give one (N, classes) probability array per model, all of the same shape; "
-            f"got shapes {[np.shape(p) for p in probabilities]}."
+            _("Give one (N, classes) probability array per model, all of the same shape; got shapes {shapes}.").format(
+                shapes=[np.shape(p) for p in probabilities]
+            )
         )
     if stacked.shape[1] != len(labels):
-        raise ValueError(f"The models predicted {stacked.shape[1]} faces but there are {len(labels)} labels.")
+        raise ValueError(
+            _("The models predicted {faces} faces but there are {labels} labels.").format(
+                faces=stacked.shape[1], labels=len(labels)
+            )
+        )
     return stacked, labels
 
 
@@ -64,7 +70,7 @@ def simplex_grid(num_models: int, step: float = 0.05) -> np.ndarray:
     """Every weight vector whose entries are multiples of `step` and sum to one."""
     divisions = int(round(1.0 / step))
     if not np.isclose(divisions * step, 1.0):
-        raise ValueError(f"step must divide 1 evenly (0.1, 0.05, ...); got {step}.")
+        raise ValueError(_("step must divide 1 evenly (0.1, 0.05, ...); got {step}.").format(step=step))
     points = [
         combination
         for combination in itertools.product(range(divisions + 1), repeat=num_models - 1)
@@ -81,7 +87,9 @@ def fit_weights_grid(
     stacked, labels = _stack(probabilities, labels)
     if len(stacked) > 4:
         raise ValueError(
-            f"A grid over {len(stacked)} models is too large to search; use fit_weights (gradient) instead."
+            _("A grid over {count} models is too large to search; use fit_weights (gradient) instead.").format(
+                count=len(stacked)
+            )
         )
     grid = simplex_grid(len(stacked), step)
     if objective == "log_loss":
@@ -89,7 +97,9 @@ def fit_weights_grid(
     elif objective == "accuracy":
         scores = [-accuracy(combine(stacked, weights), labels) for weights in grid]
     else:
-        raise ValueError(f"Unknown objective {objective!r}: use 'log_loss' or 'accuracy'.")
+        raise ValueError(
+            _("Unknown objective {objective}: use 'log_loss' or 'accuracy'.").format(objective=repr(objective))
+        )
     return grid[int(np.argmin(scores))]
 
 
@@ -108,7 +118,7 @@ def fit_weights(
     correct = stacked[:, np.arange(len(labels)), labels]  # (models, N): each model's p[true label]
     weights = np.full(num_models, 1.0 / num_models)
     best_weights, best_loss = weights, _mixture_loss(correct, weights)
-    for _ in range(steps):
+    for _step in range(steps):
         mixture = np.maximum(weights @ correct, EPSILON)
         gradient = -(correct / mixture).mean(axis=1)
         candidate = project_to_simplex(weights - learning_rate * gradient)
@@ -179,13 +189,13 @@ def compare(
 ) -> EnsembleComparison:
     """Fit weights on validation, then score single models, averaging and the weighted ensemble on test."""
     if len(names) != len(val_probabilities) or len(names) != len(test_probabilities):
-        raise ValueError("Give one name, one validation and one test probability array per model.")
+        raise ValueError(_("Give one name, one validation and one test probability array per model."))
     if method == "gradient":
         weights = fit_weights(val_probabilities, val_labels)
     elif method == "grid":
         weights = fit_weights_grid(val_probabilities, val_labels)
     else:
-        raise ValueError(f"Unknown method {method!r}: use 'gradient' or 'grid'.")
+        raise ValueError(_("Unknown method {method}: use 'gradient' or 'grid'.").format(method=repr(method)))
     average = np.full(len(names), 1.0 / len(names))
     return EnsembleComparison(
         names=list(names),
@@ -216,11 +226,17 @@ def save_ensemble(
     members = list(members)
     weights = [float(weight) for weight in weights]
     if len(members) < 2:
-        raise ValueError("An ensemble needs at least two models: pick more.")
+        raise ValueError(_("An ensemble needs at least two models: pick more."))
     if len(weights) != len(members):
-        raise ValueError(f"{len(members)} members but {len(weights)} weights: give one weight per model.")
+        raise ValueError(
+            _("{members} members but {weights} weights: give one weight per model.").format(
+                members=len(members), weights=len(weights)
+            )
+        )
     if name in members:
-        raise ValueError(f"The ensemble cannot be called {name!r}, the name of one of its members.")
+        raise ValueError(
+            _("The ensemble cannot be called {name}, the name of one of its members.").format(name=repr(name))
+        )
     for member in members:
         registry.read_run(member)  # a missing member fails now, not when someone loads the ensemble
     config = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Protocol, Sequence
 
@@ -23,23 +24,48 @@ import numpy as np
 
 from fer import registry
 from fer.data import EMOTIONS, NUM_CLASSES
+from fer.face_dataset import HELD_OUT_TEST_LABEL, MIXED_TEST_LABEL, VALIDATION_LABEL
+from fer.i18n import N_, SOURCE_LANGUAGE, _, current_language, expressions, format_percent, ngettext
 from fer.preprocessing import to_model_input
 
 Progress = Callable[[float], None]
 
 DEFAULT_BATCH_SIZE = 256
 TTA_MODES = ("none", "flip", "crops", "flip+crops", "ten-crop")
+# Shown through tta_label() (or _()), in the reader's language.
 TTA_DESCRIPTIONS = {
-    "none": "no augmentation: one look at each face",
-    "flip": "average the face and its mirror image (2 looks)",
-    "crops": "average the face and four copies shifted 3 pixels up, down, left, right (5 looks)",
-    "flip+crops": "both: five shifted copies, each also mirrored (10 looks)",
-    "ten-crop": "the centre and the four corners of the crop size the model was trained on (44 of 48 "
-    "pixels for a model without a crop layer), each also mirrored (10 looks)",
+    "none": N_("no augmentation: one look at each face"),
+    "flip": N_("average the face and its mirror image (2 looks)"),
+    "crops": N_("average the face and four copies shifted 3 pixels up, down, left, right (5 looks)"),
+    "flip+crops": N_("both: five shifted copies, each also mirrored (10 looks)"),
+    "ten-crop": N_(
+        "the centre and the four corners of the crop size the model was trained on (44 of 48 "
+        "pixels for a model without a crop layer), each also mirrored (10 looks)"
+    ),
 }
+# What pages call a split (fer.face_dataset.split_label), in other languages; names (PublicTest) stay.
+SPLIT_TITLES = {
+    VALIDATION_LABEL: N_("validation ({share} of Training)"),
+    MIXED_TEST_LABEL: N_("test (public and private mixed)"),
+    HELD_OUT_TEST_LABEL: N_("test (held out by the import)"),
+}
+VALIDATION_SHARE = 0.1
 CROPS_SHIFT = 3  # pixels, for "crops" and "flip+crops"
 # Ten-crop's corner offset for a model without a centre-crop layer: the corners of a 44-pixel crop.
 DEFAULT_CROP_MARGIN = 2
+
+
+def tta_label(mode: str) -> str:
+    """A TTA mode and what it does, in the reader's language: "flip: average the face and its mirror image"."""
+    return _("{mode}: {description}").format(mode=mode, description=_(TTA_DESCRIPTIONS[mode]))
+
+
+def split_title(dataset, split: str) -> str:
+    """What pages call a split, in the reader's language (English: exactly `dataset.split_label(split)`)."""
+    label = dataset.split_label(split)
+    if label not in SPLIT_TITLES or current_language() == SOURCE_LANGUAGE:
+        return label
+    return _(SPLIT_TITLES[label]).format(share=format_percent(VALIDATION_SHARE))
 
 
 class Look(NamedTuple):
@@ -64,8 +90,10 @@ def _check_input(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 4 or x.shape[-1] != 1:
         raise EvaluationError(
-            f"Models take float faces of shape (N, height, width, 1); got {x.shape}. "
-            "Convert uint8 faces with fer.data.to_model_input."
+            _(
+                "Models take float faces of shape (N, height, width, 1); got {shape}. "
+                "Convert uint8 faces with fer.data.to_model_input."
+            ).format(shape=x.shape)
         )
     return x
 
@@ -75,7 +103,7 @@ class KerasPredictor:
 
     def __init__(self, model, name: str = "model", batch_size: int = DEFAULT_BATCH_SIZE):
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+            raise ValueError(_("batch_size must be at least 1; got {value}.").format(value=batch_size))
         self.model = model
         self.name = name
         self.batch_size = batch_size
@@ -85,7 +113,9 @@ class KerasPredictor:
         expected = tuple(self.model.input_shape[1:])
         if tuple(x.shape[1:]) != expected:
             raise EvaluationError(
-                f"{self.name} expects faces of shape {expected}, got {tuple(x.shape[1:])}."
+                _("{name} expects faces of shape {expected}, got {shape}.").format(
+                    name=self.name, expected=expected, shape=tuple(x.shape[1:])
+                )
             )
         outputs = []
         for start in range(0, len(x), self.batch_size):
@@ -104,14 +134,20 @@ class EnsemblePredictor:
     def __init__(self, members: Sequence[Predictor], weights: Sequence[float], name: str = "ensemble"):
         weights = np.asarray(weights, dtype=np.float64)
         if len(members) == 0:
-            raise EvaluationError(f"The ensemble {name!r} has no members: add at least one model.")
+            raise EvaluationError(
+                _("The ensemble {name} has no members: add at least one model.").format(name=repr(name))
+            )
         if weights.shape != (len(members),):
             raise EvaluationError(
-                f"The ensemble {name!r} has {len(members)} members but {weights.size} weights."
+                _("The ensemble {name} has {members} members but {weights} weights.").format(
+                    name=repr(name), members=len(members), weights=weights.size
+                )
             )
         if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0, atol=1e-6):
             raise EvaluationError(
-                f"The ensemble {name!r} needs non-negative weights that sum to 1; got {weights.tolist()}."
+                _("The ensemble {name} needs non-negative weights that sum to 1; got {weights}.").format(
+                    name=repr(name), weights=weights.tolist()
+                )
             )
         self.members = list(members)
         self.weights = weights
@@ -138,7 +174,7 @@ class TTAPredictor:
 
     def __init__(self, base: Predictor, mode: str = "flip", batch_size: int = DEFAULT_BATCH_SIZE):
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+            raise ValueError(_("batch_size must be at least 1; got {value}.").format(value=batch_size))
         self.base = base
         self.mode = mode
         self.looks = tta_looks(mode, crop_margin(base))
@@ -169,7 +205,9 @@ class TTAPredictor:
 def tta_looks(mode: str, margin: int = DEFAULT_CROP_MARGIN) -> list[Look]:
     """The copies test-time augmentation `mode` averages over; `margin` places ten-crop's corners."""
     if mode not in TTA_MODES:
-        raise EvaluationError(f"Unknown TTA mode {mode!r}: use one of {', '.join(TTA_MODES)}.")
+        raise EvaluationError(
+            _("Unknown TTA mode {mode}: use one of {modes}.").format(mode=repr(mode), modes=", ".join(TTA_MODES))
+        )
     if mode == "ten-crop":
         shifts = [(0, 0), (-margin, -margin), (-margin, margin), (margin, -margin), (margin, margin)]
     elif mode in ("crops", "flip+crops"):
@@ -239,7 +277,7 @@ def predict_faces(
     """Probabilities of `predictor` for uint8 faces `(N, 48, 48)`, converted and predicted a batch
     at a time: memory stays that of one batch (and its augmented copies) whatever N is."""
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+        raise ValueError(_("batch_size must be at least 1; got {value}.").format(value=batch_size))
     outputs = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
@@ -247,7 +285,7 @@ def predict_faces(
         if progress is not None:
             progress(min(1.0, (start + len(batch)) / len(images)))
     if not outputs:
-        raise EvaluationError("There are no faces to predict: pick a split or data set that has some.")
+        raise EvaluationError(_("There are no faces to predict: pick a split or data set that has some."))
     return np.concatenate(outputs)
 
 
@@ -270,8 +308,9 @@ def load_predictor(name: str, tta: str = "none", batch_size: int = DEFAULT_BATCH
 def _load_registry_predictor(name: str, batch_size: int, visiting: tuple[str, ...]) -> Predictor:
     if name in visiting:
         raise EvaluationError(
-            f"The ensemble {visiting[0]!r} contains itself (through {' -> '.join(visiting + (name,))}): "
-            "rebuild it from single models."
+            _("The ensemble {name} contains itself (through {path}): rebuild it from single models.").format(
+                name=repr(visiting[0]), path=" -> ".join(visiting + (name,))
+            )
         )
     run = registry.read_run(name)
     if run.kind == "keras":
@@ -287,11 +326,15 @@ def _load_registry_predictor(name: str, batch_size: int, visiting: tuple[str, ..
                 loaded.append(_load_registry_predictor(member, batch_size, visiting + (name,)))
             except registry.RegistryError as error:
                 raise EvaluationError(
-                    f"The ensemble {name!r} needs the model {member!r}, which cannot be loaded ({error}). "
-                    "Delete the ensemble or restore that model."
+                    _(
+                        "The ensemble {name} needs the model {member}, which cannot be loaded ({error}). "
+                        "Delete the ensemble or restore that model."
+                    ).format(name=repr(name), member=repr(member), error=error)
                 ) from error
         return EnsemblePredictor(loaded, weights, name=name)
-    raise EvaluationError(f"{name!r} is of kind {run.kind!r}, which this app cannot evaluate.")
+    raise EvaluationError(
+        _("{name} is of kind {kind}, which this app cannot evaluate.").format(name=repr(name), kind=repr(run.kind))
+    )
 
 
 def run_fingerprint(name: str) -> str:
@@ -369,14 +412,17 @@ def predict_split(
             return cached
     if len(images) == 0:
         raise EvaluationError(
-            f"The {split} split of {dataset.name!r} is empty: pick another split or data set."
+            _("The {split} split of {dataset} is empty: pick another split or data set.").format(
+                split=split, dataset=repr(dataset.name)
+            )
         )
     predictor = load_predictor(model_name, tta=tta)
     probabilities = predict_faces(predictor, images, progress=progress)
     if probabilities.shape != (len(images), NUM_CLASSES):
         raise EvaluationError(
-            f"{model_name} returned predictions of shape {probabilities.shape}; the app needs "
-            f"({len(images)}, {NUM_CLASSES}), one probability per emotion."
+            _(
+                "{model} returned predictions of shape {shape}; the app needs {expected}, one probability per emotion."
+            ).format(model=model_name, shape=probabilities.shape, expected=(len(images), NUM_CLASSES))
         )
     probabilities.setflags(write=False)
     if cache is not None:
@@ -394,11 +440,19 @@ def confusion_matrix(true_labels, predicted_labels, num_classes: int = NUM_CLASS
     predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
     if true_labels.shape != predicted_labels.shape:
         raise ValueError(
-            f"{true_labels.size} true labels but {predicted_labels.size} predictions: they must pair up."
+            _("{true} true labels but {predicted} predictions: they must pair up.").format(
+                true=true_labels.size, predicted=predicted_labels.size
+            )
         )
+    outside = {
+        "true": N_("A true label lies outside 0..{last}: {low}..{high}."),
+        "predicted": N_("A predicted label lies outside 0..{last}: {low}..{high}."),
+    }
     for what, labels in (("true", true_labels), ("predicted", predicted_labels)):
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"A {what} label lies outside 0..{num_classes - 1}: {labels.min()}..{labels.max()}.")
+            raise ValueError(
+                _(outside[what]).format(last=num_classes - 1, low=labels.min(), high=labels.max())
+            )
     flat = np.bincount(true_labels * num_classes + predicted_labels, minlength=num_classes * num_classes)
     return flat.reshape(num_classes, num_classes)
 
@@ -453,10 +507,17 @@ class ConfusedPair:
     count: int
     share_of_true: float  # count / faces of the true class
 
-    def describe(self, class_names: Sequence[str] = EMOTIONS) -> str:
-        return (
-            f"{class_names[self.true_label]} taken for {class_names[self.predicted_label]}: "
-            f"{self.count} faces ({self.share_of_true:.0%} of {class_names[self.true_label]})"
+    def describe(self, class_names: Sequence[str] | None = None) -> str:
+        """"Angry taken for Sad: 12 faces (9% of Angry)", in the reader's language."""
+        class_names = expressions() if class_names is None else class_names
+        sentence = ngettext(
+            "{true} taken for {predicted}: {count} face ({share} of {true})",
+            "{true} taken for {predicted}: {count} faces ({share} of {true})",
+            self.count,
+        )
+        return sentence.format(
+            true=class_names[self.true_label], predicted=class_names[self.predicted_label], count=self.count,
+            share=format_percent(self.share_of_true),
         )
 
 
@@ -515,7 +576,9 @@ def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> Eva
     labels = np.asarray(labels)
     if probabilities.ndim != 2 or len(probabilities) != len(labels):
         raise ValueError(
-            f"Need one row of probabilities per label: got {probabilities.shape} for {len(labels)} labels."
+            _("Need one row of probabilities per label: got {shape} for {count} labels.").format(
+                shape=probabilities.shape, count=len(labels)
+            )
         )
     return Evaluation(probabilities, labels)
 
@@ -527,18 +590,30 @@ def evaluate_split(
     return evaluate_probabilities(probabilities, dataset.split(split)[1])
 
 
-def format_report(evaluation: Evaluation, class_names: Sequence[str] = EMOTIONS) -> str:
-    """A plain-text report: accuracy, per-class table, confusion matrix (counts)."""
-    lines = [f"accuracy {evaluation.accuracy:.4f} on {len(evaluation.labels)} faces", ""]
-    lines.append(f"{'emotion':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+def pad_columns(text: str, width: int, right: bool = True) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+    space = " " * max(0, width - columns)
+    return space + text if right else text + space
+
+
+def format_report(evaluation: Evaluation, class_names: Sequence[str] | None = None) -> str:
+    """A plain-text report: accuracy, per-class table, confusion matrix (counts), in the reader's language."""
+    class_names = expressions() if class_names is None else class_names
+    lines = [_("accuracy {accuracy} on {count} faces").format(
+        accuracy=f"{evaluation.accuracy:.4f}", count=len(evaluation.labels)), ""]
+    lines.append(pad_columns(_("emotion"), 10, right=False) + "".join(
+        pad_columns(heading, 10) for heading in (_("precision"), _("recall"), _("f1"), _("support"))))
     for row in evaluation.per_class():
-        lines.append(f"{row.emotion:<10}{row.precision:>10.3f}{row.recall:>10.3f}{row.f1:>10.3f}{row.support:>10d}")
-    lines += ["", "confusion matrix (rows: true, columns: predicted)"]
+        name = class_names[EMOTIONS.index(row.emotion)] if row.emotion in EMOTIONS else row.emotion
+        lines.append(pad_columns(name, 10, right=False) + f"{row.precision:>10.3f}{row.recall:>10.3f}{row.f1:>10.3f}"
+                     f"{row.support:>10d}")
+    lines += ["", _("confusion matrix (rows: true, columns: predicted)")]
     short = [name[:8] for name in class_names]
-    lines.append(" " * 10 + "".join(f"{name:>9}" for name in short))
+    lines.append(" " * 10 + "".join(pad_columns(name, 9) for name in short))
     for name, row in zip(short, evaluation.matrix):
-        lines.append(f"{name:<10}" + "".join(f"{count:>9d}" for count in row))
+        lines.append(pad_columns(name, 10, right=False) + "".join(f"{count:>9d}" for count in row))
     pairs = evaluation.confused_pairs(top=5)
     if pairs:
-        lines += ["", "most confused:"] + [f"  {pair.describe(class_names)}" for pair in pairs]
+        lines += ["", _("most confused:")] + [f"  {pair.describe(class_names)}" for pair in pairs]
     return "\n".join(lines)

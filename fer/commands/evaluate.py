@@ -8,6 +8,8 @@ is the data set's test split: PublicTest where FER2013 names one, else its own t
 
 from __future__ import annotations
 
+from fer.i18n import _
+
 # The same names as fer.evaluate.TTA_MODES (a test keeps them equal); listed here so that `--help`
 # does not have to load the evaluation code.
 TTA_CHOICES = ("none", "flip", "crops", "flip+crops", "ten-crop")
@@ -18,16 +20,16 @@ SPLIT_CHOICES = ("train", "val", "PublicTest", "PrivateTest", "test")
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
-        help="accuracy, per-class metrics and confusion matrix of a trained model",
-        description=__doc__.splitlines()[0],
+        help=_("accuracy, per-class metrics and confusion matrix of a trained model"),
+        description=__doc__.splitlines()[0],  # the usage line: code, the same in every language
     )
     parser.add_argument(
-        "--model", required=True, help="registry run or ensemble name (python -m fer models lists them)"
+        "--model", required=True, help=_("registry run or ensemble name (python -m fer models lists them)")
     )
-    parser.add_argument("--data", default="synthetic", help="data set name: 'synthetic' or an imported cache")
+    parser.add_argument("--data", default="synthetic", help=_("data set name: 'synthetic' or an imported cache"))
     parser.add_argument(
         "--split", default="test", choices=SPLIT_CHOICES,
-        help="test (the default) is the data set's test split: PublicTest where FER2013 names one",
+        help=_("test (the default) is the data set's test split: PublicTest where FER2013 names one"),
     )
     parser.add_argument(
         "--tta",
@@ -35,10 +37,12 @@ def register(subparsers) -> None:
         const="flip+crops",
         default="none",
         choices=TTA_CHOICES,
-        help="test-time augmentation; --tta alone means flip+crops; ten-crop: centre and four corner crops "
-        "of the model's training crop size, each also mirrored",
+        help=_(
+            "test-time augmentation; --tta alone means flip+crops; ten-crop: centre and four corner crops "
+            "of the model's training crop size, each also mirrored"
+        ),
     )
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=256, help=_("faces predicted at once (default 256)"))
     parser.set_defaults(func=run)
 
 
@@ -49,11 +53,15 @@ def run(args) -> int:
     images, labels = dataset.split(args.split)
     if len(images) == 0:
         raise evaluate.EvaluationError(
-            f"{args.data!r} has no {args.split} faces: pick one of its splits ({', '.join(dataset.split_names)})."
+            _("{data} has no {split} faces: pick one of its splits ({splits}).").format(
+                data=repr(args.data), split=args.split, splits=", ".join(dataset.split_names)
+            )
         )
     predictor = evaluate.load_predictor(args.model, tta=args.tta, batch_size=args.batch_size)
-    split = dataset.split_label(args.split)
-    print(f"{args.model} on {args.data}, split {split} ({len(images)} faces), TTA: {args.tta}")
+    split = evaluate.split_title(dataset, args.split)
+    print(_("{model} on {data}, split {split} ({count} faces), TTA: {tta}").format(
+        model=args.model, data=args.data, split=split, count=len(images), tta=args.tta
+    ))
     probabilities = evaluate.predict_faces(predictor, images, batch_size=args.batch_size)
     print(evaluate.format_report(evaluate.evaluate_probabilities(probabilities, labels)))
     return 0
