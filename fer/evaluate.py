@@ -24,8 +24,8 @@ import numpy as np
 
 from fer import registry
 from fer.data import EMOTIONS, NUM_CLASSES
-from fer.face_dataset import HELD_OUT_TEST_LABEL, MIXED_TEST_LABEL, VALIDATION_LABEL
-from fer.i18n import N_, SOURCE_LANGUAGE, _, current_language, expressions, format_percent, ngettext
+from fer.face_dataset import shown_split_label
+from fer.i18n import N_, _, expressions, format_percent, ngettext
 from fer.preprocessing import to_model_input
 
 Progress = Callable[[float], None]
@@ -43,13 +43,6 @@ TTA_DESCRIPTIONS = {
         "pixels for a model without a crop layer), each also mirrored (10 looks)"
     ),
 }
-# What pages call a split (fer.face_dataset.split_label), in other languages; names (PublicTest) stay.
-SPLIT_TITLES = {
-    VALIDATION_LABEL: N_("validation ({share} of Training)"),
-    MIXED_TEST_LABEL: N_("test (public and private mixed)"),
-    HELD_OUT_TEST_LABEL: N_("test (held out by the import)"),
-}
-VALIDATION_SHARE = 0.1
 CROPS_SHIFT = 3  # pixels, for "crops" and "flip+crops"
 # Ten-crop's corner offset for a model without a centre-crop layer: the corners of a 44-pixel crop.
 DEFAULT_CROP_MARGIN = 2
@@ -62,10 +55,7 @@ def tta_label(mode: str) -> str:
 
 def split_title(dataset, split: str) -> str:
     """What pages call a split, in the reader's language (English: exactly `dataset.split_label(split)`)."""
-    label = dataset.split_label(split)
-    if label not in SPLIT_TITLES or current_language() == SOURCE_LANGUAGE:
-        return label
-    return _(SPLIT_TITLES[label]).format(share=format_percent(VALIDATION_SHARE))
+    return shown_split_label(dataset.split_label(split))
 
 
 class Look(NamedTuple):
