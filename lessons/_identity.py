@@ -18,6 +18,7 @@ import streamlit as st
 from fer import permissions
 from fer.accounts import LAPTOP, LAPTOP_USER, STUDENT, TEACHER, Accounts, User  # noqa: F401 (re-exported)
 from fer.classroom import ClassSettings, ClassSettingsError
+from fer.i18n import _
 
 USER_KEY = "signed_in_user"
 
@@ -34,7 +35,9 @@ def read_secrets(store) -> dict:
     except FileNotFoundError as error:  # Streamlit's StreamlitSecretNotFoundError, for every kind of trouble
         if getattr(error, "error_id", None) == "no-secrets-found":
             return {}  # laptop mode, unless FER_CLASS_MODE says otherwise
-        raise ClassSettingsError(f"{error}: fix the file (README, \"Running a class server\").") from None
+        raise ClassSettingsError(
+            _("{error}: fix the file (README, \"Running a class server\").").format(error=error)
+        ) from None
 
 
 def class_mode() -> bool:
@@ -65,7 +68,7 @@ def current_user() -> User:
     """The user of this browser session; a page run by someone not signed in stops here."""
     user = signed_in_user()
     if user is None:
-        st.warning("This is a class server: sign in first.")
+        st.warning(_("This is a class server: sign in first."))
         st.stop()
     return user
 

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, permissions, registry
+from fer.i18n import _, expression, format_integer, ngettext
 from fer.urlstate import UrlState
 from lessons._identity import LAPTOP, STUDENT, accounts, current_user, sees_others_runs, sign_out, signed_in_user
 
@@ -31,28 +32,34 @@ def selected_dataset() -> data.FaceDataset:
     cache = dataset_cache()
     if cache.is_loaded(name):
         return cache.get(name)
-    with st.spinner("Loading the data set..."):
+    with st.spinner(_("Loading the data set...")):
         return cache.get(name)
 
 
 def class_counts_frame(dataset: data.FaceDataset) -> pd.DataFrame:
     """Faces per expression and split, one row each (expression, split, faces), for charts.
 
-    Splits go by what pages call them (train, validation (10 % of Training), PublicTest,
-    PrivateTest, test (public and private mixed)), in the data set's order: `split_order(dataset)`.
+    Expressions and splits in the reader's language: splits go by what pages call them (train,
+    validation (10 % of Training), PublicTest, PrivateTest, test (public and private mixed)), in
+    the data set's order: `split_order(dataset)`; expressions in label order: `expressions()`.
     """
     return pd.DataFrame(
         [
-            {"expression": emotion, "split": dataset.split_label(split), "faces": int(count)}
+            {"expression": expression(emotion), "split": split_name(dataset, split), "faces": int(count)}
             for split in dataset.split_names
             for emotion, count in zip(data.EMOTIONS, dataset.class_counts(split))
         ]
     )
 
 
+def split_name(dataset: data.FaceDataset, split: str) -> str:
+    """What pages call one of the data set's splits, in the reader's language (names such as PublicTest stay)."""
+    return data.shown_split_label(dataset.split_label(split))
+
+
 def split_order(dataset: data.FaceDataset) -> list[str]:
     """The labels of `class_counts_frame`'s splits, in the order charts and tables show them."""
-    return [dataset.split_label(split) for split in dataset.split_names]
+    return [split_name(dataset, split) for split in dataset.split_names]
 
 
 def dataset_delete_form(key: str) -> None:
@@ -64,7 +71,7 @@ def dataset_delete_form(key: str) -> None:
     if f"{key}_error" in st.session_state:
         st.error(st.session_state.pop(f"{key}_error"))
     if not deletable:
-        st.caption("No imported data set here is yours to delete.")
+        st.caption(_("No imported data set here is yours to delete."))
         return
 
     def delete(name: str) -> None:  # a callback: it runs before the widgets, so it may untick the box
@@ -78,21 +85,24 @@ def dataset_delete_form(key: str) -> None:
             roster.forget_dataset(name)  # the sidebar falls back to the synthetic set if it was in use
 
     chosen_column, confirm_column, button_column = st.columns([2, 2, 1], vertical_alignment="bottom")
-    chosen = chosen_column.selectbox("Data set to delete", deletable, key=f"{key}_name")
-    confirm = confirm_column.checkbox(f"Yes, delete {chosen}", key=f"{key}_confirm",
-                                      help="Runs trained on it keep their files and scores.")
-    button_column.button("Delete", disabled=not confirm, key=f"{key}_button", on_click=delete, args=(chosen,))
+    chosen = chosen_column.selectbox(_("Data set to delete"), deletable, key=f"{key}_name")
+    confirm = confirm_column.checkbox(_("Yes, delete {name}").format(name=chosen), key=f"{key}_confirm",
+                                      help=_("Runs trained on it keep their files and scores."))
+    button_column.button(_("Delete"), disabled=not confirm, key=f"{key}_button", on_click=delete, args=(chosen,))
 
 
 def show_sample_faces(dataset: data.FaceDataset, per_class: int, seed: int = 0) -> None:
     """One row per expression: its name, how many training faces it has, and a few of them."""
     for sample in dataset.samples(per_class, seed=seed):
         label_column, faces_column = st.columns([1, 9])
-        label_column.markdown(f"**{sample.emotion}**  \n{sample.available:,} faces")
+        faces = ngettext("{count} face", "{count} faces", sample.available).format(
+            count=format_integer(sample.available)
+        )
+        label_column.markdown(f"**{expression(sample.emotion)}**  \n{faces}")
         if sample.available:
             faces_column.image(list(sample.images), width=64)
         else:
-            faces_column.caption("No training faces of this expression.")
+            faces_column.caption(_("No training faces of this expression."))
 
 
 def select_dataset(name: str) -> None:
@@ -133,22 +143,18 @@ def render_sidebar() -> None:
         user = signed_in_user()
         if user is not None and user.role != LAPTOP:
             who, button = st.columns([3, 2], vertical_alignment="center")
-            who.markdown(f"Signed in as **{user.name}**" + (" (teacher)" if user.is_teacher else ""))
-            button.button("Sign out", key="sidebar_sign_out", on_click=sign_out)
-        st.subheader("In use on every page")
+            signed_in = _("Signed in as **{name}** (teacher)") if user.is_teacher else _("Signed in as **{name}**")
+            who.markdown(signed_in.format(name=user.name))
+            button.button(_("Sign out"), key="sidebar_sign_out", on_click=sign_out)
+        st.subheader(_("In use on every page"))
         datasets = data.available_datasets()
         if st.session_state.get(DATASET_KEY) not in datasets:
             st.session_state[DATASET_KEY] = datasets[0]
-        st.selectbox(
-            "Data set",
-            datasets,
-            key=DATASET_KEY,
-            format_func=lambda name: "Synthetic faces (built in)" if name == "synthetic" else name,
-        )
+        dataset_labels = {name: name for name in datasets} | {data.SYNTHETIC: _("Synthetic faces (built in)")}
+        st.selectbox(_("Data set"), datasets, key=DATASET_KEY, format_func=dataset_labels.__getitem__)
         if st.session_state[DATASET_KEY] == "synthetic":
             st.caption(
-                "Drawn faces, not real photos. Bring FER2013 on the **Your data** page to "
-                "train on real faces."
+                _("Drawn faces, not real photos. Bring FER2013 on the **Your data** page to train on real faces.")
             )
 
         runs = visible_runs()
@@ -157,9 +163,9 @@ def render_sidebar() -> None:
             default = _default_model_name(runs)
             if st.session_state.get(MODEL_KEY) not in names:
                 st.session_state[MODEL_KEY] = default if default in names else names[0]
-            st.selectbox("Model", names, key=MODEL_KEY)
+            st.selectbox(_("Model"), names, key=MODEL_KEY)
         else:
-            st.caption("No trained model yet: train one on the **Train a network** page.")
+            st.caption(_("No trained model yet: train one on the **Train a network** page."))
 
 
 def read_url_state(state: UrlState) -> dict:
