@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import re
@@ -338,6 +339,17 @@ async def walk_the_lesson(browser, student: Student, url: str, delay: float, tim
         await context.close()
 
 
+def run_coroutine(coroutine):
+    """`asyncio.run`, also from a thread whose event loop is already running (a test run after
+    Playwright's sync API left one in pytest's thread): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def run_class(url: str, students: list[Student], ramp_s: float, timeout_s: float) -> float:
     from playwright.async_api import async_playwright
 
@@ -510,7 +522,7 @@ def measure(server: Server, settings: Settings) -> dict:
     watch.start()
     load_before = machine_load()
     cpu_before = watch.cpu_seconds()
-    wall = asyncio.run(run_class(server.url, students, settings.ramp_seconds, settings.page_timeout))
+    wall = run_coroutine(run_class(server.url, students, settings.ramp_seconds, settings.page_timeout))
     server_cpu = watch.cpu_seconds() - cpu_before
     during_peak_server = watch.peak_server
     after_lesson, _ = watch.sample()  # the browsers have closed; their sessions wait for a reconnection
@@ -522,7 +534,7 @@ def measure(server: Server, settings: Settings) -> dict:
         final = wait_for_trainings(server.models, students, 60)
         time.sleep(settings.leave_seconds)
         # Streamlit drops expired sessions only when a new one arrives: one more visitor, then measure.
-        asyncio.run(visit(server.url, settings.page_timeout))
+        run_coroutine(visit(server.url, settings.page_timeout))
         time.sleep(10)
         after, workers_after = watch.sample()
     watch.stop()

@@ -117,7 +117,7 @@ def test_queue_positions_cancel_and_limit():
     jobs.stop(b.id)  # a waiting job leaves the queue at once
     assert b.state == CANCELLED and jobs.queue_position(c) == 1
     jobs.wait(c.id, timeout=300)
-    assert a.state == FINISHED and c.state == FINISHED
+    assert a.state == FINISHED and c.state == FINISHED, (a.message, c.message)
     # c started only after a had finished: never more than one at once.
     a_done = [e for e in a.events.since() if e["kind"] == "done"][0]["time"]
     c_running = [e for e in c.events.since() if e["kind"] == "running"][0]["time"]
@@ -157,12 +157,16 @@ def test_a_failing_training_leaves_a_sentence_and_the_server_goes_on():
 
 
 def test_a_run_left_running_by_a_dead_server_is_offered_for_continue(tmp_path):
-    folder = registry.models_dir() / "orphan"
-    folder.mkdir(parents=True)
-    worker.write_request(folder, small_config().to_dict(), owner="ana", resume=False)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    worker.write_status(folder, "running", pid=dead.pid, pid_started=12345.0)
+    for name in ("orphan", "orphan-in-epoch-1"):
+        folder = registry.models_dir() / name
+        folder.mkdir(parents=True)
+        worker.write_request(folder, small_config().to_dict(), owner="ana", resume=False)
+        worker.write_status(folder, "running", pid=dead.pid, pid_started=12345.0)
+    # Only a run with an epoch saved has something to continue from (the file's contents are read at resume).
+    (registry.models_dir() / "orphan" / "checkpoint").mkdir()
+    (registry.models_dir() / "orphan" / "checkpoint" / "state.json").write_text("{}")
     found = JobManager(max_running=1).interrupted_runs(owner="ana")
     assert [job.id for job in found] == ["orphan"]
     assert found[0].state == INTERRUPTED and "interrupted" in found[0].message
