@@ -141,14 +141,16 @@ state_sentence = (
     else _("open; the private board is out") if chosen.is_revealed()
     else _("open until {deadline}").format(deadline=moment(chosen.deadline, "%a %d %b %H:%M"))
 )
-st.caption(
-    ngettext(
-        "{halves}. {count} submission per student per day; {state}.",
-        "{halves}. {count} submissions per student per day; {state}.",
-        chosen.daily_limit,
-    ).format(halves=chosen.describe_halves(), count=chosen.daily_limit, state=state_sentence)
-    + (" " + _("A practice round.") if chosen.practice else "")
+rules = ngettext(
+    "{halves}. {count} submission per student per day; {state}. A practice round.",
+    "{halves}. {count} submissions per student per day; {state}. A practice round.",
+    chosen.daily_limit,
+) if chosen.practice else ngettext(
+    "{halves}. {count} submission per student per day; {state}.",
+    "{halves}. {count} submissions per student per day; {state}.",
+    chosen.daily_limit,
 )
+st.caption(rules.format(halves=chosen.describe_halves(), count=chosen.daily_limit, state=state_sentence))
 
 # ----------------------------------------------------------------------------- submitting
 
