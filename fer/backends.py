@@ -16,12 +16,15 @@ from __future__ import annotations
 import importlib.util
 import os
 
+from fer.events import error, sentence
+from fer.i18n import N_
+
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
-# What to install for each, in the words of its own documentation.
+# What to install for each, in the words of its own documentation (shown through _()).
 INSTALL = {
-    "tensorflow": "pip install tensorflow (Linux GPUs: pip install 'tensorflow[and-cuda]')",
-    "jax": "pip install jax jaxlib (NVIDIA GPUs: pip install 'jax[cuda12]')",
-    "torch": "pip install torch (see pytorch.org for the build that matches your GPU; Macs get MPS)",
+    "tensorflow": N_("pip install tensorflow (Linux GPUs: pip install 'tensorflow[and-cuda]')"),
+    "jax": N_("pip install jax jaxlib (NVIDIA GPUs: pip install 'jax[cuda12]')"),
+    "torch": N_("pip install torch (see pytorch.org for the build that matches your GPU; Macs get MPS)"),
 }
 _MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
@@ -32,11 +35,12 @@ class BackendError(ValueError):
 
 def check_backend(backend: str) -> None:
     if backend not in BACKENDS:
-        raise BackendError(f"The backend {backend!r} is unknown: use one of {', '.join(BACKENDS)}.")
+        raise error(BackendError, N_("The backend {backend} is unknown: use one of {backends}."),
+                    backend=repr(backend), backends=", ".join(BACKENDS))
     if importlib.util.find_spec(_MODULES[backend]) is None:
-        raise BackendError(
-            f"The {BACKENDS[backend]} backend is not installed in this Python: {INSTALL[backend]}, "
-            "then start the training again (or choose another backend).")
+        raise error(BackendError, N_("The {backend} backend is not installed in this Python: {install}, then start "
+                                     "the training again (or choose another backend)."),
+                    backend=BACKENDS[backend], install=sentence(INSTALL[backend]))
 
 
 def installed_backends() -> list[str]:

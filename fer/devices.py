@@ -13,6 +13,9 @@ import os
 import platform
 from dataclasses import dataclass
 
+from fer.events import english, error, sentence
+from fer.i18n import N_
+
 DEVICE_CHOICES = ("auto", "cpu", "gpu")
 
 
@@ -24,7 +27,8 @@ class DeviceError(ValueError):
 class Device:
     name: str  # TensorFlow's logical name, e.g. "/device:GPU:0"
     kind: str  # "CPU" or "GPU"
-    description: str
+    description: str  # in English
+    said: dict | None = None  # the description as a sentence to translate (fer.events.shown); None: a name
 
 
 def list_devices() -> list[Device]:
@@ -36,12 +40,15 @@ def list_devices() -> list[Device]:
             continue
         index = physical.name.rsplit(":", 1)[-1]
         name = f"/device:{physical.device_type}:{index}"
+        said = None
         if physical.device_type == "GPU":
             details = tf.config.experimental.get_device_details(physical)
             description = details.get("device_name", "GPU")
         else:
-            description = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-        devices.append(Device(name, physical.device_type, description))
+            said = sentence(N_("{processor}, {cores} cores"), processor=platform.processor() or platform.machine(),
+                            cores=os.cpu_count())
+            description = english(said)
+        devices.append(Device(name, physical.device_type, description, said))
     return devices
 
 
@@ -49,8 +56,9 @@ def list_devices() -> list[Device]:
 class Placement:
     strategy: object  # a tf.distribute.Strategy
     kind: str  # "CPU" or "GPU"
-    description: str  # for people: "CPU (x86_64, 2 cores)" or "2 x NVIDIA H100 (mirrored)"
+    description: str  # for people, in English: "CPU (x86_64, 2 cores)" or "2 x NVIDIA H100 (mirrored)"
     replicas: int
+    said: dict | None = None  # the description as a sentence to translate (fer.events.shown); None: names only
 
 
 def placement(choice: str = "auto") -> Placement:
@@ -58,7 +66,8 @@ def placement(choice: str = "auto") -> Placement:
     import keras
 
     if choice not in DEVICE_CHOICES:
-        raise DeviceError(f"Unknown device {choice!r}: use one of {', '.join(DEVICE_CHOICES)}.")
+        raise error(DeviceError, N_("Unknown device {device}: use one of {devices}."), device=repr(choice),
+                    devices=", ".join(DEVICE_CHOICES))
     backend = keras.backend.backend()
     if backend == "jax":
         return _jax_placement(choice)
@@ -76,14 +85,18 @@ class _NoStrategy:
         return contextlib.nullcontext()
 
 
-def _cpu_description() -> str:
-    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+def _cpu_placement(strategy, backend: str | None = None) -> Placement:
+    processor, cores = platform.processor() or platform.machine(), os.cpu_count()
+    said = (sentence(N_("CPU ({processor}, {cores} cores)"), processor=processor, cores=cores) if backend is None
+            else sentence(N_("CPU ({processor}, {cores} cores), {backend}"), processor=processor, cores=cores,
+                          backend=backend))
+    return Placement(strategy, "CPU", english(said), 1, said)
 
 
 def _no_gpu(backend: str) -> DeviceError:
-    return DeviceError(
-        f"This machine has no GPU that {backend} can see, and the training asked for one: choose the CPU or "
-        "'best available', or install a GPU build of the backend (README, 'Train on a GPU').")
+    return error(DeviceError, N_("This machine has no GPU that {backend} can see, and the training asked for one: "
+                                 "choose the CPU or 'best available', or install a GPU build of the backend "
+                                 "(README, 'Train on a GPU')."), backend=backend)
 
 
 def _jax_placement(choice: str) -> Placement:
@@ -94,7 +107,7 @@ def _jax_placement(choice: str) -> Placement:
         raise _no_gpu("JAX")
     if gpus and choice != "cpu":
         return Placement(_NoStrategy(), "GPU", f"GPU ({gpus[0].device_kind}, JAX)", 1)
-    return Placement(_NoStrategy(), "CPU", _cpu_description() + ", JAX", 1)
+    return _cpu_placement(_NoStrategy(), "JAX")
 
 
 def _torch_placement(choice: str) -> Placement:
@@ -108,7 +121,7 @@ def _torch_placement(choice: str) -> Placement:
         return Placement(_NoStrategy(), "GPU", f"GPU ({torch.cuda.get_device_name(0)}, PyTorch)", 1)
     if device.startswith("mps"):
         return Placement(_NoStrategy(), "GPU", "GPU (Apple MPS, PyTorch)", 1)
-    return Placement(_NoStrategy(), "CPU", _cpu_description() + ", PyTorch", 1)
+    return _cpu_placement(_NoStrategy(), "PyTorch")
 
 
 def _tensorflow_placement(choice: str) -> Placement:
@@ -118,10 +131,10 @@ def _tensorflow_placement(choice: str) -> Placement:
     if choice == "gpu" and not gpus:
         raise _no_gpu("TensorFlow")
     if choice == "cpu" or not gpus:
-        cpu = next(device for device in list_devices() if device.kind == "CPU")
-        return Placement(tf.distribute.OneDeviceStrategy("/cpu:0"), "CPU", f"CPU ({cpu.description})", 1)
+        return _cpu_placement(tf.distribute.OneDeviceStrategy("/cpu:0"))
     if len(gpus) == 1:
         return Placement(tf.distribute.OneDeviceStrategy("/gpu:0"), "GPU", f"GPU ({gpus[0].description})", 1)
     names = sorted({gpu.description for gpu in gpus})
     strategy = tf.distribute.MirroredStrategy([gpu.name for gpu in gpus])
-    return Placement(strategy, "GPU", f"{len(gpus)} x {', '.join(names)} (mirrored)", len(gpus))
+    said = sentence(N_("{count} x {names} (mirrored)"), count=len(gpus), names=", ".join(names))
+    return Placement(strategy, "GPU", english(said), len(gpus), said)

@@ -3,6 +3,10 @@
 The training thread appends; a page, a terminal progress bar or a test reads from an index
 onwards (`log.since(index)`), remembers how far it got, and comes back later. Nothing is ever
 removed, so two readers never steal events from each other.
+
+Sentences kept in these files (and in a run's status.json and metrics.json) are stored as
+`sentence(N_("... {name} ..."), name=...)`: the English message id and its parameters, so each
+reader sees them in their own language (`shown`), while `english` gives the text older versions wrote.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
+
+from fer.i18n import _
 
 
 class EventLog:
@@ -145,3 +151,58 @@ def current_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             kept = [old for old in kept if old["kind"] not in ("batch", "epoch") or old["epoch"] < first]
         kept.append(event)
     return kept
+
+
+# ----------------------------------------------------------------------------- sentences kept in files
+
+
+def sentence(msgid: str, **params: Any) -> dict[str, Any]:
+    """A sentence to keep in a file: its English msgid (marked with N_() by the caller) and its parameters.
+
+    A parameter may be a sentence itself: "stopped ... ; {kept}." with kept = sentence("the best epoch, ...").
+    """
+    return {"msgid": msgid, "params": params}
+
+
+def is_sentence(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("msgid"), str)
+
+
+def _render(stored: Any, translate) -> str:
+    if not is_sentence(stored):
+        return "" if stored is None else str(stored)
+    params = {name: _render(value, translate) if is_sentence(value) else value
+              for name, value in (stored.get("params") or {}).items()}
+    try:
+        return translate(stored["msgid"]).format(**params)
+    except (KeyError, IndexError, ValueError):  # a translation whose placeholders do not fit: the English
+        return stored["msgid"].format(**params)
+
+
+def english(stored: Any) -> str:
+    """The sentence in English, as the files of older versions hold it."""
+    return _render(stored, lambda msgid: msgid)
+
+
+def shown(stored: Any) -> str:
+    """A kept sentence in the reader's language; plain text (what older runs stored) is translated when
+    the catalogue knows it word for word, else shown as it is."""
+    if is_sentence(stored):
+        return _render(stored, _)
+    if isinstance(stored, str) and stored:
+        return _(stored)
+    return "" if stored is None else str(stored)
+
+
+def error(kind: type[ValueError], msgid: str, **params: Any) -> ValueError:
+    """`kind` with the sentence in the reader's language, carrying it as `.sentence` for a run's files."""
+    record = sentence(msgid, **params)
+    raised = kind(shown(record))
+    raised.sentence = record
+    return raised
+
+
+def error_sentence(raised: BaseException) -> dict[str, Any] | str:
+    """What to keep of an error: its sentence when it has one, else its text."""
+    record = getattr(raised, "sentence", None)
+    return record if is_sentence(record) else str(raised)

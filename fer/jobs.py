@@ -19,7 +19,8 @@ from pathlib import Path
 
 from fer import permissions, registry, worker
 from fer.accounts import User
-from fer.events import EventFile
+from fer.events import EventFile, sentence
+from fer.i18n import N_, _
 from fer.train import TrainConfig, TrainConfigError, default_run_stem
 from fer.worker import (  # noqa: F401  (states re-exported for pages and tests)
     CANCELLED,
@@ -43,7 +44,8 @@ def default_max_running() -> int:
         except ValueError:
             value = 0
         if value < 1:
-            raise ValueError(f"FER_MAX_TRAININGS must be a whole number of at least 1, not {configured!r}.")
+            raise ValueError(_("FER_MAX_TRAININGS must be a whole number of at least 1, not {value}.").format(
+                value=repr(configured)))
         return value
     return max(1, (os.cpu_count() or 1) // 4)
 
@@ -83,11 +85,13 @@ class Job:
 
     @property
     def error(self) -> str | None:
-        return self.status.get("message") if self.state in (FAILED, INTERRUPTED) else None
+        status = self.status
+        return worker.status_message(status) if status.get("state") in (FAILED, INTERRUPTED) else None
 
     @property
     def message(self) -> str | None:
-        return self.status.get("message")
+        """What happened, in the reader's language (status.json keeps it as a sentence to translate)."""
+        return worker.status_message(self.status)
 
     @property
     def metrics(self) -> dict:
@@ -122,37 +126,40 @@ def prepare_resume(name: str, more_epochs: int = 0, epochs: int | None = None) -
     except registry.RegistryError as error:
         raise ResumeError(str(error)) from None
     if not folder.is_dir():
-        raise ResumeError(f"There is no run called {name!r} in {registry.models_dir()}: "
-                          "`python -m fer models` lists the runs.")
+        raise ResumeError(_("There is no run called {name} in {folder}: `python -m fer models` lists the runs.")
+                          .format(name=repr(name), folder=registry.models_dir()))
     status = worker.read_status(folder)
     if status.get("state") == RUNNING and worker.worker_alive(status):
-        raise ResumeError(f"{name} is still training (process {status.get('pid')}): wait for it, or stop it first.")
+        raise ResumeError(_("{name} is still training (process {pid}): wait for it, or stop it first.").format(
+            name=name, pid=status.get("pid")))
     state_file = folder / "checkpoint" / "state.json"
     if not state_file.exists():
-        raise ResumeError(f"{name} has no checkpoint to continue from (it was trained before checkpoints "
-                          "existed, or no epoch finished): train it again instead.")
+        raise ResumeError(_("{name} has no checkpoint to continue from (it was trained before checkpoints "
+                            "existed, or no epoch finished): train it again instead.").format(name=name))
     try:
         state = json.loads(state_file.read_text())
         config = TrainConfig.from_dict(state["config"])
         done = int(state["epochs_done"])
     except (ValueError, KeyError, TypeError) as error:
-        raise ResumeError(f"The checkpoint of {name} is damaged ({type(error).__name__}: {error}): "
-                          "it cannot be continued; train it again.") from None
+        raise ResumeError(_("The checkpoint of {name} is damaged ({error}): it cannot be continued; train it "
+                            "again.").format(name=name, error=f"{type(error).__name__}: {error}")) from None
     target = epochs if epochs is not None else max(config.epochs, done) + more_epochs
     if target <= done:
-        raise ResumeError(f"{name} has already trained {done} epochs of {config.epochs}: ask for more epochs "
-                          "(--more-epochs N, or 'N more epochs' on the Train page).")
+        raise ResumeError(_("{name} has already trained {done} epochs of {epochs}: ask for more epochs "
+                            "(--more-epochs N, or 'N more epochs' on the Train page).").format(
+            name=name, done=done, epochs=config.epochs))
     try:
         config = config.replace(epochs=target)
     except TrainConfigError as error:
-        raise ResumeError(f"{name} cannot continue to {target} epochs: {error}") from None
+        raise ResumeError(_("{name} cannot continue to {epochs} epochs: {problem}").format(
+            name=name, epochs=target, problem=error)) from None
     return folder, config
 
 
 def create_run_folder(config: TrainConfig, name: str | None) -> Path:
     """A fresh folder under a name nobody has (name, name-2, ...), claimed atomically."""
     stem = registry.validate_name(name) if name else default_run_stem(config)
-    for _ in range(100):
+    for _attempt in range(100):
         folder = registry.run_path(registry.unique_name(stem[:52]))
         registry.models_dir().mkdir(parents=True, exist_ok=True)
         try:
@@ -160,14 +167,16 @@ def create_run_folder(config: TrainConfig, name: str | None) -> Path:
             return folder
         except FileExistsError:
             continue  # another process took it between our look and our mkdir
-    raise registry.RegistryError(f"Could not find a free run name starting with {stem!r}: pick another name.")
+    raise registry.RegistryError(_("Could not find a free run name starting with {stem}: pick another name.").format(
+        stem=repr(stem)))
 
 
 class JobManager:
     def __init__(self, max_running: int | None = None, nice: int = 0):
         self.max_running = max_running if max_running is not None else default_max_running()
         if self.max_running < 1:
-            raise ValueError(f"At least one training must be allowed to run, not {self.max_running}.")
+            raise ValueError(_("At least one training must be allowed to run, not {count}.").format(
+                count=self.max_running))
         self.nice = nice
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
@@ -219,7 +228,7 @@ class JobManager:
             permissions.check(by, permissions.CONTINUE, name, recorded)
         with self._lock:
             if name in self._queue or (name in self._running and self._still_running(self._running[name])):
-                raise ResumeError(f"{name} is already queued or training.")
+                raise ResumeError(_("{name} is already queued or training.").format(name=name))
             folder, config = prepare_resume(name, more_epochs=more_epochs)
             (folder / worker.STOP_FILE).unlink(missing_ok=True)
             return self._enqueue(folder, config, owner, resume=True)
@@ -237,7 +246,8 @@ class JobManager:
                 permissions.check(by, permissions.STOP, job.id, job.owner)
             if job.id in self._queue:
                 self._queue.remove(job.id)
-                worker.write_status(job.folder, CANCELLED, message="Taken out of the queue before it started.")
+                worker.write_status(job.folder, CANCELLED, **worker.message_fields(
+                    sentence(N_("Taken out of the queue before it started."))))
                 job.events.append("cancelled")
                 job.events.append("done", state=CANCELLED, run_name=job.id)
             else:
@@ -249,7 +259,7 @@ class JobManager:
         deadline = None if timeout is None else time.monotonic() + timeout
         job = self.get(job_id)
         if job is None:
-            raise ValueError(f"No training job {job_id!r} on this server.")
+            raise ValueError(_("No training job {job} on this server.").format(job=repr(job_id)))
         while (job.active or self._still_running(job)) and (deadline is None or time.monotonic() < deadline):
             time.sleep(0.05)
         return job
@@ -333,8 +343,9 @@ class JobManager:
                     del self._running[job.id]
                     try:
                         if job.folder.exists() and job.state in (QUEUED, RUNNING):  # ended without saying how
-                            worker.settle_dead_run(job.folder, returncode=code)
-                            job.events.append("error", message=job.message)
+                            status = worker.settle_dead_run(job.folder, returncode=code)
+                            job.events.append("error", message=status.get("message"),
+                                              sentence=status.get("sentence"))
                             job.events.append("done", state=job.state, run_name=job.id)
                     except OSError:
                         pass  # the run was deleted meanwhile: nothing left to report into

@@ -37,6 +37,8 @@ from typing import Callable
 import keras
 from keras import layers
 
+from fer.i18n import N_, _
+
 NUM_CLASSES = 7
 INPUT_SHAPE = (48, 48, 1)
 
@@ -47,10 +49,9 @@ def image_input(input_shape=INPUT_SHAPE, crop_size: int | None = None):
     if not crop_size or crop_size == input_shape[0]:
         return inputs, inputs
     if not 8 <= crop_size < input_shape[0] or (input_shape[0] - crop_size) % 2:
-        raise ValueError(
-            f"crop_size must be an even number of pixels fewer than the {input_shape[0]}-pixel face "
-            f"(44 or 40, say), not {crop_size}."
-        )
+        raise ValueError(_(
+            "crop_size must be an even number of pixels fewer than the {size}-pixel face (44 or 40, say), not {crop}."
+        ).format(size=input_shape[0], crop=crop_size))
     margin = (input_shape[0] - crop_size) // 2
     # Cropping2D with equal margins is a centre crop; Keras's CenterCrop (a preprocessing layer)
     # does not survive the SavedModel -> TF.js graph conversion.
@@ -61,7 +62,7 @@ def crop_margin(model) -> int:
     """How many pixels a random crop may shift the face: (input - crop) / 2, 0 without a crop layer."""
     for layer in model.layers:
         if isinstance(layer, layers.Cropping2D):
-            (top, _), (left, _) = layer.cropping
+            (top, _bottom), (_left, _right) = layer.cropping
             return int(top)
     return 0
 
@@ -69,7 +70,8 @@ def crop_margin(model) -> int:
 def _check_dropout_rate(dropout_rate: float) -> None:
     if not 0.0 <= dropout_rate < 1.0:
         raise ValueError(
-            f"dropout_rate must be at least 0 and below 1 (a fraction of units to drop); got {dropout_rate}."
+            _("dropout_rate must be at least 0 and below 1 (a fraction of units to drop); got {rate}.").format(
+                rate=dropout_rate)
         )
 
 
@@ -305,48 +307,49 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "tiny_cnn": build_tiny_cnn,
 }
 
+# Shown through _() (describe_architecture).
 _DESCRIPTIONS = {
-    "report_a_cnn": (
+    "report_a_cnn": N_(
         "Report A's CNN: four blocks of convolution (5x5, 5x5, 3x3, 3x3; 32, 128, 256, 256 "
         "filters), LeakyReLU(0.05), BatchNorm and 2x2 max pooling shrink the face 48 -> 3, then a "
         "256-unit dense layer classifies the 3x3x256 features. 1.58M trainable parameters; "
         "about 60% validation accuracy on FER2013 without augmentation."
     ),
-    "report_b_cnn": (
+    "report_b_cnn": N_(
         "Report B's Keras CNN: six convolutions kept at size by zero padding, one max and "
         "two average poolings (48 -> 5), dropout, then two 900-unit dense layers. 4.1M parameters, "
-        "70% of them in the first dense layer; 65% on FER2013's public test set."
+        "most (70%) in the first dense layer; 65% accuracy on FER2013's public test set."
     ),
-    "report_b_dnn": (
+    "report_b_dnn": N_(
         "Report B's fully connected network: the face flattened to 2,304 numbers, six dense "
         "layers (1024, 1024, 768, 768, 512, 512) with dropout. More parameters than the CNN (5.4M) "
         "but no notion that neighbouring pixels belong together, so it learns faces worse."
     ),
-    "small_cnn": (
+    "small_cnn": N_(
         "Our demo CNN: three 3x3 conv blocks (16, 32, 64 filters) with BatchNorm, ReLU and 2x2 "
         "pooling, then a 32-unit dense layer with BatchNorm. About 98k parameters: it trains in seconds, ideal "
         "for trying ideas in class."
     ),
-    "vgg_fer": (
+    "vgg_fer": N_(
         "Our VGG-style CNN: four blocks of two 3x3 convolutions (64, 128, 256, 512 filters) with "
         "BatchNorm, ReLU, 2x2 pooling and dropout, then dense 512 and 256. 7.2M parameters: "
         "worth it on a GPU, slow on a CPU."
     ),
-    "quick_cnn": (
+    "quick_cnn": N_(
         "Our CPU-sized CNN: five 3x3 convolutions (32, 64, 128, 128, 256 filters) with BatchNorm "
         "and ReLU, pooling 48 -> 3, then a 256-unit dense layer with dropout. 1.1M parameters and "
         "less than half the report-A CNN's arithmetic per face; the first shipped model."
     ),
-    "vgg_narrow": (
+    "vgg_narrow": N_(
         "Our narrow VGG: four blocks of two 3x3 convolutions (32, 64, 128, 256 filters) with "
         "BatchNorm and ReLU, pooling and dropout, on 44-pixel crops, then a 256-unit dense layer. "
         "1.4M parameters: the best accuracy per CPU-second we found; the shipped model's family."
     ),
-    "vgg_wide": (
+    "vgg_wide": N_(
         "The narrow VGG half as wide again (48, 96, 192, 384 filters; dense 384). 3.2M parameters, "
         "about twice the arithmetic: a second, different member for an ensemble."
     ),
-    "tiny_cnn": (
+    "tiny_cnn": N_(
         "A toy network: one 3x3 convolution of 8 filters, pooling and the classes, 167 "
         "parameters. It learns little but trains in a second: for quick tests of the engine."
     ),
@@ -356,14 +359,14 @@ _DESCRIPTIONS = {
 def describe_architecture(name: str) -> str:
     """A short teaching description of one entry of `ARCHITECTURES`."""
     if name not in _DESCRIPTIONS:
-        known = ", ".join(ARCHITECTURES)
-        raise ValueError(f"Unknown architecture {name!r}; choose one of: {known}.")
-    return _DESCRIPTIONS[name]
+        raise ValueError(_("Unknown architecture {name}; choose one of: {known}.").format(
+            name=repr(name), known=", ".join(ARCHITECTURES)))
+    return _(_DESCRIPTIONS[name])
 
 
 def build_architecture(name: str, num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, **options) -> keras.Model:
     """`ARCHITECTURES[name](...)` with a sentence instead of a KeyError for an unknown name."""
     if name not in ARCHITECTURES:
-        known = ", ".join(ARCHITECTURES)
-        raise ValueError(f"Unknown architecture {name!r}; choose one of: {known}.")
+        raise ValueError(_("Unknown architecture {name}; choose one of: {known}.").format(
+            name=repr(name), known=", ".join(ARCHITECTURES)))
     return ARCHITECTURES[name](num_classes=num_classes, input_shape=input_shape, **options)

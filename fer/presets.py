@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fer.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class Preset:
-    description: str
+    description: str  # marked with N_(), shown through _()
     settings: dict
 
 
@@ -28,50 +30,62 @@ _LITERATURE = dict(
 
 PRESETS: dict[str, Preset] = {
     "classroom-quick": Preset(
-        "Classroom quick: a small CNN on the synthetic faces, 10 epochs (about a minute on a laptop).",
+        N_("Classroom quick: a small CNN on the synthetic faces, 10 epochs (about a minute on a laptop)."),
         dict(architecture="small_cnn", dataset="synthetic", epochs=10, batch_size=32, learning_rate=1e-3),
     ),
     "classroom-fer2013": Preset(
-        "Classroom FER2013: the narrow VGG on real faces for 6 epochs with the literature's recipe "
-        "(about 10 minutes on a laptop CPU; 60 % or more on PublicTest).",
+        N_(
+            "Classroom FER2013: the narrow VGG on real faces for 6 epochs with the literature's recipe "
+            "(about 10 minutes on a laptop CPU; 60 % accuracy or more on PublicTest)."
+        ),
         dict(_LITERATURE, architecture="vgg_narrow", dataset="fer2013", epochs=6, warmup_epochs=1,
              learning_rate=0.1, ema=False, label_smoothing=0.0, augment_rotation=0.0),
     ),
     "report-a": Preset(
-        "Report A as its author trained it: the 4-convolution CNN, Adam, no augmentation, keep the "
-        "lowest validation loss once training accuracy passes 0.6.",
+        N_(
+            "Report A as its author trained it: the 4-convolution CNN, Adam, no augmentation, keep the "
+            "lowest validation loss once training accuracy passes 0.6."
+        ),
         dict(architecture="report_a_cnn", epochs=30, batch_size=128, optimizer="adam", learning_rate=1e-3,
              checkpoint_rule="lowest_val_loss_above_train_accuracy", train_accuracy_threshold=0.6),
     ),
     "report-b": Preset(
-        "Report B as its author trained it: the large Keras CNN with early stopping on validation loss.",
+        N_("Report B as its author trained it: the large Keras CNN with early stopping on validation loss."),
         dict(architecture="report_b_cnn", epochs=50, batch_size=64, optimizer="adam", learning_rate=1e-3,
              checkpoint_rule="early_stopping", early_stopping_patience=5),
     ),
     "report-a-better": Preset(
-        "Report A's own network, better trained: flips, shifts, label smoothing, SGD with Nesterov "
-        "momentum, weight decay, warm-up and cosine, 30 epochs on FER2013.",
+        N_(
+            "Report A's own network, better trained: flips, shifts, label smoothing, SGD with Nesterov "
+            "momentum, weight decay, warm-up and cosine, 30 epochs on FER2013."
+        ),
         dict(_LITERATURE, architecture="report_a_cnn", dataset="fer2013", epochs=30, crop_size=48,
              augment_shift=0.08, ema=True, learning_rate=0.02),
     ),
     "report-b-better": Preset(
-        "Report B's own CNN, better trained: the same recipe as report-a-better (its plain ReLU "
-        "layers want a smaller rate: Adam 3e-4 with weight decay), 30 epochs on FER2013.",
+        N_(
+            "Report B's own CNN, better trained: the same recipe as report-a-better (its plain ReLU "
+            "layers want a smaller rate: Adam 3e-4 with weight decay), 30 epochs on FER2013."
+        ),
         dict(_LITERATURE, architecture="report_b_cnn", dataset="fer2013", epochs=30, crop_size=48,
              augment_shift=0.08, optimizer="adam", learning_rate=3e-4, weight_decay=1e-4),
     ),
     "shipped-model": Preset(
-        "The shipped model's recipe: the narrow VGG on 44-pixel crops of FER2013, 100 epochs of the "
-        "literature's recipe (several CPU-hours; resumable: `python -m fer train --resume NAME`).",
+        N_(
+            "The shipped model's recipe: the narrow VGG on 44-pixel crops of FER2013, 100 epochs of the "
+            "literature's recipe (several CPU-hours; resumable: `python -m fer train --resume NAME`)."
+        ),
         dict(_LITERATURE, architecture="vgg_narrow", dataset="fer2013", epochs=100, random_erasing=0.25),
     ),
     "ensemble-member": Preset(
-        "A second, wider network for the shipped ensemble: vgg_wide, same recipe, 80 epochs.",
+        N_("A second, wider network for the shipped ensemble: vgg_wide, same recipe, 80 epochs."),
         dict(_LITERATURE, architecture="vgg_wide", dataset="fer2013", epochs=80, random_erasing=0.25, seed=1),
     ),
     "literature": Preset(
-        "The literature's recipe on any network and data set: 44-pixel crops, flips, rotations, "
-        "label smoothing, SGD-Nesterov, weight decay, warm-up, cosine, EMA (give it 50+ epochs).",
+        N_(
+            "The literature's recipe on any network and data set: 44-pixel crops, flips, rotations, "
+            "label smoothing, SGD-Nesterov, weight decay, warm-up, cosine, EMA (give it 50+ epochs)."
+        ),
         dict(_LITERATURE, architecture="vgg_narrow", epochs=50),
     ),
 }
@@ -80,15 +94,15 @@ PRESETS: dict[str, Preset] = {
 # chance for six epochs on the synthetic faces; at 1e-4 it passed 38 % validation in the third.
 COMPARISON_RECIPES: dict[str, Preset] = {
     "quick": Preset(
-        "Quick, for a CPU in class: 4 epochs on the whole training split (about 5 minutes for both)",
+        N_("Quick, for a CPU in class: 4 epochs on the whole training split (about 5 minutes for both)"),
         dict(epochs=4, batch_size=32, learning_rate=1e-4),
     ),
     "longer": Preset(
-        "Longer: 15 epochs (a GPU, or a coffee break on a CPU)",
+        N_("Longer: 15 epochs (a GPU, or a coffee break on a CPU)"),
         dict(epochs=15, batch_size=32, learning_rate=1e-4),
     ),
     "as-report-b": Preset(
-        "As in report B: up to 50 epochs, early stopping on validation loss (GPU)",
+        N_("As in report B: up to 50 epochs, early stopping on validation loss (GPU)"),
         dict(epochs=50, batch_size=64, learning_rate=1e-4, checkpoint_rule="early_stopping",
              early_stopping_patience=5),
     ),
@@ -98,5 +112,6 @@ COMPARISON_RECIPES: dict[str, Preset] = {
 def comparison_settings(recipe: str, architecture: str, dataset: str) -> dict:
     """TrainConfig fields for one network of the CNN-versus-DNN lesson."""
     if recipe not in COMPARISON_RECIPES:
-        raise ValueError(f"Unknown recipe {recipe!r}: use one of {', '.join(COMPARISON_RECIPES)}.")
+        raise ValueError(_("Unknown recipe {recipe}: use one of {recipes}.").format(
+            recipe=repr(recipe), recipes=", ".join(COMPARISON_RECIPES)))
     return dict(COMPARISON_RECIPES[recipe].settings, architecture=architecture, dataset=dataset, optimizer="adam")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fer import REPO_ROOT
+from fer.i18n import _
 
 MODEL_FILE = "model.keras"
 STATUS_FILE = "status.json"  # written by a training's worker process (fer.worker)
@@ -62,10 +63,10 @@ def models_dir() -> Path:
 
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
-        raise RegistryError(
-            f"{name!r} is not a valid run name: use 1-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit."
-        )
+        raise RegistryError(_(
+            "{name} is not a valid run name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit."
+        ).format(name=repr(name)))
     return name
 
 
@@ -81,10 +82,10 @@ def _read_json(path: Path) -> dict:
 
 
 def _vanished(name: str) -> RegistryError:
-    return RegistryError(
-        f"The run {name!r} was deleted or renamed while it was being read: choose it again from the list "
-        "of runs (`python -m fer models`)."
-    )
+    return RegistryError(_(
+        "The run {name} was deleted or renamed while it was being read: choose it again from the list of runs "
+        "(`python -m fer models`)."
+    ).format(name=repr(name)))
 
 
 def _read_run_json(path: Path, name: str) -> dict:
@@ -104,9 +105,8 @@ def read_run(name: str) -> RunInfo:
     if not path.exists() and models_dir().is_dir():
         _recover_retired(models_dir())
     if not (path / CONFIG_FILE).exists():
-        raise RegistryError(
-            f"No run called {name!r} in {models_dir()}: `python -m fer models` lists the runs."
-        )
+        raise RegistryError(_("No run called {name} in {folder}: `python -m fer models` lists the runs.").format(
+            name=repr(name), folder=models_dir()))
     # Another session may delete or rename the run between the check above and these reads.
     config = _read_run_json(path / CONFIG_FILE, name)
     metrics = _read_run_json(path / METRICS_FILE, name)
@@ -209,7 +209,8 @@ def read_history(name: str) -> list[dict]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     except (OSError, ValueError, csv.Error) as error:
-        raise RegistryError(f"{path} cannot be read ({error}): retrain or delete the run {name!r}.") from None
+        raise RegistryError(_("{path} cannot be read ({error}): retrain or delete the run {name}.").format(
+            path=path, error=error, name=repr(name))) from None
 
 
 def _number_or_text(value: str) -> Any:
@@ -231,7 +232,7 @@ def save_run(
     """Write a whole run into a temporary sibling folder, then rename it into place."""
     target = run_path(name)
     if target.exists() and not overwrite:
-        raise RegistryError(f"A run called {name!r} already exists: pick another name.")
+        raise RegistryError(_("A run called {name} already exists: pick another name.").format(name=repr(name)))
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=root))
@@ -343,12 +344,14 @@ def load_model(name: str):
 
     run = read_run(name)
     if run.kind != "keras":
-        raise RegistryError(f"{name!r} is an {run.kind}, not a single model: use fer.evaluate.load_predictor.")
+        raise RegistryError(_("{name} is an {kind}, not a single model: use fer.evaluate.load_predictor.").format(
+            name=repr(name), kind=run.kind))
     path = run.path / MODEL_FILE
     if not path.exists():
         if not run.path.is_dir():
             raise _vanished(name)
-        raise RegistryError(f"{path} is missing: the run {name!r} was not saved completely.")
+        raise RegistryError(_("{path} is missing: the run {name} was not saved completely.").format(
+            path=path, name=repr(name)))
     try:
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:
@@ -361,32 +364,38 @@ def _unloadable(name: str, path: Path, error: Exception) -> RegistryError:
     """The sentence for a model file that is there but cannot be loaded."""
     if isinstance(error, ValueError):
         if "safe_mode" in str(error) or "unsafe" in str(error).lower():
-            return RegistryError(
-                f"{name!r} needs unsafe deserialisation (a Lambda layer with Python code), "
-                "which this app refuses: rebuild it without Lambda layers."
-            )
-        return RegistryError(f"{path} could not be loaded ({error}): retrain or delete the run.")
+            return RegistryError(_(
+                "{name} needs unsafe deserialisation (a Lambda layer with Python code), which this app refuses: "
+                "rebuild it without Lambda layers."
+            ).format(name=repr(name)))
+        return RegistryError(_("{path} could not be loaded ({error}): retrain or delete the run.").format(
+            path=path, error=error))
     # a truncated or corrupt zip raises many kinds of error
-    return RegistryError(f"{path} could not be loaded ({type(error).__name__}: {error}): retrain or delete the run.")
+    return RegistryError(_("{path} could not be loaded ({error}): retrain or delete the run.").format(
+        path=path, error=f"{type(error).__name__}: {error}"))
 
 
 def _refuse_shipped(name: str, action: str) -> None:
     if name.startswith(PRETRAINED_PREFIX):
-        raise RegistryError(f"{name} is a shipped model and read-only for everyone: it cannot be {action}.")
+        sentences = {
+            "renamed": _("{name} is a shipped model and read-only for everyone: it cannot be renamed."),
+            "deleted": _("{name} is a shipped model and read-only for everyone: it cannot be deleted."),
+        }
+        raise RegistryError(sentences[action].format(name=name))
 
 
 def rename_run(old: str, new: str) -> Path:
     """Rename a run; the shipped models keep their names, and no run takes a shipped model's prefix."""
     _refuse_shipped(validate_name(old), "renamed")
     if validate_name(new).startswith(PRETRAINED_PREFIX):
-        raise RegistryError(f"Names starting with {PRETRAINED_PREFIX!r} are kept for the shipped models: "
-                            f"pick another name than {new!r}.")
+        raise RegistryError(_("Names starting with {prefix} are kept for the shipped models: pick another name "
+                              "than {name}.").format(prefix=repr(PRETRAINED_PREFIX), name=repr(new)))
     source = read_run(old).path
     target = run_path(new)
     if target.exists():
-        raise RegistryError(f"A run called {new!r} already exists: pick another name.")
+        raise RegistryError(_("A run called {name} already exists: pick another name.").format(name=repr(new)))
     if not _rename_no_replace(source, target):
-        raise RegistryError(f"A run called {new!r} already exists: pick another name.")
+        raise RegistryError(_("A run called {name} already exists: pick another name.").format(name=repr(new)))
     return target
 
 
@@ -416,7 +425,8 @@ def _rename_no_replace(source: Path, target: Path) -> bool:
             return False
         os.rename(source, target)
         return True
-    raise RegistryError(f"Could not rename {source.name} to {target.name}: {os.strerror(code)}.")
+    raise RegistryError(_("Could not rename {old} to {new}: {problem}.").format(
+        old=source.name, new=target.name, problem=os.strerror(code)))
 
 
 def delete_run(name: str) -> None:

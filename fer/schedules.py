@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from fer.i18n import N_
+
+# Shown through _() (format_func on the Train page).
 SCHEDULES = {
-    "constant": "Constant",
-    "step": "Step decay (multiply every few epochs)",
-    "plateau": "Reduce on plateau of validation loss",
-    "cosine": "Cosine decay to zero",
+    "constant": N_("Constant"),
+    "step": N_("Step decay (multiply every few epochs)"),
+    "plateau": N_("Reduce on plateau of validation loss"),
+    "cosine": N_("Cosine decay to zero"),
 }
 
 

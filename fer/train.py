@@ -30,13 +30,15 @@ import numpy as np
 
 from fer import augment, backends, checkpoints, devices, registry, schedules
 from fer.data import NUM_CLASSES, FaceDataset, load_dataset
-from fer.events import EventLog
+from fer.events import EventLog, error
+from fer.i18n import N_, _
 from fer.preprocessing import IMAGE_SIZE, to_model_input
 from fer.presets import PRESETS
 from fer.schedules import SCHEDULES, learning_rate_at, learning_rate_for_epoch  # noqa: F401  (re-exported)
 
-OPTIMIZERS = {"adam": "Adam", "sgd_nesterov": "SGD with Nesterov momentum"}
-CLASS_WEIGHTS = {"none": "Every face counts the same", "balanced": "Rare expressions count more"}
+# Ids -> what pages show (through _()).
+OPTIMIZERS = {"adam": N_("Adam"), "sgd_nesterov": N_("SGD with Nesterov momentum")}
+CLASS_WEIGHTS = {"none": N_("Every face counts the same"), "balanced": N_("Rare expressions count more")}
 CROP_SIZES = (48, 44, 40)
 CHECKPOINT_DIR = "checkpoint"
 
@@ -82,7 +84,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         problems = [problem for problem in _config_problems(self) if problem]
         if problems:
-            raise TrainConfigError("This training cannot start: " + "; ".join(problems) + ".")
+            raise TrainConfigError(_("This training cannot start: {problems}.").format(
+                problems=_("; ").join(problems)))
         self.checkpoint()  # validates the rule and its parameters
 
     def checkpoint(self) -> checkpoints.CheckpointRule:
@@ -115,45 +118,53 @@ class TrainConfig:
 
 
 def _config_problems(config: TrainConfig):
-    yield config.epochs < 1 and f"epochs must be at least 1, not {config.epochs}"
-    yield config.batch_size < 1 and f"the batch size must be at least 1, not {config.batch_size}"
-    yield config.optimizer not in OPTIMIZERS and (
-        f"the optimizer {config.optimizer!r} is unknown (use {' or '.join(OPTIMIZERS)})")
-    yield not config.learning_rate > 0 and f"the learning rate must be positive, not {config.learning_rate}"
-    yield not 0 <= config.weight_decay < 0.1 and (
-        f"the weight decay lies between 0 and 0.1 (5e-4 is usual), not {config.weight_decay}")
-    yield config.schedule not in SCHEDULES and (
-        f"the schedule {config.schedule!r} is unknown (use {', '.join(SCHEDULES)})")
-    yield not 0 <= config.warmup_epochs < config.epochs and (
-        f"the warm-up must be shorter than the run: 0 to {config.epochs - 1} epochs, not {config.warmup_epochs}")
-    yield config.step_every_epochs < 1 and "the step schedule needs a step of at least 1 epoch"
-    yield not 0 < config.decay_factor < 1 and f"the decay factor must lie between 0 and 1, not {config.decay_factor}"
-    yield not 0.9 <= config.ema_momentum < 1 and (
-        f"the EMA momentum lies between 0.9 and 1 (0.999 is usual), not {config.ema_momentum}")
-    yield config.crop_size not in CROP_SIZES and (
-        f"the crop size is one of {', '.join(map(str, CROP_SIZES))} pixels (48 = no crop), not {config.crop_size}")
-    yield not 0 <= config.augment_shift <= 0.5 and (
-        f"the shift is a fraction of the image between 0 and 0.5, not {config.augment_shift}")
-    yield not 0 <= config.augment_rotation <= 180 and (
-        f"the rotation is in degrees between 0 and 180, not {config.augment_rotation}")
-    yield not 0 <= config.augment_zoom < 1 and f"the zoom is a fraction between 0 and 1, not {config.augment_zoom}"
-    yield not 0 <= config.random_erasing <= 1 and (
-        f"random erasing is a probability between 0 and 1, not {config.random_erasing}")
-    yield not 0 <= config.label_smoothing < 1 and f"label smoothing lies between 0 and 1, not {config.label_smoothing}"
-    yield config.class_weights not in CLASS_WEIGHTS and (
-        f"class weights {config.class_weights!r} are unknown (use {' or '.join(CLASS_WEIGHTS)})")
-    yield config.max_train_images < 0 and "the image limit must be 0 (all) or a positive number"
-    yield config.backend not in backends.BACKENDS and (
-        f"the backend {config.backend!r} is unknown (use {', '.join(backends.BACKENDS)})")
-    yield config.device not in devices.DEVICE_CHOICES and (
-        f"the device {config.device!r} is unknown (use {', '.join(devices.DEVICE_CHOICES)})")
-    yield config.mixed_precision and config.device == "cpu" and (
+    """Each setting that cannot work, as a piece of a sentence in the reader's language (False when fine)."""
+    yield config.epochs < 1 and _("epochs must be at least 1, not {value}").format(value=config.epochs)
+    yield config.batch_size < 1 and _("the batch size must be at least 1, not {value}").format(value=config.batch_size)
+    yield config.optimizer not in OPTIMIZERS and _("the optimizer {value} is unknown (use {known})").format(
+        value=repr(config.optimizer), known=_(" or ").join(OPTIMIZERS))
+    yield not config.learning_rate > 0 and _("the learning rate must be positive, not {value}").format(
+        value=config.learning_rate)
+    yield not 0 <= config.weight_decay < 0.1 and _(
+        "the weight decay lies between 0 and 0.1 (5e-4 is usual), not {value}").format(value=config.weight_decay)
+    yield config.schedule not in SCHEDULES and _("the schedule {value} is unknown (use {known})").format(
+        value=repr(config.schedule), known=", ".join(SCHEDULES))
+    yield not 0 <= config.warmup_epochs < config.epochs and _(
+        "the warm-up must be shorter than the run: 0 to {most} epochs, not {value}").format(
+        most=config.epochs - 1, value=config.warmup_epochs)
+    yield config.step_every_epochs < 1 and _("the step schedule needs a step of at least 1 epoch")
+    yield not 0 < config.decay_factor < 1 and _("the decay factor must lie between 0 and 1, not {value}").format(
+        value=config.decay_factor)
+    yield not 0.9 <= config.ema_momentum < 1 and _(
+        "the EMA momentum lies between 0.9 and 1 (0.999 is usual), not {value}").format(value=config.ema_momentum)
+    yield config.crop_size not in CROP_SIZES and _(
+        "the crop size is one of {sizes} pixels (48 = no crop), not {value}").format(
+        sizes=", ".join(map(str, CROP_SIZES)), value=config.crop_size)
+    yield not 0 <= config.augment_shift <= 0.5 and _(
+        "the shift is a fraction of the image between 0 and 0.5, not {value}").format(value=config.augment_shift)
+    yield not 0 <= config.augment_rotation <= 180 and _(
+        "the rotation is in degrees between 0 and 180, not {value}").format(value=config.augment_rotation)
+    yield not 0 <= config.augment_zoom < 1 and _("the zoom is a fraction between 0 and 1, not {value}").format(
+        value=config.augment_zoom)
+    yield not 0 <= config.random_erasing <= 1 and _(
+        "random erasing is a probability between 0 and 1, not {value}").format(value=config.random_erasing)
+    yield not 0 <= config.label_smoothing < 1 and _("label smoothing lies between 0 and 1, not {value}").format(
+        value=config.label_smoothing)
+    yield config.class_weights not in CLASS_WEIGHTS and _("class weights {value} are unknown (use {known})").format(
+        value=repr(config.class_weights), known=_(" or ").join(CLASS_WEIGHTS))
+    yield config.max_train_images < 0 and _("the image limit must be 0 (all) or a positive number")
+    yield config.backend not in backends.BACKENDS and _("the backend {value} is unknown (use {known})").format(
+        value=repr(config.backend), known=", ".join(backends.BACKENDS))
+    yield config.device not in devices.DEVICE_CHOICES and _("the device {value} is unknown (use {known})").format(
+        value=repr(config.device), known=", ".join(devices.DEVICE_CHOICES))
+    yield config.mixed_precision and config.device == "cpu" and _(
         "mixed precision (float16) only helps on a GPU: untick it or choose the GPU")
 
 
 def preset(name: str, **overrides) -> TrainConfig:
     if name not in PRESETS:
-        raise TrainConfigError(f"Unknown preset {name!r}: use one of {', '.join(PRESETS)}.")
+        raise TrainConfigError(_("Unknown preset {name}: use one of {presets}.").format(
+            name=repr(name), presets=", ".join(PRESETS)))
     return TrainConfig(**{**PRESETS[name].settings, **overrides})
 
 
@@ -193,8 +204,8 @@ class TrainingData:
 def prepare_data(dataset: FaceDataset, config: TrainConfig) -> TrainingData:
     images, labels = dataset.split("train")
     if len(labels) == 0:
-        raise TrainConfigError(
-            f"The data set {dataset.name!r} has no training faces: import a data set with a train split.")
+        raise error(TrainConfigError, N_("The data set {name} has no training faces: import a data set with a "
+                                         "train split."), name=repr(dataset.name))
     if config.max_train_images and config.max_train_images < len(labels):
         keep = np.sort(np.random.default_rng(config.seed).permutation(len(labels))[: config.max_train_images])
         images, labels = images[keep], labels[keep]
@@ -238,15 +249,15 @@ def architecture_builder(config: TrainConfig, build_model: Callable | None = Non
     from fer import nets
 
     if config.architecture not in nets.ARCHITECTURES:
-        raise TrainConfigError(
-            f"Unknown architecture {config.architecture!r}: use one of {', '.join(nets.ARCHITECTURES)}.")
+        raise error(TrainConfigError, N_("Unknown architecture {name}: use one of {known}."),
+                    name=repr(config.architecture), known=", ".join(nets.ARCHITECTURES))
     builder = nets.ARCHITECTURES[config.architecture]
     if config.crop_size == IMAGE_SIZE:
         return builder
     if config.architecture not in nets.CROPPABLE:
-        raise TrainConfigError(
-            f"{config.architecture} has no crop layer, so it cannot train on {config.crop_size}-pixel crops: "
-            f"use crop size 48, or one of {', '.join(nets.CROPPABLE)}.")
+        raise error(TrainConfigError, N_("{name} has no crop layer, so it cannot train on {size}-pixel crops: use "
+                                         "crop size 48, or one of {known}."),
+                    name=config.architecture, size=config.crop_size, known=", ".join(nets.CROPPABLE))
     return lambda **kwargs: builder(crop_size=config.crop_size, **kwargs)
 
 
@@ -421,25 +432,27 @@ def load_checkpoint(folder: Path, model) -> LoopState:
         if (checkpoint / "best.npz").exists():
             with np.load(checkpoint / "best.npz") as arrays:
                 loop.best_weights = [arrays[f"model/{i}"] for i in range(len(model.variables))]
-    except FileNotFoundError as error:
-        raise CheckpointError(
-            f"{folder.name} has no complete checkpoint ({Path(error.filename).name} is missing): "
-            "it cannot be continued; train it again.") from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(
-            f"The checkpoint of {folder.name} is damaged ({type(error).__name__}: {error}): it cannot be "
-            "continued; train it again.") from None
+    except FileNotFoundError as missing:
+        raise error(CheckpointError, N_("{name} has no complete checkpoint ({file} is missing): it cannot be "
+                                        "continued; train it again."),
+                    name=folder.name, file=Path(missing.filename).name) from None
+    except (OSError, ValueError, KeyError, TypeError) as damage:
+        raise error(CheckpointError, N_("The checkpoint of {name} is damaged ({error}): it cannot be continued; "
+                                        "train it again."),
+                    name=folder.name, error=f"{type(damage).__name__}: {damage}") from None
     return loop
 
 
 def _assign(variables, arrays, prefix: str) -> None:
     names = [name for name in arrays.files if name.startswith(prefix + "/")]
     if len(names) != len(variables):
-        raise ValueError(f"it holds {len(names)} {prefix} variables where the network has {len(variables)}")
+        raise ValueError(_("it holds {count} {kind} variables where the network has {wanted}").format(
+            count=len(names), kind=prefix, wanted=len(variables)))
     for index, variable in enumerate(variables):
         value = arrays[f"{prefix}/{index}"]
         if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"{variable.path} has shape {tuple(variable.shape)}, the checkpoint {value.shape}")
+            raise ValueError(_("{name} has shape {shape}, the checkpoint {saved}").format(
+                name=variable.path, shape=tuple(variable.shape), saved=value.shape))
         variable.assign(value)
 
 
@@ -522,7 +535,7 @@ def end_epoch(model, data: TrainingData, config: TrainConfig, row: dict, loop: L
     if complete:
         loop.epochs_done = row["epoch"]
     events.append("epoch", **row, complete=complete, chosen_epoch=choice.epoch, chosen_reason=choice.reason,
-                  stopped_by=loop.stopped_by)
+                  chosen_reason_sentence=choice.why, stopped_by=loop.stopped_by)
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -569,14 +582,15 @@ def train(
 
     events = events if events is not None else EventLog()
     if keras.backend.backend() != config.backend:
-        raise TrainConfigError(
-            f"This process runs Keras on {keras.backend.backend()}, and the training asks for {config.backend}: "
-            f"train it in a worker (the Train page, or python -m fer train --backend {config.backend}).")
+        raise error(TrainConfigError, N_("This process runs Keras on {running}, and the training asks for {backend}: "
+                                         "train it in a worker (the Train page, or python -m fer train --backend "
+                                         "{backend})."), running=keras.backend.backend(), backend=config.backend)
     builder = architecture_builder(config, build_model)
     dataset = dataset if dataset is not None else load_dataset(config.dataset)
     place = devices.placement(config.device)
     if config.mixed_precision and place.kind != "GPU":
-        raise TrainConfigError("Mixed precision (float16) only speeds up GPUs and this run is on the CPU: untick it.")
+        raise error(TrainConfigError,
+                    N_("Mixed precision (float16) only speeds up GPUs and this run is on the CPU: untick it."))
     data = prepare_data(dataset, config)
     rule = config.checkpoint()
 
@@ -587,11 +601,12 @@ def train(
     loop = LoopState()
     if resume:
         if run_dir is None:
-            raise TrainConfigError("A resume needs the run's folder.")
+            raise error(TrainConfigError, N_("A resume needs the run's folder."))
         loop = load_checkpoint(Path(run_dir), model)
         events.append("resumed", from_epoch=loop.epochs_done + 1, epochs=config.epochs)
     events.append(
-        "start", config=config.to_dict(), device=place.description, device_kind=place.kind, replicas=place.replicas,
+        "start", config=config.to_dict(), device=place.description, device_sentence=place.said,
+        device_kind=place.kind, replicas=place.replicas,
         steps_per_epoch=data.steps_per_epoch(config.batch_size), epochs=config.epochs,
         train_images=len(data.train_labels), val_images=len(data.val_labels), test_images=len(data.test_labels),
         parameters=int(model.count_params()), first_epoch=loop.epochs_done + 1,
@@ -624,7 +639,8 @@ def finish(model, builder, config, data, loop, rule, place, dataset, started, ev
             variable.assign(value.astype(variable.dtype) if hasattr(value, "astype") else value)
     metrics: dict = {
         "chosen_epoch": chosen.epoch,
-        "chosen_reason": chosen.reason,
+        "chosen_reason": chosen.reason,  # English; chosen_reason_sentence is shown in the reader's language
+        "chosen_reason_sentence": chosen.why,
         "epochs_run": len(loop.history),
         "stopped_by": loop.stopped_by,
         "images_per_second": round(loop.images_seen / max(loop.training_seconds, 1e-9), 1),
@@ -650,6 +666,7 @@ def finish(model, builder, config, data, loop, rule, place, dataset, started, ev
         "test_label": dataset.test_label,
         "parameters": int(twin.count_params()),
         "device": place.description,
+        "device_sentence": place.said,
         "device_kind": place.kind,
         "replicas": place.replicas,
         "images_per_second": metrics["images_per_second"],
@@ -675,7 +692,7 @@ def save_result(result: TrainResult, name: str | None = None) -> Path:
     """Save into the registry under `name` (or a default), made unique: a run is never clobbered."""
     stem = registry.validate_name(name) if name else default_run_stem(result.config)
     with _SAVE_LOCK:  # unique_name + save as one step within this process
-        for _ in range(5):
+        for _attempt in range(5):
             candidate = registry.unique_name(stem[:52])
             try:
                 path = registry.save_run(candidate, result.model, result.run_config, result.history, result.metrics)
@@ -685,6 +702,7 @@ def save_result(result: TrainResult, name: str | None = None) -> Path:
                 if not registry.run_path(candidate).exists():
                     raise
         else:
-            raise registry.RegistryError(f"Could not find a free run name starting with {stem!r}: pick another name.")
+            raise registry.RegistryError(_("Could not find a free run name starting with {stem}: pick another "
+                                           "name.").format(stem=repr(stem)))
     result.name, result.path = candidate, path
     return path

@@ -30,6 +30,9 @@ import time
 import traceback
 from pathlib import Path
 
+from fer.events import english, error_sentence, is_sentence, sentence, shown
+from fer.i18n import N_
+
 REQUEST_FILE = "request.json"
 STATUS_FILE = "status.json"
 EVENTS_FILE = "events.jsonl"
@@ -67,6 +70,8 @@ def read_status(folder: Path) -> dict:
 
 
 def write_status(folder: Path, state: str, **fields) -> dict:
+    if "message" in fields and "sentence" not in fields:
+        fields["sentence"] = None  # a new message replaces the kept sentence too
     status = {**read_status(folder), "state": state, "updated": time.time(), **fields}
     write_json(Path(folder) / STATUS_FILE, status)
     return status
@@ -114,14 +119,14 @@ class StopRequest:
         return self._seen
 
 
-def kept_epoch_sentence(folder: Path) -> str:
+def kept_epoch_sentence(folder: Path) -> dict:
     """"the best epoch, 5, is kept" (or that nothing could be kept), from the folder's metrics."""
     from fer import registry
 
     metrics = read_json(Path(folder) / registry.METRICS_FILE)
     if (Path(folder) / registry.MODEL_FILE).exists() and metrics.get("chosen_epoch"):
-        return f"the best epoch, {metrics['chosen_epoch']}, is kept"
-    return "no epoch had finished, so there is nothing to keep"
+        return sentence(N_("the best epoch, {epoch}, is kept"), epoch=metrics["chosen_epoch"])
+    return sentence(N_("no epoch had finished, so there is nothing to keep"))
 
 
 def last_epoch(folder: Path) -> int:
@@ -132,21 +137,35 @@ def last_epoch(folder: Path) -> int:
     return int(last["epoch"]) if last else 1
 
 
-def death_sentence(folder: Path, returncode: int | None) -> str:
+def death_sentence(folder: Path, returncode: int | None) -> dict:
     """What to tell people when a worker ended without saying how (crash, kill, power cut)."""
     epoch = last_epoch(folder)
     kept = kept_epoch_sentence(folder)
     if returncode is None:
-        return (f"stopped: interrupted in epoch {epoch} (the server or the computer stopped); {kept}. "
-                "Press Continue to go on from the last complete epoch.")
+        return sentence(N_("stopped: interrupted in epoch {epoch} (the server or the computer stopped); {kept}. "
+                           "Press Continue to go on from the last complete epoch."), epoch=epoch, kept=kept)
     if returncode in (-signal.SIGKILL, 137):
-        return (f"stopped: out of memory in epoch {epoch} (the operating system killed the training); {kept}. "
-                "Try a smaller batch or network, or Continue when the machine is less busy.")
+        return sentence(N_("stopped: out of memory in epoch {epoch} (the operating system killed the training); "
+                           "{kept}. Try a smaller batch or network, or Continue when the machine is less busy."),
+                        epoch=epoch, kept=kept)
     if returncode < 0:
         name = signal.Signals(-returncode).name if -returncode in signal.Signals._value2member_map_ else returncode
-        return f"stopped: the training process was ended by signal {name} in epoch {epoch}; {kept}."
-    return (f"stopped: the training process crashed (exit code {returncode}) in epoch {epoch}; {kept}. "
-            f"Its log is {Path(folder) / LOG_FILE}.")
+        return sentence(N_("stopped: the training process was ended by signal {signal} in epoch {epoch}; {kept}."),
+                        signal=name, epoch=epoch, kept=kept)
+    return sentence(N_("stopped: the training process crashed (exit code {code}) in epoch {epoch}; {kept}. "
+                       "Its log is {log}."), code=returncode, epoch=epoch, kept=kept, log=str(Path(folder) / LOG_FILE))
+
+
+def message_fields(message: dict | str | None) -> dict:
+    """status.json's `message` (English, as older versions read it) and `sentence` (shown translated)."""
+    return {"message": None if message is None else english(message),
+            "sentence": message if is_sentence(message) else None}
+
+
+def status_message(status: dict) -> str | None:
+    """The status's sentence in the reader's language (old runs: the English they stored)."""
+    stored = status.get("sentence") or status.get("message")
+    return shown(stored) if stored else None
 
 
 def settle_dead_run(folder: Path, returncode: int | None = None) -> dict:
@@ -155,10 +174,10 @@ def settle_dead_run(folder: Path, returncode: int | None = None) -> dict:
     if status.get("state") not in ACTIVE_STATES:
         return status
     if status.get("state") == QUEUED and returncode is None:
-        return write_status(folder, INTERRUPTED, message="Waiting in the queue when the server stopped: press "
-                            "Continue to queue it again.")
+        return write_status(folder, INTERRUPTED, **message_fields(sentence(
+            N_("Waiting in the queue when the server stopped: press Continue to queue it again."))))
     state = FAILED if returncode is not None else INTERRUPTED
-    return write_status(folder, state, message=death_sentence(folder, returncode))
+    return write_status(folder, state, **message_fields(death_sentence(folder, returncode)))
 
 
 def start_worker(folder: Path, nice: int = 0) -> subprocess.Popen:
@@ -200,8 +219,9 @@ def run(folder: Path) -> int:
     try:  # before anything imports Keras: the backend and the visible devices are chosen here
         backends.apply_environment(settings.get("backend", "tensorflow"), settings.get("device", "auto"))
     except backends.BackendError as error:
-        write_status(folder, FAILED, message=str(error))
-        events.append("error", message=str(error))
+        fields = message_fields(error_sentence(error))
+        write_status(folder, FAILED, **fields)
+        events.append("error", **fields)
         events.append("done", state=FAILED, run_name=folder.name)
         return 1
     from fer.train import TrainConfig, train
@@ -220,18 +240,23 @@ def run(folder: Path) -> int:
                        batch_event_seconds=0.5, on_epoch=lambda partial: save_progress(folder, partial))
         save_progress(folder, result)
         state = STOPPED if result.stopped_by == "user" else FINISHED
-        message = (f"Stopped by request after epoch {len(result.history)}; " if state == STOPPED else "Finished; ")
-        write_status(folder, state, message=message + kept_epoch_sentence(folder) + ".")
+        kept = kept_epoch_sentence(folder)
+        message = (sentence(N_("Stopped by request after epoch {epoch}; {kept}."), epoch=len(result.history),
+                            kept=kept)
+                   if state == STOPPED else sentence(N_("Finished; {kept}."), kept=kept))
+        write_status(folder, state, **message_fields(message))
         events.append("saved", run_name=folder.name, path=str(folder), stopped_by=result.stopped_by)
     except ValueError as error:  # our errors are sentences meant for people
-        write_status(folder, FAILED, message=str(error))
-        events.append("error", message=str(error))
+        fields = message_fields(error_sentence(error))
+        write_status(folder, FAILED, **fields)
+        events.append("error", **fields)
     except Exception as error:  # noqa: BLE001 - report every failure, then exit non-zero
         traceback.print_exc()
-        message = f"The training failed in epoch {last_epoch(folder)}: {type(error).__name__}: {error}; " \
-                  f"{kept_epoch_sentence(folder)}."
-        write_status(folder, FAILED, message=message)
-        events.append("error", message=message)
+        fields = message_fields(sentence(N_("The training failed in epoch {epoch}: {error}; {kept}."),
+                                         epoch=last_epoch(folder), error=f"{type(error).__name__}: {error}",
+                                         kept=kept_epoch_sentence(folder)))
+        write_status(folder, FAILED, **fields)
+        events.append("error", **fields)
     finally:
         events.append("done", state=state if state != FAILED else read_status(folder).get("state", FAILED),
                       run_name=folder.name)

@@ -6,9 +6,12 @@ import streamlit as st
 
 from fer import backends, checkpoints, devices, jobs, permissions, registry, worker
 from fer import train as engine
-from fer.data import available_datasets, test_accuracy_split
-from fer.events import current_events
+from fer.data import SYNTHETIC, available_datasets, test_accuracy_split
+from fer.events import current_events, shown
+from fer.face_dataset import shown_split_label
+from fer.i18n import _, expression, format_decimal, format_integer, pgettext
 from lessons._identity import LAPTOP, TEACHER, current_user, may
+from lessons._language import chart, page_language
 from lessons._shared import visible_runs
 
 JOB_KEY = "train_job"
@@ -17,17 +20,18 @@ FIELD_PREFIX = "train_field_"
 REFRESH_SECONDS = 1.5
 MAX_BATCH_POINTS = 400
 
-st.title("Train a network")
+page_language()
+st.title(_("Train a network"))
 st.markdown(
-    """
-Training is a loop: show the network a **batch** of faces, measure how wrong it is (the
-**loss**), nudge every weight a little downhill (the **optimizer**, at a step size called the
-**learning rate**), repeat. One pass over the training faces is an **epoch**. After each epoch
-we also measure loss and accuracy on **validation** faces the network never trains on: when
-training accuracy keeps climbing but validation stalls or worsens, the network is memorising
-faces instead of learning expressions (**overfitting**), and the epoch worth keeping is an
-earlier one.
-"""
+    _(
+        "Training is a loop: show the network a **batch** of faces, measure how wrong it is (the "
+        "**loss**), nudge every weight a little downhill (the **optimizer**, at a step size called the "
+        "**learning rate**), repeat. One pass over the training faces is an **epoch**. After each epoch "
+        "we also measure loss and accuracy on **validation** faces the network never trains on: when "
+        "training accuracy keeps climbing but validation stalls or worsens, the network is memorising "
+        "faces instead of learning expressions (**overfitting**), and the epoch worth keeping is an "
+        "earlier one."
+    )
 )
 
 manager = jobs.manager()
@@ -60,9 +64,13 @@ def current_job() -> jobs.Job | None:
 # ----------------------------------------------------------------------------- settings
 
 
-@st.cache_resource(show_spinner="Asking TensorFlow which devices it can use...")
+@st.cache_resource(show_spinner=False)
 def device_list() -> list[devices.Device]:
     return devices.list_devices()
+
+
+def dataset_label(name: str | None) -> str:
+    return _("Synthetic faces (built in)") if name == SYNTHETIC else str(name)
 
 
 def field_key(name: str) -> str:
@@ -91,122 +99,144 @@ for name, options in (("architecture", architectures), ("dataset", datasets)):
     if st.session_state[field_key(name)] not in options:
         st.session_state[field_key(name)] = options[0]
 
-gpus = [device for device in device_list() if device.kind == "GPU"]
+with st.spinner(_("Asking TensorFlow which devices it can use...")):
+    gpus = [device for device in device_list() if device.kind == "GPU"]
 
-with st.expander("Settings", expanded=True):
+# Widget options stay ids; what they show is made here, in this run's language.
+preset_labels = {"custom": _("Custom (keep my settings)"),
+                 **{name: _(recipe.description) for name, recipe in engine.PRESETS.items()}}
+dataset_labels = {name: dataset_label(name) for name in datasets}
+optimizer_labels = {name: _(label) for name, label in engine.OPTIMIZERS.items()}
+schedule_labels = {name: _(label) for name, label in engine.SCHEDULES.items()}
+class_weight_labels = {name: _(label) for name, label in engine.CLASS_WEIGHTS.items()}
+rule_labels = {name: _(label) for name, label in checkpoints.RULES.items()}
+device_labels = {"auto": _("Best available"), "cpu": "CPU", "gpu": "GPU"}
+
+
+def rate_label(value: float) -> str:
+    return f"{value:g}"
+
+
+with st.expander(_("Settings"), expanded=True):
     st.selectbox(
-        "Start from a recipe",
-        ["custom", *engine.PRESETS],
+        _("Start from a recipe"),
+        list(preset_labels),
         key=field_key("preset"),
         on_change=apply_preset,
-        format_func=lambda name: "Custom (keep my settings)" if name == "custom" else engine.PRESETS[name].description,
+        format_func=preset_labels.__getitem__,
     )
     data_column, net_column = st.columns(2)
     with data_column:
-        st.selectbox(
-            "Data set", datasets, key=field_key("dataset"),
-            format_func=lambda name: "Synthetic faces (built in)" if name == "synthetic" else name,
-        )
+        st.selectbox(_("Data set"), datasets, key=field_key("dataset"), format_func=dataset_labels.__getitem__)
         st.number_input(
-            "Train on at most this many faces (0 = all)", min_value=0, step=500, key=field_key("max_train_images"),
-            help="A smaller training set makes an epoch quicker, at the cost of accuracy.",
+            _("Train on at most this many faces (0 = all)"), min_value=0, step=500,
+            key=field_key("max_train_images"),
+            help=_("A smaller training set makes an epoch quicker, at the cost of accuracy."),
         )
     with net_column:
-        st.selectbox("Architecture", architectures, key=field_key("architecture"))
+        st.selectbox(_("Architecture"), architectures, key=field_key("architecture"))
         from fer.nets import describe_architecture
 
         st.caption(describe_architecture(st.session_state[field_key("architecture")]))
 
-    st.subheader("Optimisation", divider="gray")
+    st.subheader(_("Optimisation"), divider="gray")
     left, middle, right = st.columns(3)
     with left:
-        st.number_input("Epochs", min_value=1, max_value=500, key=field_key("epochs"))
-        st.select_slider("Batch size", [8, 16, 32, 64, 128, 256], key=field_key("batch_size"))
-        st.number_input("Seed", min_value=0, step=1, key=field_key("seed"),
-                        help="The same seed, data and settings give the same shuffles and starting weights.")
+        st.number_input(pgettext("first use", "Epochs"), min_value=1, max_value=500, key=field_key("epochs"))
+        st.select_slider(pgettext("first use", "Batch size"), [8, 16, 32, 64, 128, 256], key=field_key("batch_size"))
+        st.number_input(_("Seed"), min_value=0, step=1, key=field_key("seed"),
+                        help=_("The same seed, data and settings give the same shuffles and starting weights."))
     with middle:
-        st.radio("Optimizer", list(engine.OPTIMIZERS), key=field_key("optimizer"),
-                 format_func=engine.OPTIMIZERS.get, horizontal=True)
-        st.select_slider("Learning rate", [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-                         key=field_key("learning_rate"), format_func=lambda value: f"{value:g}")
+        st.radio(pgettext("first use", "Optimizer"), list(optimizer_labels), key=field_key("optimizer"),
+                 format_func=optimizer_labels.__getitem__, horizontal=True)
+        st.select_slider(pgettext("first use", "Learning rate"), [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+                         key=field_key("learning_rate"), format_func=rate_label)
         if st.session_state[field_key("optimizer")] == "sgd_nesterov":
-            st.slider("Momentum", 0.0, 0.99, key=field_key("momentum"), step=0.01)
-        st.select_slider("Weight decay (decoupled)", [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3], key=field_key("weight_decay"),
-                         format_func=lambda value: f"{value:g}",
-                         help="Shrink every kernel a little at each step, apart from the gradient (AdamW-style).")
+            st.slider(pgettext("first use", "Momentum"), 0.0, 0.99, key=field_key("momentum"), step=0.01)
+        st.select_slider(pgettext("first use", "Weight decay (decoupled)"), [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3],
+                         key=field_key("weight_decay"), format_func=rate_label,
+                         help=_("Shrink every kernel a little at each step, apart from the gradient (AdamW-style)."))
     with right:
-        st.selectbox("Learning-rate schedule", list(engine.SCHEDULES), key=field_key("schedule"),
-                     format_func=engine.SCHEDULES.get)
+        st.selectbox(pgettext("first use", "Learning-rate schedule"), list(schedule_labels), key=field_key("schedule"),
+                     format_func=schedule_labels.__getitem__)
         schedule = st.session_state[field_key("schedule")]
         if schedule == "step":
-            st.number_input("Multiply every ... epochs", min_value=1, key=field_key("step_every_epochs"))
+            st.number_input(_("Multiply every ... epochs"), min_value=1, key=field_key("step_every_epochs"))
         if schedule in ("step", "plateau"):
-            st.slider("by the factor", 0.05, 0.95, key=field_key("decay_factor"), step=0.05)
+            st.slider(_("by the factor"), 0.05, 0.95, key=field_key("decay_factor"), step=0.05)
         if schedule == "plateau":
-            st.number_input("after ... epochs without improvement", min_value=1, key=field_key("plateau_patience"))
-        st.number_input("Warm-up epochs", min_value=0, max_value=20, key=field_key("warmup_epochs"),
-                        help="Climb linearly from almost 0 to the learning rate first: large rates are safe after it.")
-        st.checkbox("Moving average of the weights (EMA)", key=field_key("ema"),
-                    help="Validate and keep an average of the recent weights: smoother, usually a little better.")
+            st.number_input(_("after ... epochs without improvement"), min_value=1, key=field_key("plateau_patience"))
+        st.number_input(pgettext("first use", "Warm-up epochs"), min_value=0, max_value=20,
+                        key=field_key("warmup_epochs"),
+                        help=_("Climb linearly from almost 0 to the learning rate first: large rates are safe after "
+                               "it."))
+        st.checkbox(pgettext("first use", "Moving average of the weights (EMA)"), key=field_key("ema"),
+                    help=_("Validate and keep an average of the recent weights: smoother, usually a little better."))
 
-    st.subheader("Augmentation and regularisation", divider="gray")
+    st.subheader(pgettext("first use", "Augmentation and regularisation"), divider="gray")
     st.caption(
-        "Random changes to each training face, different every epoch: the network sees more "
-        "varied faces than the data set holds. Validation and test faces are never changed."
+        _("Random changes to each training face, different every epoch: the network sees more "
+          "varied faces than the data set holds. Validation and test faces are never changed.")
     )
     left, middle, right = st.columns(3)
     with left:
-        st.checkbox("Horizontal flips", key=field_key("augment_flip"))
-        st.select_slider("Random crop (pixels kept of 48)", list(engine.CROP_SIZES)[::-1], key=field_key("crop_size"),
-                         help="Train on random 44- or 40-pixel windows of each face; test on the centre window.")
-        st.slider("Shift (fraction of the face)", 0.0, 0.3, key=field_key("augment_shift"), step=0.05)
+        st.checkbox(_("Horizontal flips"), key=field_key("augment_flip"))
+        st.select_slider(_("Random crop (pixels kept of 48)"), list(engine.CROP_SIZES)[::-1],
+                         key=field_key("crop_size"),
+                         help=_("Train on random 44- or 40-pixel windows of each face; test on the centre window."))
+        st.slider(_("Shift (fraction of the face)"), 0.0, 0.3, key=field_key("augment_shift"), step=0.05)
     with middle:
-        st.slider("Rotation (degrees)", 0.0, 30.0, key=field_key("augment_rotation"), step=1.0)
-        st.slider("Zoom (fraction)", 0.0, 0.3, key=field_key("augment_zoom"), step=0.05)
-        st.slider("Random erasing (probability)", 0.0, 1.0, key=field_key("random_erasing"), step=0.05,
-                  help="Hide a random rectangle of some faces, so the network cannot rely on one part of the face.")
+        st.slider(_("Rotation (degrees)"), 0.0, 30.0, key=field_key("augment_rotation"), step=1.0)
+        st.slider(_("Zoom (fraction)"), 0.0, 0.3, key=field_key("augment_zoom"), step=0.05)
+        st.slider(pgettext("first use", "Random erasing (probability)"), 0.0, 1.0, key=field_key("random_erasing"),
+                  step=0.05,
+                  help=_("Hide a random rectangle of some faces, so the network cannot rely on one part of the face."))
     with right:
-        st.slider("Label smoothing", 0.0, 0.3, key=field_key("label_smoothing"), step=0.05,
-                  help="Aim at 0.9 instead of 1.0 for the right class: a network less sure of itself.")
-        st.radio("Class weights", list(engine.CLASS_WEIGHTS), key=field_key("class_weights"),
-                 format_func=engine.CLASS_WEIGHTS.get,
-                 help="FER2013 has 15 times fewer Disgust faces than Happy ones.")
+        st.slider(pgettext("first use", "Label smoothing"), 0.0, 0.3, key=field_key("label_smoothing"), step=0.05,
+                  help=_("Aim at 0.9 instead of 1.0 for the right class: a network less sure of itself."))
+        st.radio(pgettext("first use", "Class weights"), list(class_weight_labels), key=field_key("class_weights"),
+                 format_func=class_weight_labels.__getitem__,
+                 help=_("FER2013 has 15 times fewer {disgust} faces than {happy} ones.").format(
+                     disgust=expression("Disgust"), happy=expression("Happy")))
 
-    st.subheader("Which epoch to keep", divider="gray")
+    st.subheader(_("Which epoch to keep"), divider="gray")
     left, right = st.columns(2)
     with left:
-        st.selectbox("Checkpoint rule", list(checkpoints.RULES), key=field_key("checkpoint_rule"),
-                     format_func=checkpoints.RULES.get)
+        st.selectbox(pgettext("first use", "Checkpoint rule"), list(rule_labels), key=field_key("checkpoint_rule"),
+                     format_func=rule_labels.__getitem__)
     with right:
         rule = st.session_state[field_key("checkpoint_rule")]
         if rule == "early_stopping":
-            st.number_input("Patience (epochs without a new best)", min_value=1,
+            st.number_input(_("Patience (epochs without a new best)"), min_value=1,
                             key=field_key("early_stopping_patience"))
         if rule == "lowest_val_loss_above_train_accuracy":
-            st.slider("Training-accuracy threshold", 0.0, 1.0, key=field_key("train_accuracy_threshold"), step=0.05)
+            st.slider(_("Training-accuracy threshold"), 0.0, 1.0, key=field_key("train_accuracy_threshold"),
+                      step=0.05)
 
-    st.subheader("Device", divider="gray")
+    st.subheader(_("Device"), divider="gray")
     left, right = st.columns(2)
     with left:
-        st.radio("Train on", list(devices.DEVICE_CHOICES), key=field_key("device"), horizontal=True,
-                 format_func={"auto": "Best available", "cpu": "CPU", "gpu": "GPU"}.get)
+        st.radio(_("Train on"), list(device_labels), key=field_key("device"), horizontal=True,
+                 format_func=device_labels.__getitem__)
         if not gpus:
             st.session_state[field_key("mixed_precision")] = False
-        st.checkbox("Mixed precision (float16, GPU only)", key=field_key("mixed_precision"), disabled=not gpus)
+        st.checkbox(pgettext("first use", "Mixed precision (float16, GPU only)"), key=field_key("mixed_precision"),
+                    disabled=not gpus)
         installed = backends.installed_backends()
         if st.session_state[field_key("backend")] not in installed:
             st.session_state[field_key("backend")] = "tensorflow"
-        st.radio("Keras backend", installed, key=field_key("backend"), horizontal=True,
+        st.radio(pgettext("first use", "Keras backend"), installed, key=field_key("backend"), horizontal=True,
                  format_func=backends.BACKENDS.get,
-                 help="The same network and recipe on TensorFlow, JAX or PyTorch: use the one your GPU supports. "
-                      "The trained model opens everywhere in the app either way.")
+                 help=_("The same network and recipe on TensorFlow, JAX or PyTorch: use the one your GPU supports. "
+                        "The trained model opens everywhere in the app either way."))
     with right:
-        st.markdown("TensorFlow sees: " + ", ".join(f"**{d.kind}** {d.description}" for d in device_list()))
+        st.markdown(_("TensorFlow sees: {devices}").format(devices=", ".join(
+            f"**{d.kind}** {shown(d.said) if d.said else d.description}" for d in device_list())))
         if not gpus:
-            st.caption("No GPU here, so training runs on the CPU. "
-                       "With several GPUs, training is mirrored across all of them.")
-    st.text_input("Run name (optional)", key="train_run_name", placeholder="e.g. ana-small-cnn-flips",
-                  help="Letters, digits, '.', '_' or '-'. If the name is taken, -2, -3... is added.")
+            st.caption(_("No GPU here, so training runs on the CPU. "
+                         "With several GPUs, training is mirrored across all of them."))
+    st.text_input(_("Run name (optional)"), key="train_run_name", placeholder=_("e.g. ana-small-cnn-flips"),
+                  help=_("Letters, digits, '.', '_' or '-'. If the name is taken, -2, -3... is added."))
 
 
 def config_from_widgets() -> engine.TrainConfig:
@@ -230,8 +260,8 @@ if run_name:
     except registry.RegistryError as error:
         config_error = str(error)
     if permissions.is_shipped(run_name):
-        config_error = (f"Names starting with {permissions.SHIPPED_PREFIX!r} are kept for the shipped models: "
-                        "pick another.")
+        config_error = _("Names starting with {prefix} are kept for the shipped models: pick another.").format(
+            prefix=repr(permissions.SHIPPED_PREFIX))
 
 # ----------------------------------------------------------------------------- train and stop
 
@@ -240,16 +270,16 @@ active = job is not None and job.active
 
 button_column, stop_column, note_column = st.columns([1, 1, 4])
 with button_column:
-    start = st.button("Train", type="primary", disabled=active or config is None or config_error is not None,
+    start = st.button(_("Train"), type="primary", disabled=active or config is None or config_error is not None,
                       width="stretch")
 with stop_column:
-    stop = st.button("Stop", disabled=not active, width="stretch",
-                     help="Ends after the current batch and keeps the best epoch so far.")
+    stop = st.button(_("Stop"), disabled=not active, width="stretch",
+                     help=_("Ends after the current batch and keeps the best epoch so far."))
 with note_column:
     if config_error:
         st.error(config_error)
     elif active:
-        st.caption("One training per student at a time: stop this one to start another.")
+        st.caption(_("One training per student at a time: stop this one to start another."))
 
 if start and config is not None and not config_error:
     job = manager.submit(config, owner=owner, name=run_name or None)
@@ -262,6 +292,7 @@ if stop and job is not None:
 
 
 def continue_run(name: str, more_epochs: int = 0) -> None:
+    page_language()  # a callback runs before the page: its sentences in the reader's language too
     # The teacher continuing a student's run continues it for the student: the run stays theirs.
     recorded = registry.run_owner(name) if user.role == TEACHER else None
     try:
@@ -275,10 +306,13 @@ def continue_run(name: str, more_epochs: int = 0) -> None:
 if not active:
     for left_behind in manager.interrupted_runs(None if user.is_teacher else owner)[:3]:
         column, button_column = st.columns([5, 1])
-        whose = f" ({left_behind.owner}'s)" if left_behind.owner != owner else ""
-        column.warning(f"**{left_behind.id}**{whose}: {left_behind.message}")
-        button_column.button("Continue", key=f"train_continue_{left_behind.id}", on_click=continue_run,
-                             args=(left_behind.id,), help="Go on from its last complete epoch.")
+        if left_behind.owner != owner:
+            column.warning(_("**{run}** ({owner}'s): {message}").format(
+                run=left_behind.id, owner=left_behind.owner, message=left_behind.message))
+        else:
+            column.warning(_("**{run}**: {message}").format(run=left_behind.id, message=left_behind.message))
+        button_column.button(_("Continue"), key=f"train_continue_{left_behind.id}", on_click=continue_run,
+                             args=(left_behind.id,), help=_("Go on from its last complete epoch."))
 if st.session_state.get("train_resume_error"):
     st.error(st.session_state.pop("train_resume_error"))
 
@@ -286,44 +320,64 @@ if st.session_state.get("train_resume_error"):
 # ----------------------------------------------------------------------------- the live view
 
 
+def series_names() -> dict[str, str]:
+    """The charts' three curves (ids -> what the legend says, in the reader's language)."""
+    return {"during": _("training (during the epoch)"), "training": _("training"), "validation": _("validation")}
+
+
 def chart_frames(events: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long tables for altair: one row per (x, series) for loss and for accuracy."""
+    names = series_names()
     rows = []
     batches = [event for event in events if event["kind"] == "batch"]
     step = max(1, len(batches) // MAX_BATCH_POINTS)
     for event in batches[::step]:
         x = event["epoch"] - 1 + event["batch"] / event["batches"]
-        rows.append({"epoch": x, "series": "training (during the epoch)", "loss": event["loss"],
-                     "accuracy": event["accuracy"]})
+        rows.append({"epoch": x, "series": names["during"], "loss": event["loss"], "accuracy": event["accuracy"]})
     for event in events:
         if event["kind"] == "epoch":
-            rows.append({"epoch": event["epoch"], "series": "training", "loss": event["loss"],
+            rows.append({"epoch": event["epoch"], "series": names["training"], "loss": event["loss"],
                          "accuracy": event["accuracy"]})
-            rows.append({"epoch": event["epoch"], "series": "validation", "loss": event["val_loss"],
+            rows.append({"epoch": event["epoch"], "series": names["validation"], "loss": event["val_loss"],
                          "accuracy": event["val_accuracy"]})
     frame = pd.DataFrame(rows, columns=["epoch", "series", "loss", "accuracy"])
     return frame, frame
 
 
 def history_chart(frame: pd.DataFrame, metric: str, chosen_epoch: int | None) -> alt.LayerChart:
-    colours = alt.Scale(
-        domain=["training (during the epoch)", "training", "validation"],
-        range=["#b9cfe8", "#1f77b4", "#ff7f0e"],
-    )
+    names = series_names()
+    colours = alt.Scale(domain=[names["during"], names["training"], names["validation"]],
+                        range=["#b9cfe8", "#1f77b4", "#ff7f0e"])
+    metric_name = {"loss": _("loss"), "accuracy": _("accuracy")}[metric]
+    epoch_name = _("epoch")
     base = alt.Chart(frame).encode(
-        x=alt.X("epoch:Q", title="epoch"),
-        y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
+        x=alt.X("epoch:Q", title=epoch_name),
+        y=alt.Y(f"{metric}:Q", title=metric_name, scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", scale=colours, title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=["series", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f")],
+        tooltip=[alt.Tooltip("series:N", title=_("series")), alt.Tooltip("epoch:Q", format=".2f", title=epoch_name),
+                 alt.Tooltip(f"{metric}:Q", format=".4f", title=metric_name)],
     )
     lines = base.mark_line(point=alt.OverlayMarkDef(size=30))
     layers = [lines]
     if chosen_epoch is not None:
-        marker = pd.DataFrame({"epoch": [chosen_epoch], "label": [f"kept: epoch {chosen_epoch}"]})
+        marker = pd.DataFrame({"epoch": [chosen_epoch],
+                               "label": [_("kept: epoch {epoch}").format(epoch=chosen_epoch)]})
         layers.append(alt.Chart(marker).mark_rule(color="green", strokeDash=[4, 3]).encode(x="epoch:Q"))
         layers.append(alt.Chart(marker).mark_text(align="left", dx=4, dy=-6, color="green").encode(
             x="epoch:Q", y=alt.value(8), text="label:N"))
-    return alt.layer(*layers).properties(height=280, title=f"{metric.capitalize()}: training vs validation")
+    title = {"loss": _("Loss: training vs validation"), "accuracy": _("Accuracy: training vs validation")}[metric]
+    return chart(alt.layer(*layers).properties(height=280, title=title))
+
+
+def epoch_columns() -> dict[str, str]:
+    """history.csv's columns as the epoch table heads them (the English are the file's own names)."""
+    return {
+        "epoch": pgettext("epoch table", "epoch"), "loss": pgettext("epoch table", "loss"),
+        "accuracy": pgettext("epoch table", "accuracy"), "val_loss": pgettext("epoch table", "val_loss"),
+        "val_accuracy": pgettext("epoch table", "val_accuracy"), "lr": pgettext("epoch table", "lr"),
+        "seconds": pgettext("epoch table", "seconds"),
+        "images_per_second": pgettext("epoch table", "images_per_second"), "kept": pgettext("epoch table", "kept"),
+    }
 
 
 def epoch_table(rows: list[dict], chosen_epoch: int | None) -> pd.DataFrame:
@@ -332,7 +386,12 @@ def epoch_table(rows: list[dict], chosen_epoch: int | None) -> pd.DataFrame:
     columns = [c for c in wanted if c in table]
     table = table[columns]
     table.insert(len(table.columns), "kept", ["✓" if epoch == chosen_epoch else "" for epoch in table["epoch"]])
-    return table.set_index("epoch")
+    return table.rename(columns=epoch_columns()).set_index(epoch_columns()["epoch"])
+
+
+def kept_reason(record: dict) -> str:
+    """Why an epoch is kept, from an epoch event or metrics.json, in the reader's language."""
+    return shown(record.get("chosen_reason_sentence") or record.get("chosen_reason"))
 
 
 def show_charts(frame: pd.DataFrame, chosen_epoch: int | None) -> None:
@@ -351,9 +410,10 @@ def format_seconds(seconds: float) -> str:
 
 
 def live_view(job_id: str) -> None:
+    page_language()  # a fragment's own reruns decide the language again
     job = manager.get(job_id)
     if job is None:
-        st.info("That training is no longer on this server (it restarted). Saved runs are listed below.")
+        st.info(_("That training is no longer on this server (it restarted). Saved runs are listed below."))
         return
     events = current_events(job.events.since())
     start_event = next((event for event in events if event["kind"] == "start"), None)
@@ -363,54 +423,60 @@ def live_view(job_id: str) -> None:
 
     if job.state == jobs.QUEUED:
         st.info(
-            f"Waiting in the queue: position **{manager.queue_position(job)}**. "
-            f"{manager.running_count()} training(s) are running on this server, at most "
-            f"{manager.max_running} at once. It starts by itself."
+            _("Waiting in the queue: position **{position}**. {running} training(s) are running on this server, "
+              "at most {most} at once. It starts by itself.").format(
+                position=manager.queue_position(job), running=manager.running_count(), most=manager.max_running)
         )
     elif job.state == jobs.RUNNING and start_event is None:
-        st.info("Preparing the data and building the network...")
+        st.info(_("Preparing the data and building the network..."))
     if start_event is not None:
         st.caption(
-            f"**{job.config.architecture}** ({start_event['parameters']:,} parameters) on "
-            f"**{job.config.dataset}**: {start_event['train_images']:,} training and "
-            f"{start_event['val_images']:,} validation faces. "
-            f"Backend **{backends.BACKENDS[job.config.backend]}** on **{start_event['device']}**."
+            _("**{architecture}** ({parameters} parameters) on **{dataset}**: {train} training and {val} validation "
+              "faces. Backend **{backend}** on **{device}**.").format(
+                architecture=job.config.architecture, parameters=format_integer(start_event["parameters"]),
+                dataset=dataset_label(job.config.dataset), train=format_integer(start_event["train_images"]),
+                val=format_integer(start_event["val_images"]), backend=backends.BACKENDS[job.config.backend],
+                device=shown(start_event.get("device_sentence") or start_event["device"]))
         )
     if last_batch is not None:
         if job.active:
-            text = (
-                f"Epoch {last_batch['epoch']}/{job.config.epochs}, "
-                f"batch {last_batch['batch']}/{last_batch['batches']} · "
-                f"{last_batch['images_per_second']:.0f} images/s · "
-                f"about {format_seconds(last_batch['eta_seconds'])} left"
-            )
+            text = _("Epoch {epoch}/{epochs}, batch {batch}/{batches} · {speed} images/s · about {left} left").format(
+                epoch=last_batch["epoch"], epochs=job.config.epochs, batch=last_batch["batch"],
+                batches=last_batch["batches"], speed=format_decimal(last_batch["images_per_second"], 0),
+                left=format_seconds(last_batch["eta_seconds"]))
             if job.stop_requested:
-                text = "Stopping after this batch... " + text
+                text = _("Stopping after this batch... {progress}").format(progress=text)
             st.progress(min(last_batch["progress"], 1.0), text=text)
-        frame, _ = chart_frames(events)
+        frame, _frame = chart_frames(events)
         show_charts(frame, chosen_epoch)
-        st.caption(f"{len(frame)} points on the charts.")
+        st.caption(_("{count} points on the charts.").format(count=format_integer(len(frame))))
     if epoch_events:
         st.dataframe(epoch_table(epoch_events, chosen_epoch), width="stretch")
-        st.caption(f"Kept so far: epoch {chosen_epoch}, {epoch_events[-1]['chosen_reason']}.")
+        st.caption(_("Kept so far: epoch {epoch}, {reason}.").format(
+            epoch=chosen_epoch, reason=kept_reason(epoch_events[-1])))
 
     if job.state == jobs.FINISHED or job.state == jobs.STOPPED:
         metrics = job.metrics or {}
-        how = "Stopped" if job.state == jobs.STOPPED else "Finished"
         split = test_accuracy_split(worker.read_json(job.folder / registry.CONFIG_FILE), metrics)
-        test = f" Accuracy on {split}: **{metrics['test_accuracy']:.3f}**." if "test_accuracy" in metrics else ""
+        test = (" " + _("Accuracy on {split}: **{accuracy}**.").format(
+            split=shown_split_label(split), accuracy=format_decimal(metrics["test_accuracy"], 3))
+            if "test_accuracy" in metrics else "")
+        saved = (_("Stopped. Saved as **{run}** with the weights of epoch {epoch} ({reason}).")
+                 if job.state == jobs.STOPPED else
+                 _("Finished. Saved as **{run}** with the weights of epoch {epoch} ({reason})."))
         st.success(
-            f"{how}. Saved as **{job.run_name}** with the weights of epoch {metrics.get('chosen_epoch')} "
-            f"({metrics.get('chosen_reason')}).{test} Trained at {metrics.get('images_per_second', 0):.0f} images/s."
+            saved.format(run=job.run_name, epoch=metrics.get("chosen_epoch"), reason=kept_reason(metrics)) + test
+            + " " + _("Trained at {speed} images/s.").format(
+                speed=format_decimal(metrics.get("images_per_second", 0), 0))
         )
     elif job.state in (jobs.FAILED, jobs.INTERRUPTED):
         st.error(job.message)
     elif job.state == jobs.CANCELLED:
-        st.info("Taken out of the queue before it started.")
+        st.info(_("Taken out of the queue before it started."))
     elif job.active and (last_batch is None or not job.stop_requested):
         evaluating = next((event for event in reversed(events) if event["kind"] in ("evaluating", "trained")), None)
         if evaluating is not None:
-            st.caption("Measuring accuracy on the test split and saving the run...")
+            st.caption(_("Measuring accuracy on the test split and saving the run..."))
 
     if job.done and st.session_state.get(SHOWN_DONE_KEY) != job.id:
         # Refresh the whole page once: buttons, the run list and the sidebar's model list.
@@ -418,17 +484,17 @@ def live_view(job_id: str) -> None:
         st.rerun()
 
 
-st.header("Training", divider="gray")
+st.header(_("Training"), divider="gray")
 if job is None:
-    st.info("Choose the settings above and press **Train**. The charts fill in while the network learns.")
+    st.info(_("Choose the settings above and press **Train**. The charts fill in while the network learns."))
 else:
     st.fragment(run_every=REFRESH_SECONDS if job.active else None)(live_view)(job.id)
 
 others = [other for other in manager.jobs() if other.owner != owner and other.active]
 if others:
     st.caption(
-        f"Also on this server: {sum(o.state == jobs.RUNNING for o in others)} running and "
-        f"{sum(o.state == jobs.QUEUED for o in others)} waiting trainings of other students."
+        _("Also on this server: {running} running and {waiting} waiting trainings of other students.").format(
+            running=sum(o.state == jobs.RUNNING for o in others), waiting=sum(o.state == jobs.QUEUED for o in others))
     )
 
 
@@ -437,6 +503,7 @@ if others:
 
 
 def rename_chosen_run(old_name: str) -> None:
+    page_language()
     new_name = st.session_state.get("train_new_name", "").strip()
     try:
         permissions.check(user, permissions.RENAME, old_name, registry.run_owner(old_name))
@@ -449,6 +516,7 @@ def rename_chosen_run(old_name: str) -> None:
 
 
 def delete_chosen_run(name: str) -> None:
+    page_language()
     try:
         permissions.check(user, permissions.DELETE, name, registry.run_owner(name))
         registry.delete_run(name)
@@ -459,26 +527,30 @@ def delete_chosen_run(name: str) -> None:
         st.session_state["train_confirm_delete"] = False
 
 
-st.header("Saved runs", divider="gray")
+def device_of(config: dict) -> str | None:
+    return shown(config["device_sentence"]) if config.get("device_sentence") else config.get("device")
+
+
+st.header(_("Saved runs"), divider="gray")
 runs = visible_runs()
 if not runs:
-    st.info("No saved runs yet: train one above, or on the command line with "
-            "`python -m fer train --preset classroom-quick`.")
+    st.info(_("No saved runs yet: train one above, or on the command line with "
+              "`python -m fer train --preset classroom-quick`."))
 else:
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "name": run.name,
-                    **({"owner": "shipped" if run.shipped else run.owner} if user.role != LAPTOP else {}),
-                    "architecture": run.config.get("architecture"),
-                    "data set": run.config.get("dataset"),
-                    "kept epoch": run.metrics.get("chosen_epoch"),
-                    "accuracy": run.metrics.get("test_accuracy"),
-                    "measured on": test_accuracy_split(run.config, run.metrics),
-                    "backend": run.config.get("backend", "tensorflow"),
-                    "device": run.config.get("device"),
-                    "images/s": run.config.get("images_per_second"),
+                    _("name"): run.name,
+                    **({_("owner"): _("shipped") if run.shipped else run.owner} if user.role != LAPTOP else {}),
+                    _("architecture"): run.config.get("architecture"),
+                    _("data set"): dataset_label(run.config.get("dataset")),
+                    _("kept epoch"): run.metrics.get("chosen_epoch"),
+                    _("accuracy"): run.metrics.get("test_accuracy"),
+                    _("measured on"): shown_split_label(test_accuracy_split(run.config, run.metrics)),
+                    _("backend"): backends.BACKENDS.get(run.config.get("backend", "tensorflow")),
+                    _("device"): device_of(run.config),
+                    _("images/s"): run.config.get("images_per_second"),
                 }
                 for run in runs
             ]
@@ -486,42 +558,47 @@ else:
         hide_index=True,
         width="stretch",
     )
-    chosen_run = st.selectbox("Look at, rename or delete a run", [run.name for run in runs], key="train_chosen_run")
+    chosen_run = st.selectbox(_("Look at, rename or delete a run"), [run.name for run in runs],
+                              key="train_chosen_run")
     history = registry.read_history(chosen_run)
     run_info = registry.read_run(chosen_run)
     if history and "val_loss" in history[0]:
         kept = run_info.metrics.get("chosen_epoch")
+        names = series_names()
         frame = pd.DataFrame(
-            [{"epoch": row["epoch"], "series": "training", "loss": row["loss"], "accuracy": row["accuracy"]}
+            [{"epoch": row["epoch"], "series": names["training"], "loss": row["loss"], "accuracy": row["accuracy"]}
              for row in history]
-            + [{"epoch": row["epoch"], "series": "validation", "loss": row["val_loss"], "accuracy": row["val_accuracy"]}
-               for row in history]
+            + [{"epoch": row["epoch"], "series": names["validation"], "loss": row["val_loss"],
+                "accuracy": row["val_accuracy"]} for row in history]
         )
         show_charts(frame, kept)
-        with st.expander("Epoch table"):
+        with st.expander(_("Epoch table")):
             st.dataframe(epoch_table(history, kept), width="stretch")
     refused = {action: may(action, chosen_run, run_info.owner)
                for action in (permissions.RENAME, permissions.DELETE, permissions.CONTINUE)}
     if (run_info.path / engine.CHECKPOINT_DIR / "state.json").exists() and not active:
         more_column, button_column = st.columns([2, 1])
-        more = more_column.number_input("Train it longer: more epochs", min_value=1, max_value=500, value=10,
+        more = more_column.number_input(_("Train it longer: more epochs"), min_value=1, max_value=500, value=10,
                                         key="train_more_epochs", disabled=bool(refused[permissions.CONTINUE]),
-                                        help="Continues from its last epoch with all its optimizer state.")
-        button_column.button(f"{int(more)} more epochs", on_click=continue_run, args=(chosen_run, int(more)),
+                                        help=_("Continues from its last epoch with all its optimizer state."))
+        button_column.button(_("{count} more epochs").format(count=int(more)), on_click=continue_run,
+                             args=(chosen_run, int(more)),
                              key="train_more_button", disabled=bool(refused[permissions.CONTINUE]),
                              help=refused[permissions.CONTINUE])
     rename_column, delete_column = st.columns(2)
     with rename_column:
-        st.text_input("New name", key="train_new_name", placeholder="letters, digits, '.', '_' or '-'",
+        st.text_input(_("New name"), key="train_new_name", placeholder=_("letters, digits, '.', '_' or '-'"),
                       disabled=bool(refused[permissions.RENAME]))
-        st.button("Rename", on_click=rename_chosen_run, args=(chosen_run,), key="train_rename_button",
+        st.button(_("Rename"), on_click=rename_chosen_run, args=(chosen_run,), key="train_rename_button",
                   disabled=bool(refused[permissions.RENAME]), help=refused[permissions.RENAME])
     with delete_column:
-        confirm = st.checkbox(f"Yes, delete {chosen_run} for good", key="train_confirm_delete",
+        confirm = st.checkbox(_("Yes, delete {run} for good").format(run=chosen_run), key="train_confirm_delete",
                               disabled=bool(refused[permissions.DELETE]), help=refused[permissions.DELETE])
-        st.button("Delete", disabled=not confirm or bool(refused[permissions.DELETE]), on_click=delete_chosen_run,
+        st.button(_("Delete"), disabled=not confirm or bool(refused[permissions.DELETE]), on_click=delete_chosen_run,
                   args=(chosen_run,), key="train_delete_button")
     if refused[permissions.RENAME] and refused[permissions.DELETE]:
-        st.caption(refused[permissions.DELETE].replace(" delete it", " rename or delete it"))
+        # The delete refusal says both: its verb, the last one in the sentence, becomes "rename or delete".
+        head, verb, tail = refused[permissions.DELETE].rpartition(pgettext("permission", "delete"))
+        st.caption(head + pgettext("permission", "rename or delete") + tail if verb else refused[permissions.DELETE])
     if st.session_state.get("train_registry_error"):
         st.error(st.session_state.pop("train_registry_error"))

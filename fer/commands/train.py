@@ -1,5 +1,7 @@
 """`python -m fer train ...` trains with the app's engine; `python -m fer models` lists the runs.
 
+(`DESCRIPTION` below is this text for `--help`, in the reader's language.)
+
     python -m fer train --preset classroom-quick
     python -m fer train --arch report_a_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
 
@@ -19,7 +21,22 @@ import shutil
 import sys
 
 from fer.checkpoints import RULES
+from fer.events import shown
+from fer.i18n import N_, _
 from fer.presets import PRESETS
+
+DESCRIPTION = N_("""Train a network with the app's engine and save it in models/.
+
+    python -m fer train --preset classroom-quick
+    python -m fer train --arch report_a_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
+
+    python -m fer train --preset shipped-model --name my-vgg
+    python -m fer train --resume my-vgg                  # after a crash, a kill or a closed laptop
+    python -m fer train --resume my-vgg --more-epochs 20 # a finished run, longer
+
+The training runs in its own worker process and writes everything into its run folder
+(models/NAME/); this command follows it. Ctrl-C stops after the current batch and still
+saves the best epoch, like the page's Stop button.""")
 
 # Command-line flag -> TrainConfig field. Flags left out keep the preset's (or the default) value.
 FLAGS = {
@@ -55,43 +72,44 @@ FLAGS = {
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("train", help="train a network and save it in models/", description=__doc__)
-    parser.add_argument("--preset", help="start from a preset: " + ", ".join(PRESETS))
-    parser.add_argument("--arch", help="architecture (fer.nets.ARCHITECTURES), e.g. report_a_cnn or small_cnn")
-    parser.add_argument("--data", help="data set: synthetic or an imported name such as fer2013")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
+    parser = subparsers.add_parser("train", help=_("train a network and save it in models/"),
+                                   description=_(DESCRIPTION), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", help=_("start from a preset: {presets}").format(presets=", ".join(PRESETS)))
+    parser.add_argument("--arch", help=_("architecture (fer.nets.ARCHITECTURES), e.g. report_a_cnn or small_cnn"))
+    parser.add_argument("--data", help=_("data set: synthetic or an imported name such as fer2013"))
+    parser.add_argument("--epochs", type=int, help=_("how many epochs to train"))
+    parser.add_argument("--batch-size", type=int, help=_("faces per batch"))
     parser.add_argument("--optimizer", choices=["adam", "sgd_nesterov"])
-    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--lr", type=float, help=_("learning rate"))
     parser.add_argument("--schedule", choices=["constant", "step", "plateau", "cosine"])
-    parser.add_argument("--warmup", type=int, help="epochs of linear learning-rate warm-up before the schedule")
-    parser.add_argument("--weight-decay", type=float, help="decoupled weight decay on kernels (5e-4)")
-    parser.add_argument("--momentum", type=float, help="SGD momentum (0.9)")
-    parser.add_argument("--ema", action="store_true", default=None, help="keep a moving average of the weights")
-    parser.add_argument("--ema-momentum", type=float, help="the average's momentum (0.999)")
-    parser.add_argument("--crop", type=int, choices=[48, 44, 40], help="random crops of this size (48 = none)")
-    parser.add_argument("--erasing", type=float, help="probability of random erasing (0.25)")
-    parser.add_argument("--flip", action="store_true", default=None, help="random horizontal flips")
-    parser.add_argument("--shift", type=float, help="random shift, a fraction of the image (0.1)")
-    parser.add_argument("--rotation", type=float, help="random rotation in degrees (10)")
-    parser.add_argument("--zoom", type=float, help="random zoom, a fraction (0.1)")
-    parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--warmup", type=int, help=_("epochs of linear learning-rate warm-up before the schedule"))
+    parser.add_argument("--weight-decay", type=float, help=_("decoupled weight decay on kernels (5e-4)"))
+    parser.add_argument("--momentum", type=float, help=_("SGD momentum (0.9)"))
+    parser.add_argument("--ema", action="store_true", default=None, help=_("keep a moving average of the weights"))
+    parser.add_argument("--ema-momentum", type=float, help=_("the average's momentum (0.999)"))
+    parser.add_argument("--crop", type=int, choices=[48, 44, 40], help=_("random crops of this size (48 = none)"))
+    parser.add_argument("--erasing", type=float, help=_("probability of random erasing (0.25)"))
+    parser.add_argument("--flip", action="store_true", default=None, help=_("random horizontal flips"))
+    parser.add_argument("--shift", type=float, help=_("random shift, a fraction of the image (0.1)"))
+    parser.add_argument("--rotation", type=float, help=_("random rotation in degrees (10)"))
+    parser.add_argument("--zoom", type=float, help=_("random zoom, a fraction (0.1)"))
+    parser.add_argument("--label-smoothing", type=float, help=_("label smoothing (0.1)"))
     parser.add_argument("--class-weights", choices=["none", "balanced"])
-    parser.add_argument("--max-train-images", type=int, help="train on at most this many faces (0 = all)")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--max-train-images", type=int, help=_("train on at most this many faces (0 = all)"))
+    parser.add_argument("--seed", type=int, help=_("random seed: the same seed gives the same run"))
     parser.add_argument("--device", choices=["auto", "cpu", "gpu"])
     parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"],
-                        help="Keras backend of the training (the app itself always uses TensorFlow)")
-    parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 on a GPU")
+                        help=_("Keras backend of the training (the app itself always uses TensorFlow)"))
+    parser.add_argument("--mixed-precision", action="store_true", default=None, help=_("float16 on a GPU"))
     parser.add_argument("--checkpoint", choices=list(RULES))
-    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
-    parser.add_argument("--threshold", type=float, help="training-accuracy threshold of the report-A rule")
-    parser.add_argument("--name", help="run name in models/ (made unique; default: architecture-data-date)")
-    parser.add_argument("--resume", metavar="NAME", help="continue the run NAME from its last complete epoch")
-    parser.add_argument("--more-epochs", type=int, help="with --resume: train this many epochs more")
+    parser.add_argument("--patience", type=int, help=_("early-stopping patience in epochs"))
+    parser.add_argument("--threshold", type=float, help=_("training-accuracy threshold of the report-A rule"))
+    parser.add_argument("--name", help=_("run name in models/ (made unique; default: architecture-data-date)"))
+    parser.add_argument("--resume", metavar="NAME", help=_("continue the run NAME from its last complete epoch"))
+    parser.add_argument("--more-epochs", type=int, help=_("with --resume: train this many epochs more"))
     parser.set_defaults(func=run_train)
 
-    models = subparsers.add_parser("models", help="list the trained runs in models/")
+    models = subparsers.add_parser("models", help=_("list the trained runs in models/"))
     models.set_defaults(func=run_models)
 
 
@@ -106,21 +124,20 @@ def progress_line(event: dict, width: int) -> str:
     bar_width = max(10, min(30, width - 70))
     filled = int(round(event["progress"] * bar_width))
     eta = int(event["eta_seconds"])
-    return (
-        f"epoch {event['epoch']} batch {event['batch']:>4}/{event['batches']} "
-        f"[{'#' * filled}{'.' * (bar_width - filled)}] {event['progress']:4.0%} "
-        f"loss {event['loss']:.4f} acc {event['accuracy']:.4f} "
-        f"{event['images_per_second']:6.0f} img/s ETA {eta // 60}:{eta % 60:02d}"
+    return _("epoch {epoch} batch {batch:>4}/{batches} [{bar}] {progress:4.0%} loss {loss:.4f} acc {accuracy:.4f} "
+             "{speed:6.0f} img/s ETA {eta}").format(
+        epoch=event["epoch"], batch=event["batch"], batches=event["batches"],
+        bar="#" * filled + "." * (bar_width - filled), progress=event["progress"], loss=event["loss"],
+        accuracy=event["accuracy"], speed=event["images_per_second"], eta=f"{eta // 60}:{eta % 60:02d}",
     )[: width - 1]
 
 
 def epoch_line(event: dict) -> str:
     chosen = " *" if event["chosen_epoch"] == event["epoch"] else ""
-    return (
-        f"epoch {event['epoch']:>3}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}  "
-        f"val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}  "
-        f"lr {event['lr']:.2g}  {event['seconds']:.1f} s{chosen}"
-    )
+    return _("epoch {epoch:>3}  loss {loss:.4f}  acc {accuracy:.4f}  val_loss {val_loss:.4f}  "
+             "val_acc {val_accuracy:.4f}  lr {lr:.2g}  {seconds:.1f} s").format(
+        epoch=event["epoch"], loss=event["loss"], accuracy=event["accuracy"], val_loss=event["val_loss"],
+        val_accuracy=event["val_accuracy"], lr=event["lr"], seconds=event["seconds"]) + chosen
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -152,7 +169,8 @@ def follow(folder, config, process) -> int:
     events = EventFile(folder / worker.EVENTS_FILE)
     index = len(events)
     width = shutil.get_terminal_size((100, 20)).columns
-    print(f"Run folder: {folder} (worker log: {folder / worker.LOG_FILE})", flush=True)
+    print(_("Run folder: {folder} (worker log: {log})").format(folder=folder, log=folder / worker.LOG_FILE),
+          flush=True)
     while True:
         try:
             fresh = events.wait(index, timeout=0.5)
@@ -163,44 +181,48 @@ def follow(folder, config, process) -> int:
                 break
         except KeyboardInterrupt:
             worker.request_stop(folder)
-            print("\nStopping after this batch, then keeping the best epoch...", flush=True)
+            print("\n" + _("Stopping after this batch, then keeping the best epoch..."), flush=True)
     status = worker.read_status(folder)
     if status.get("state") in (worker.QUEUED, worker.RUNNING):
         status = worker.settle_dead_run(folder, returncode=process.returncode)
-    print(status.get("message") or status.get("state"), flush=True)
+    print(worker.status_message(status) or status.get("state"), flush=True)
     metrics = worker.read_json(folder / "metrics.json")
     if status.get("state") in (worker.FINISHED, worker.STOPPED):
-        print(
-            (f"Accuracy on {test_accuracy_split(worker.read_json(folder / 'config.json'), metrics)} "
-             f"{metrics['test_accuracy']:.4f}. " if "test_accuracy" in metrics else "")
-            + f"{metrics.get('images_per_second', 0):.0f} images/s. Saved to {folder}. "
-            + f"Continue later with: python -m fer train --resume {folder.name} --more-epochs N"
-        )
+        accuracy = _("Accuracy on {split} {accuracy:.4f}.").format(
+            split=test_accuracy_split(worker.read_json(folder / "config.json"), metrics),
+            accuracy=metrics["test_accuracy"]) + " " if "test_accuracy" in metrics else ""
+        print(accuracy + _("{speed:.0f} images/s. Saved to {folder}. Continue later with: python -m fer train --resume "
+                           "{name} --more-epochs N").format(speed=metrics.get("images_per_second", 0), folder=folder,
+                                                           name=folder.name))
         return 0
-    print(f"Continue with: python -m fer train --resume {folder.name}", file=sys.stderr)
+    print(_("Continue with: python -m fer train --resume {name}").format(name=folder.name), file=sys.stderr)
     return 1
 
 
 def print_event(event: dict, config, width: int) -> None:
     if event["kind"] == "start":
         print(
-            f"Training {config.architecture} ({event['parameters']:,} parameters) on {config.dataset}: "
-            f"{event['train_images']:,} training / {event['val_images']:,} validation faces, "
-            f"{event['device']}, epochs {event['first_epoch']}..{event['epochs']}. "
-            "Ctrl-C stops after the current batch and keeps the best epoch.", flush=True)
+            _("Training {architecture} ({parameters:,} parameters) on {dataset}: {train:,} training / {val:,} "
+              "validation faces, {device}, epochs {first}..{last}. Ctrl-C stops after the current batch and keeps "
+              "the best epoch.").format(
+                architecture=config.architecture, parameters=event["parameters"], dataset=config.dataset,
+                train=event["train_images"], val=event["val_images"],
+                device=shown(event.get("device_sentence") or event["device"]), first=event["first_epoch"],
+                last=event["epochs"]), flush=True)
     elif event["kind"] == "resumed":
-        print(f"Continuing from epoch {event['from_epoch']} of {event['epochs']}.", flush=True)
+        print(_("Continuing from epoch {epoch} of {epochs}.").format(epoch=event["from_epoch"], epochs=event["epochs"]),
+              flush=True)
     elif event["kind"] == "batch" and sys.stdout.isatty():
         print("\r" + progress_line(event, width), end="", flush=True)
     elif event["kind"] == "epoch":
         clear = "\r" + " " * (width - 1) + "\r" if sys.stdout.isatty() else ""
         print(clear + epoch_line(event), flush=True)
     elif event["kind"] == "stopping":
-        print("\nStopping after this batch...", flush=True)
+        print("\n" + _("Stopping after this batch..."), flush=True)
     elif event["kind"] == "evaluating":
-        print(f"Evaluating on {event['test_images']:,} faces of the test split...", flush=True)
+        print(_("Evaluating on {count:,} faces of the test split...").format(count=event["test_images"]), flush=True)
     elif event["kind"] == "error":
-        print(event.get("message"), file=sys.stderr, flush=True)
+        print(shown(event.get("sentence") or event.get("message")), file=sys.stderr, flush=True)
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -214,16 +236,22 @@ def run_models(args: argparse.Namespace) -> int:
         if worker.read_status(folder).get("state") == worker.RUNNING and worker.worker_alive(worker.read_status(folder))
     ] if registry.models_dir().is_dir() else []
     if not runs and not left_behind and not training:
-        print(f"No trained runs in {registry.models_dir()}: "
-              "train one with `python -m fer train --preset classroom-quick`.")
+        print(_("No trained runs in {folder}: train one with `python -m fer train --preset classroom-quick`.").format(
+            folder=registry.models_dir()))
         return 0
-    header = (f"{'name':<36} {'kind':<9} {'architecture':<14} {'dataset':<12} {'state':<11} {'epoch':>5} "
-              f"{'accuracy':>8}  measured on")
+    heads = [_("name"), _("kind"), _("architecture"), _("dataset"), _("state"), _("epoch"), _("accuracy"),
+             _("measured on")]
+    header = (f"{heads[0]:<36} {heads[1]:<9} {heads[2]:<14} {heads[3]:<12} {heads[4]:<11} {heads[5]:>5} "
+              f"{heads[6]:>8}  {heads[7]}")
     print(header)
     print("-" * len(header))
+    states = {worker.QUEUED: _("queued"), worker.RUNNING: _("running"), worker.FINISHED: _("finished"),
+              worker.STOPPED: _("stopped"), worker.FAILED: _("failed"), worker.CANCELLED: _("cancelled"),
+              worker.INTERRUPTED: _("interrupted")}
     for run in runs:
         accuracy = run.metrics.get("test_accuracy")
-        state = worker.read_status(run.path).get("state", "finished")
+        state = worker.read_status(run.path).get("state", worker.FINISHED)
+        state = states.get(state, state)
         print(
             f"{run.name:<36} {run.kind:<9} {str(run.config.get('architecture', '?')):<14} "
             f"{str(run.config.get('dataset', '?')):<12} {state:<11} {str(run.metrics.get('chosen_epoch', '')):>5} "
@@ -231,7 +259,8 @@ def run_models(args: argparse.Namespace) -> int:
             f"{test_accuracy_split(run.config, run.metrics) if accuracy is not None else ''}"
         )
     for name in training:
-        print(f"Training now: {name} (follow it with the Train page, or stop it there)")
+        print(_("Training now: {name} (follow it with the Train page, or stop it there)").format(name=name))
     for job in left_behind:
-        print(f"Can be continued: {job.id}: {job.message} -> python -m fer train --resume {job.id}")
+        print(_("Can be continued: {name}: {message} -> python -m fer train --resume {name}").format(
+            name=job.id, message=job.message))
     return 0
