@@ -309,10 +309,13 @@ async def check_with_keras(page, student: Student, timeout_s: float) -> None:
 async def submit_training(page, student: Student, timeout_s: float) -> None:
     started = time.monotonic()
     await page.get_by_role("button", name="Train", exact=True).click(timeout=timeout_s * 1000)
-    # Submitted: Stop turns on (running or queued), or the training is already over. (No wait for the
-    # page to go idle: its live view reruns every 1.5 s while the training waits or runs.)
-    stop = page.get_by_role("button", name="Stop", exact=True, disabled=False)
-    await stop.or_(page.get_by_text("Saved as")).first.wait_for(timeout=timeout_s * 1000)
+    # Submitted: the page's Stop turns on (running or queued), or the training is already over. (No wait
+    # for the page to go idle: its live view reruns every 1.5 s while the training waits or runs.) Only
+    # the page's own Stop: Streamlit's header shows a Stop of its own while any script runs, and leaving
+    # the page then ends the run before it has submitted anything.
+    main = page.get_by_test_id("stMainBlockContainer")
+    stop = main.get_by_role("button", name="Stop", exact=True, disabled=False)
+    await stop.or_(main.get_by_text("Saved as")).first.wait_for(timeout=timeout_s * 1000)
     student.submitted = True
     student.timings["Training submitted"] = time.monotonic() - started
     await collect_exceptions(page, student, "Train")
