@@ -7,7 +7,7 @@ and the teacher gets one more page, Your class.
 import streamlit as st
 
 from fer.classroom import ClassSettingsError
-from fer.i18n import _
+from fer.i18n import _, pgettext
 from lessons._identity import class_mode, signed_in_user
 from lessons._language import language_switch, page_language
 from lessons._shared import render_sidebar
@@ -17,7 +17,7 @@ st.set_page_config(page_title=_("Facial expressions with CNNs"), page_icon="🙂
 
 # Section names and page titles in the reader's language; each page keeps its file as its address.
 PAGES = {
-    _("Start"): [
+    pgettext("navigation", "Start"): [
         st.Page("lessons/home.py", title=_("Home"), icon="🏠", default=True),
         st.Page("lessons/data.py", title=_("Your data"), icon="🗂️"),
     ],

@@ -11,6 +11,7 @@ from fer import data, permissions, registry
 from fer.i18n import _, expression, format_integer, ngettext
 from fer.urlstate import UrlState
 from lessons._identity import LAPTOP, STUDENT, accounts, current_user, sees_others_runs, sign_out, signed_in_user
+from lessons._language import page_language
 
 DATASET_KEY = "sidebar_dataset"
 MODEL_KEY = "sidebar_model"
@@ -75,6 +76,7 @@ def dataset_delete_form(key: str) -> None:
         return
 
     def delete(name: str) -> None:  # a callback: it runs before the widgets, so it may untick the box
+        page_language()  # and before the page, so its sentences need the language decided here too
         st.session_state[f"{key}_confirm"] = False
         try:
             permissions.check_dataset(user, name, roster.dataset_owner(name))

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fer import data, importers, permissions
-from fer.i18n import _, expression, expressions, format_integer
+from fer.i18n import _, expression, expressions, format_integer, format_percent
 from fer.importers.limits import in_megabytes
 from lessons._identity import STUDENT, accounts, class_settings, current_user
 from lessons._language import chart, page_language
@@ -45,11 +45,11 @@ st.markdown(
         "48x48 pixels, each labelled with one of seven expressions ({expressions}). It was collected with "
         "Google image searches for the ICML 2013 \"Challenges in Representation Learning\" contest "
         "(Goodfellow et al., 2013). It comes with its own split: **Training** 28,709 faces, **PublicTest** "
-        "3,589 and **PrivateTest** 3,589. Humans agree with its labels only about 65% of the time, and "
+        "3,589 and **PrivateTest** 3,589. Humans agree with its labels only about {agreement} of the time, and "
         "{disgust} has just 547 faces: both will show in your results."
     ).format(
         expressions=_(", ").join(f"{label} {name}" for label, name in enumerate(expressions())),
-        disgust=expression("Disgust"),
+        disgust=expression("Disgust"), agreement=format_percent(0.65),
     )
 )
 

@@ -158,12 +158,13 @@ for run in (run for run in runs if run.shipped):
             "Trained on FER2013's Training split ({train} faces, with {validation} held out for validation) "
             "with the app's own engine, so you can repeat it with your copy of FER2013: "
             "`python -m fer train --preset shipped-model`. For scale: people agree with FER2013's labels "
-            "about 65% of the time, and the 2013 Kaggle winner scored 71%. It was trained on photographs: "
+            "about {agreement} of the time, and the 2013 Kaggle winner scored {winner}. It was trained on photographs: "
             "on the synthetic cartoon faces it does much worse, which is a lesson in itself. It is the "
             "model every page uses until you train your own."
         ).format(
             architecture=run.config.get("architecture", "?"),
             train=format_integer(run.config.get("train_images", 0)),
             validation=format_integer(run.config.get("val_images", 0)),
+            agreement=format_percent(0.65), winner=format_percent(0.71),
         )
     )

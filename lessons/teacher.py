@@ -40,6 +40,7 @@ def when(seconds: float | None) -> str:
 
 
 def add_students() -> None:
+    page_language()  # a callback runs before the page: its sentences need the language too
     try:
         st.session_state[CODES_KEY] = roster.add_students(st.session_state["teacher_names"].splitlines())
     except AccountError as error:

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from fer.face_dataset import EMOTIONS, IMAGE_SIZE, NUM_CLASSES, DataError
-from fer.i18n import _, expression, format_integer
+from fer.i18n import _, expression, format_integer, format_percent
 from fer.importers.found import USAGES, BadRows, FoundFaces, Progress, hold_out_test_split, normalise_usage
 
 PIXELS_PER_FACE = IMAGE_SIZE * IMAGE_SIZE
@@ -72,7 +72,9 @@ def read_csv(
         usage = np.array(faces.usage, dtype="<U11")
     else:
         usage = hold_out_test_split(labels)
-        notes.append(_("The CSV has no Usage column: a stratified 10% of the faces was held out as the test split."))
+        notes.append(_(
+            "The CSV has no Usage column: a stratified {share} of the faces was held out as the test split."
+        ).format(share=format_percent(0.1)))
     if first_row is not None:
         notes.append(_("The CSV has no header line; its columns were read as emotion,pixels[,Usage]."))
     return FoundFaces("csv", images, labels, usage, rows_read, problems.in_order(), notes)
@@ -207,7 +209,7 @@ class CsvBatches:
             self._problem(
                 where,
                 _("the emotion label {label} is outside 0-6 ({labels})").format(
-                    label=label, labels=", ".join(f"{i} {expression(i)}" for i in range(len(EMOTIONS)))
+                    label=label, labels=_(", ").join(f"{i} {expression(i)}" for i in range(len(EMOTIONS)))
                 ),
                 _("Fix the label"),
                 line,

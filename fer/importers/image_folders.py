@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from fer.face_dataset import EMOTIONS, IMAGE_SIZE, MIXED_TEST, NUM_CLASSES, DataError
-from fer.i18n import N_, _, format_integer
+from fer.i18n import N_, _, format_integer, format_percent
 from fer.importers.decode import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, ImageTooLarge, decode_face
 from fer.importers.found import BadRows, FoundFaces, Progress, hold_out_test_split
 from fer.importers.tree import Tree
@@ -93,7 +93,9 @@ def read_image_folders(tree: Tree, label: str, skip_bad_rows: bool, progress: Pr
     labels = np.array([label_ for _, label_, _ in work], dtype=np.uint8)[kept]
     usage = np.array([usage for _, _, usage in work], dtype="<U11")[kept]
     if not any(usage_ != "Training" for _, _, usage_ in work):
-        notes.append(_("There is no test/ folder: a stratified 10% of the faces was held out as the test split."))
+        notes.append(_(
+            "There is no test/ folder: a stratified {share} of the faces was held out as the test split."
+        ).format(share=format_percent(0.1)))
     if not np.any(usage != "Training"):
         usage = hold_out_test_split(labels)
     return FoundFaces(IMAGE_FOLDERS, faces[kept], labels, usage, len(work), problems.in_order(), notes)

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 from fer.face_dataset import IMAGE_SIZE, NUM_CLASSES, DataError
-from fer.i18n import _, format_integer
+from fer.i18n import _, format_integer, format_percent
 from fer.importers.found import USAGES, FoundFaces, hold_out_test_split, normalise_usage
 from fer.importers.limits import ImportLimits, in_megabytes
 from fer.importers.zips import check_members
@@ -87,7 +87,9 @@ def read_npz(source: str, opener, size: int | None, limits: ImportLimits) -> Fou
     notes = []
     if usage is None:
         usage = hold_out_test_split(labels)
-        notes.append(_("The .npz has no usage array: a stratified 10% of the faces was held out as the test split."))
+        notes.append(_(
+            "The .npz has no usage array: a stratified {share} of the faces was held out as the test split."
+        ).format(share=format_percent(0.1)))
     else:
         usage = np.array([normalise_usage(value) for value in np.asarray(usage).astype(str)], dtype="<U11")
         unknown = sorted(set(np.unique(usage)) - set(USAGES))

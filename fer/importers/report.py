@@ -9,7 +9,7 @@ import numpy as np
 
 from fer.data import data_dir, save_cache
 from fer.face_dataset import SPLIT_NAMES, DataError, split_label, splits_from_usage, test_label_from_usage
-from fer.i18n import _, format_integer
+from fer.i18n import _, format_integer, format_percent
 from fer.importers.found import USAGES, FoundFaces
 from fer.importers.names import check_dataset_name
 
@@ -47,8 +47,8 @@ class ImportReport:
         lines.append(_("Usage: {counts}.").format(
             counts=_(", ").join(f"{k} {format_integer(v)}" for k, v in self.usage_counts.items())
         ))
-        lines.append(_("Splits: {counts} (validation is a stratified 10% of Training).").format(
-            counts=_(", ").join(
+        lines.append(_("Splits: {counts} (validation is a stratified {share} of Training).").format(
+            share=format_percent(0.1), counts=_(", ").join(
                 f"{split_label(k, self.test_label)} {format_integer(v)}" for k, v in self.split_counts.items()
             )
         ))
