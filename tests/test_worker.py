@@ -216,3 +216,23 @@ def test_the_command_line_trains_in_a_worker_and_resumes():
     assert longer.returncode == 0, longer.stdout + longer.stderr
     assert "Continuing from epoch 3 of 3" in longer.stdout
     assert [row["epoch"] for row in history_of(registry.run_path("cli-run"))] == ["1", "2", "3"]
+
+
+def test_a_worker_trains_without_the_servers_memory_settings_at_its_own_priority(monkeypatch):
+    import psutil
+
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # what `make run` gives the server
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    monkeypatch.setenv("FER_SOMETHING_OF_THE_USER", "kept")
+    jobs = JobManager(max_running=1, nice=3)
+    job = jobs.submit(small_config(epochs=1), owner="ana", name="niced")
+    try:
+        child = psutil.Process(job.process.pid)  # after Popen returns, the worker has been exec'd
+        environment = child.environ()
+        assert "TF_ENABLE_ONEDNN_OPTS" not in environment and "MALLOC_ARENA_MAX" not in environment
+        assert environment["FER_SOMETHING_OF_THE_USER"] == "kept"
+        assert child.nice() == os.getpriority(os.PRIO_PROCESS, 0) + 3
+        assert child.cmdline()[1:3] == ["-X", "faulthandler"]  # a native crash leaves its stacks in worker.log
+    finally:
+        jobs.wait(job.id, timeout=300)
+    assert job.state == FINISHED, job.message
