@@ -289,9 +289,9 @@ async def sign_in(page, student: Student, url: str, timeout_s: float) -> None:
     await rendered(page, "Sign in", timeout_s)
     student.timings["Sign in page"] = time.monotonic() - started
     started = time.monotonic()
-    await page.get_by_label("Your name", exact=True).fill(student.name)
-    await page.get_by_label("Your code", exact=True).fill(student.code)
-    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.get_by_label("Your name", exact=True).fill(student.name, timeout=timeout_s * 1000)
+    await page.get_by_label("Your code", exact=True).fill(student.code, timeout=timeout_s * 1000)
+    await page.get_by_role("button", name="Sign in", exact=True).click(timeout=timeout_s * 1000)
     await rendered(page, HOME[1], timeout_s)
     student.timings["Signed in, Home"] = time.monotonic() - started
 
@@ -392,6 +392,16 @@ def read_json(path: Path) -> dict:
         return {}
 
 
+def native_crash(folder: Path) -> str:
+    """The Python stack faulthandler wrote into worker.log when the worker crashed in native code, if it did."""
+    try:
+        log = (folder / "worker.log").read_text(errors="replace")
+    except OSError:
+        return ""
+    start = log.find("Fatal Python error")
+    return "" if start < 0 else "\n    " + "\n    ".join(log[start:].splitlines()[:40])
+
+
 def training_states(models: Path, students: list[Student]) -> dict:
     """What became of each student's training: state per run folder, and runs lost or clobbered."""
     names = {student.name for student in students}
@@ -408,7 +418,7 @@ def training_states(models: Path, students: list[Student]) -> dict:
         state = status.get("state", "unknown")
         states[state] = states.get(state, 0) + 1
         if state == "failed":
-            failed.append(f"{folder.name}: {status.get('message')}")
+            failed.append(f"{folder.name}: {status.get('message')}{native_crash(folder)}")
         config = read_json(folder / "config.json")
         if config.get("owner") not in (None, owner):
             clobbered.append(f"{folder.name}: asked for {owner}, saved as {config.get('owner')}'s")
