@@ -510,10 +510,22 @@ def train_one_epoch(model, data: TrainingData, config: TrainConfig, epoch: int, 
 
 
 def validate(model, images: np.ndarray, labels: np.ndarray, batch_size: int) -> dict:
+    """Mean loss and accuracy over `images`, a batch at a time, as `model.evaluate` would give them.
+
+    Not `model.evaluate`: under TensorFlow it builds a tf.data iterator at every call, and workers
+    crashed there with SIGSEGV now and then when the CPU was crowded (faulthandler's stack in
+    worker.log ended in keras' epoch_iterator.reset, in one run of ten under load).
+    """
     if not len(labels):
         return {"loss": math.nan, "accuracy": math.nan}
     targets = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
-    return model.evaluate(to_model_input(images), targets, batch_size=batch_size, verbose=0, return_dict=True)
+    sums = {"loss": 0.0, "accuracy": 0.0}
+    for start in range(0, len(labels), batch_size):
+        inputs = to_model_input(images[start : start + batch_size])
+        logs = model.test_on_batch(inputs, targets[start : start + batch_size], return_dict=True)
+        for key in sums:  # each call reports its batch alone, like train_on_batch
+            sums[key] += float(logs[key]) * len(inputs)
+    return {key: total / len(labels) for key, total in sums.items()}
 
 
 def end_epoch(model, data: TrainingData, config: TrainConfig, row: dict, loop: LoopState, rule, events) -> None:
