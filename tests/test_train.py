@@ -364,3 +364,24 @@ def test_the_moving_average_is_validated_with_its_own_batchnorm_statistics(faces
         np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean(means, axis=0), rtol=1e-4, atol=1e-6)
     for variable, value in zip(model.variables, before):
         np.testing.assert_array_equal(variable.numpy(), value)
+
+
+@pytest.mark.parametrize("batch_size", [7, 64, 500])
+def test_validation_gives_what_keras_evaluate_gives(batch_size):
+    import keras
+
+    from fer import train
+    from tests.models import batchnorm_cnn
+
+    model = batchnorm_cnn(seed=0)
+    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+                  metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    faces, labels = rng.integers(0, 256, (130, 48, 48), dtype=np.uint8), rng.integers(0, 7, 130)
+    model.train_on_batch(train.to_model_input(faces[:32]), np.eye(7)[labels[:32]])
+    ours = train.validate(model, faces, labels, batch_size)
+    expected = model.evaluate(train.to_model_input(faces), np.eye(7, dtype=np.float32)[labels], batch_size=batch_size,
+                              verbose=0, return_dict=True)
+    assert ours["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
+    assert ours["accuracy"] == pytest.approx(float(expected["accuracy"]), abs=1e-6)
+    assert train.validate(model, faces, labels, batch_size) == ours  # nothing carried over from one call to the next
