@@ -57,7 +57,8 @@ if user is None:
 pages = PAGES
 if class_mode() and user.is_teacher:
     pages = {**PAGES, _("Teach"): [st.Page("lessons/teacher.py", title=_("Your class"), icon="🧑‍🏫")]}
-navigation = st.navigation(pages)
+# Every lesson listed: the course's table of contents, and no "View N more" that only Streamlit can word.
+navigation = st.navigation(pages, expanded=True)
 render_sidebar()
 with st.sidebar:
     language_switch()

@@ -245,3 +245,43 @@ def test_webcam_page_serves_the_models_demo_and_its_download(app_server, page, t
     demo.wait_for_function(BUNDLE_READY, timeout=120_000)
     assert demo.evaluate("ferDebug.ready"), demo.evaluate("[ferDebug.state, ferDebug.message]")
     assert trained.name in demo.inner_text("#model-info")
+
+
+@pytest.fixture(scope="module")
+def chinese_page(app_server, browser):
+    """A reader whose browser asks for English, following a teacher's link with ?lang=zh-TW."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield context.new_page()
+    context.close()
+
+
+# What a Chinese page may show in English besides what tests/i18n_checks allows: the run's and the
+# data set's names, split names as FER2013 writes them, the language switch's own entry.
+CHINESE_PAGE_NAMES = frozenset({"synthetic", "train", "test", "PublicTest", "PrivateTest", "English", "flip",
+                                "ten-crop", "crops", "tiny", "report", "A", "B"})
+
+
+@pytest.mark.parametrize("lesson", [None, *PAGES, "lessons/competition.py"])
+def test_every_page_renders_in_chinese_in_chromium(app_server, chinese_page, trained, lesson):
+    from tests.i18n_checks import HAN, english_left
+
+    url = app_server.page_url(lesson) if lesson else app_server.url
+    chinese_page.goto(url + "?lang=zh-TW")
+    wait_for_streamlit_page(chinese_page)
+    assert streamlit_exceptions(chinese_page) == [], app_server.log()[-3000:]
+    title = chinese_page.inner_text("h1").strip()
+    assert HAN.search(title), f"{lesson}: the title {title!r} is not in Chinese"
+    names = CHINESE_PAGE_NAMES | {trained.name} | set(trained.name.replace("-", " ").split())
+    # What the reader sees, less formulas (KaTeX) and code, which stay as they are in every language.
+    text = chinese_page.evaluate("""() => ['[data-testid="stMain"]', '[data-testid="stSidebar"]'].map(selector => {
+        const copy = document.querySelector(selector).cloneNode(true);
+        copy.querySelectorAll('.katex, code, pre').forEach(element => element.remove());
+        document.body.appendChild(copy);
+        const text = copy.innerText;
+        copy.remove();
+        return text;
+    }).join('\\n')""")
+    left = [(line, words) for line in text.splitlines() if (words := english_left(line, names))]
+    assert left == [], f"{lesson}: English left in the browser: {left[:8]}"
+    # The CJK font is there, so the characters are drawn, not boxes.
+    assert chinese_page.evaluate(f"document.fonts.check('16px \"Noto Sans CJK TC\"', {title!r})")
