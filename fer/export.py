@@ -31,6 +31,7 @@ import datetime
 import io
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import zipfile
@@ -332,14 +333,45 @@ def exports_dir() -> Path:
     return Path(os.environ.get("FER_EXPORTS_DIR", DEFAULT_EXPORTS_DIR))
 
 
+EXPORT_TOKEN_FILE = "export-token"  # in the run's folder: the secret part of its served bundle's address
+
+
+def served_name(name: str) -> str:
+    """The served bundle's folder name: a shipped model's own name; any other run's name and a secret.
+
+    Streamlit serves static/ to every browser that asks, so a student's bundle is not found by
+    guessing a run name (`small_cnn-fer2013-1124-0930`) on a class server where the teacher hides
+    students' runs from each other: its address holds 16 random hex digits kept in the run's folder.
+    """
+    registry.validate_name(name)
+    if name.startswith(registry.PRETRAINED_PREFIX):
+        return name
+    path = registry.run_path(name) / EXPORT_TOKEN_FILE
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        token = ""
+    if len(token) != 16:
+        candidate = secrets.token_hex(8)
+        try:
+            with open(path, "x") as file:  # two sessions at once: the first one's token wins
+                file.write(candidate)
+            token = candidate
+        except FileExistsError:
+            token = path.read_text().strip() or candidate
+        except FileNotFoundError:
+            raise registry.RegistryError(_("No run called {name!r} to export.").format(name=name)) from None
+    return f"{name}-{token}"
+
+
 def served_folder(name: str) -> Path:
-    """Where the app keeps the bundle it serves: <exports folder>/<name>/ (git-ignored)."""
-    return exports_dir() / registry.validate_name(name)
+    """Where the app keeps the bundle it serves: <exports folder>/<served_name(name)>/ (git-ignored)."""
+    return exports_dir() / served_name(name)
 
 
 def served_url(name: str) -> str:
     """The page's address inside the running app (Streamlit serves static/ at /app/static/)."""
-    return f"{SERVED_URL_PREFIX}/{registry.validate_name(name)}/index.html"
+    return f"{SERVED_URL_PREFIX}/{served_name(name)}/index.html"
 
 
 def export_for_app(name: str, weights_dtype: str = "float32", progress: Progress | None = None) -> ExportResult:

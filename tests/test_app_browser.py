@@ -58,8 +58,9 @@ def trained(app_server, trained_tiny_run: Path) -> TrainedRun:
         shutil.copytree(trained_tiny_run, target)
     os.utime(target / registry.CONFIG_FILE)  # the registry's newest run is the pages' default
     with registry_folder(app_server.models_dir):
-        if not (app_server.exports_dir / name / export.METADATA_JSON).exists():
-            export.export_bundle(name, app_server.exports_dir / name)
+        served = app_server.exports_dir / export.served_name(name)
+        if not (served / export.METADATA_JSON).exists():
+            export.export_bundle(name, served)
         model = registry.load_model(name)
         test_accuracy = registry.read_run(name).metrics["test_accuracy"]
     images, labels = synth.default_dataset().split("test")
@@ -240,7 +241,9 @@ def test_webcam_page_serves_the_models_demo_and_its_download(app_server, page, t
     open_lesson(app_server, page, "lessons/webcam.py")
     main_text_with(page, "Download the bundle (.zip)", "Accuracy on test")
     assert metric(page, "Accuracy on test") == f"{trained.test_accuracy:.1%}"
-    frame_element = page.wait_for_selector(f'iframe[src*="exports/{trained.name}/index.html"]', timeout=30_000)
+    with registry_folder(app_server.models_dir):
+        served = export.served_name(trained.name)
+    frame_element = page.wait_for_selector(f'iframe[src*="exports/{served}/index.html"]', timeout=30_000)
     demo = frame_element.content_frame()
     demo.wait_for_function(BUNDLE_READY, timeout=120_000)
     assert demo.evaluate("ferDebug.ready"), demo.evaluate("[ferDebug.state, ferDebug.message]")

@@ -166,7 +166,23 @@ def test_the_app_exports_into_fer_exports_dir_and_never_into_the_repository(save
     shipped_before = sorted(path.name for path in export.DEFAULT_EXPORTS_DIR.iterdir())
     result = export.export_for_app("tiny", "float16")
 
-    assert result.folder == isolated_exports / "tiny" == export.served_folder("tiny")
-    assert export.read_bundle_metadata(isolated_exports / "tiny")["model_name"] == "tiny"
+    served = export.served_name("tiny")
+    assert result.folder == isolated_exports / served == export.served_folder("tiny")
+    assert export.read_bundle_metadata(isolated_exports / served)["model_name"] == "tiny"
     assert sorted(path.name for path in export.DEFAULT_EXPORTS_DIR.iterdir()) == shipped_before
-    assert export.served_url("tiny") == "/app/static/exports/tiny/index.html"
+    assert export.served_url("tiny") == f"/app/static/exports/{served}/index.html"
+
+
+def test_a_students_bundle_is_served_under_an_address_nobody_guesses(saved_tiny, isolated_exports):
+    from tests.models import save_tiny_run
+
+    save_tiny_run("tiny-twin")
+    served = export.served_name("tiny")
+    assert served.startswith("tiny-") and len(served) == len("tiny-") + 16
+    assert export.served_name("tiny") == served  # the same address every time, and after a restart
+    assert export.served_name("tiny-twin") != "tiny-twin-" + served.removeprefix("tiny-")  # a secret per run
+    assert export.served_name("pretrained-quick-cnn") == "pretrained-quick-cnn"  # shipped: public by design
+    export.export_for_app("tiny", "float16")
+    assert [path.name for path in isolated_exports.iterdir()] == [served]
+    with pytest.raises(registry.RegistryError, match="No run called 'ghost'"):
+        export.served_name("ghost")

@@ -279,7 +279,9 @@ def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
         button.click()
         wait_for_streamlit_page(page)
         page.get_by_text("Download the bundle").wait_for(timeout=90_000)
-        frame_element = page.wait_for_selector(f'iframe[src*="exports/{name}/index.html"]', timeout=30_000)
+        with registry_folder(app_server.models_dir):
+            served = export.served_name(name)  # the run's name and its secret
+        frame_element = page.wait_for_selector(f'iframe[src*="exports/{served}/index.html"]', timeout=30_000)
         demo = frame_element.content_frame()
         try:
             demo.wait_for_function(FACE_SHOWN, timeout=90_000)
@@ -288,7 +290,7 @@ def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
             raise AssertionError(state) from None
         assert demo.evaluate("ferDebug.state") == "face"
         # The app wrote the bundle into its own exports folder, which Streamlit serves.
-        assert export.read_bundle_metadata(app_server.exports_dir / name)["model_name"] == name
+        assert export.read_bundle_metadata(app_server.exports_dir / served)["model_name"] == name
         shown = demo.evaluate(SHOWN)
         crop, probabilities = python_prediction(model, frame_of(shown["snapshot"]))
         assert shown["snapshot"]["box"] == list(crop.box)
@@ -300,4 +302,5 @@ def test_streamlit_page_exports_and_embeds_the_demo(app_server, camera_browser):
         assert page.query_selector_all('[data-testid="stException"]') == []
         page.close()
     finally:
-        shutil.rmtree(app_server.exports_dir / name, ignore_errors=True)
+        with registry_folder(app_server.models_dir):
+            shutil.rmtree(app_server.exports_dir / export.served_name(name), ignore_errors=True)
