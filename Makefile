@@ -87,6 +87,11 @@ fonts:
 	  echo "Installing Debian's fonts-noto-cjk for Chinese in the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk; }
+	@fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || { \
+	  echo "Installing Debian's fonts-noto-color-emoji for the navigation's icons in headless Chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-color-emoji || \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-color-emoji; }; }
 
 clean-venv:
 	rm -rf $(VENV) node_modules static/vendor
