@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from fer.i18n import _
+from fer.i18n import _, translated_text
 
 
 class EventLog:
@@ -190,7 +190,7 @@ def shown(stored: Any) -> str:
     if is_sentence(stored):
         return _render(stored, _)
     if isinstance(stored, str) and stored:
-        return _(stored)
+        return translated_text(stored)
     return "" if stored is None else str(stored)
 
 

@@ -28,6 +28,7 @@ import gettext
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -160,6 +161,56 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """`message` as said in `context`: the same English, another translation (a term's first use on a page)."""
     return translations(current_language()).pgettext(context, message)
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@functools.cache
+def _templates(language: str) -> tuple[tuple[re.Pattern, str], ...]:
+    """Every catalogue sentence with placeholders, as a pattern that reads its values back out of the
+    English text; the most specific (the most words besides its placeholders) first."""
+    found = []
+    for message_id in getattr(translations(language), "_catalog", {}):
+        if not isinstance(message_id, str) or "{" not in message_id or "\x04" in message_id:
+            continue
+        if len(re.findall(r"[A-Za-z]{2,}", _PLACEHOLDER.sub(" ", message_id))) < 2:
+            continue  # "{what}: {why}" would match any sentence with a colon and translate nothing of it
+        pieces, names, position = [], [], 0
+        for placeholder in _PLACEHOLDER.finditer(message_id):
+            pieces.append(re.escape(message_id[position : placeholder.start()]))
+            name = placeholder.group(1)
+            pieces.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+            names.append(name)
+            position = placeholder.end()
+        pieces.append(re.escape(message_id[position:]))
+        try:
+            found.append((re.compile("".join(pieces) + r"\Z", re.S), message_id))
+        except re.error:
+            continue
+    found.sort(key=lambda item: -len(_PLACEHOLDER.sub("", item[1])))
+    return tuple(found)
+
+
+def translated_text(text: str, depth: int = 2) -> str:
+    """An English sentence already filled in (kept by an older run, raised inside a worker), in the
+    current language: the catalogue's sentence whose words it matches, with its values put back
+    (values that are sentences themselves translated the same way); else the text as it is."""
+    language = current_language()
+    if language == SOURCE_LANGUAGE or not text or depth < 0:
+        return text
+    catalogue = translations(language)
+    direct = catalogue.gettext(text)
+    if direct != text:
+        return direct
+    for pattern, message_id in _templates(language):
+        match = pattern.match(text)
+        if match:
+            values = {name: translated_text(value, depth - 1) if " " in value else value
+                      for name, value in match.groupdict().items()}
+            return _PLACEHOLDER.sub(lambda found, values=values: values.get(found.group(1), found.group(0)),
+                                    catalogue.gettext(message_id))
+    return text
 
 
 def N_(message: str) -> str:

@@ -211,3 +211,23 @@ def test_the_cli_answers_in_the_terminals_language(tmp_path):
         cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("錯誤："), result.stderr
+
+
+def test_an_english_sentence_kept_by_a_worker_is_shown_in_the_readers_language():
+    """A worker keeps what a library raised as English text (fer.data's error for a missing data set);
+    a Chinese reader gets the catalogue's sentence with the same values, an unknown text stays as it is."""
+    from fer import data
+    from fer.events import shown
+
+    with i18n.language("en"), pytest.raises(data.DataError) as raised:
+        data.load_dataset("ghost-set")
+    kept = str(raised.value)
+    with i18n.language("zh-TW"):
+        said = shown(kept)
+        expected = i18n._("No data set called {name} in {folder}: import one with "
+                          "`python -m fer data import PATH` or on the Your data page.").format(
+            name=repr("ghost-set"), folder=data.data_dir())
+        assert said == expected and "'ghost-set'" in said and said != kept
+        assert shown("A sentence no catalogue holds.") == "A sentence no catalogue holds."
+    with i18n.language("en"):
+        assert shown(kept) == kept
