@@ -357,6 +357,31 @@ class PredictionCache:
         self.capacity = capacity
         self._entries: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict = {}  # key -> the lock its one computation holds
+
+    def get_or_compute(self, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The cached value, or `compute()` run once however many threads ask for `key` at the same time.
+
+        Thirty students opening the confusion matrix together each loaded the model and predicted
+        the split beside the others: the server's memory peaked at 14 GB. The others now wait for
+        the first one's answer.
+        """
+        value = self.get(key)
+        if value is not None:
+            return value
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        try:
+            with computing:
+                value = self.get(key)
+                if value is None:
+                    value = compute()
+                    self.put(key, value)
+                return value
+        finally:
+            with self._lock:
+                if self._computing.get(key) is computing:
+                    del self._computing[key]
 
     def get(self, key):
         with self._lock:
@@ -381,6 +406,9 @@ class PredictionCache:
 
 
 PREDICTIONS = PredictionCache()
+# Whole splits predicted at once in one server, whatever the number of sessions asking: each holds a
+# loaded model and its batches, so a class opening different models together stays within memory.
+PREDICTION_SLOTS = threading.BoundedSemaphore(2)
 
 
 def predict_split(
@@ -393,30 +421,33 @@ def predict_split(
 ) -> np.ndarray:
     """Probabilities `(N, 7)` of registry model `model_name` on one split of a FaceDataset, cached."""
     images, labels = dataset.split(split)
-    key = (run_fingerprint(model_name), dataset.name, split, tta, images_fingerprint(images, labels))
-    if cache is not None:
-        cached = cache.get(key)
-        if cached is not None:
-            if progress is not None:
-                progress(1.0)
-            return cached
     if len(images) == 0:
         raise EvaluationError(
             _("The {split} split of {dataset} is empty: pick another split or data set.").format(
                 split=split, dataset=repr(dataset.name)
             )
         )
-    predictor = load_predictor(model_name, tta=tta)
-    probabilities = predict_faces(predictor, images, progress=progress)
-    if probabilities.shape != (len(images), NUM_CLASSES):
-        raise EvaluationError(
-            _(
-                "{model} returned predictions of shape {shape}; the app needs {expected}, one probability per emotion."
-            ).format(model=model_name, shape=probabilities.shape, expected=(len(images), NUM_CLASSES))
-        )
-    probabilities.setflags(write=False)
-    if cache is not None:
-        cache.put(key, probabilities)
+
+    def compute() -> np.ndarray:
+        with PREDICTION_SLOTS:
+            predictor = load_predictor(model_name, tta=tta)
+            probabilities = predict_faces(predictor, images, progress=progress)
+        if probabilities.shape != (len(images), NUM_CLASSES):
+            raise EvaluationError(
+                _(
+                    "{model} returned predictions of shape {shape}; the app needs {expected}, one probability "
+                    "per emotion."
+                ).format(model=model_name, shape=probabilities.shape, expected=(len(images), NUM_CLASSES))
+            )
+        probabilities.setflags(write=False)
+        return probabilities
+
+    if cache is None:
+        return compute()
+    key = (run_fingerprint(model_name), dataset.name, split, tta, images_fingerprint(images, labels))
+    probabilities = cache.get_or_compute(key, compute)
+    if progress is not None:
+        progress(1.0)
     return probabilities
 
 

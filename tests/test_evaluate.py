@@ -402,6 +402,31 @@ def test_predict_split_is_cached_until_the_model_is_saved_again():
     assert np.abs(retrained - first).max() > 1e-4
 
 
+def test_a_class_asking_for_the_same_predictions_at_once_loads_the_model_once(monkeypatch):
+    import threading
+
+    _save_two_models()
+    dataset = tiny_dataset()
+    cache = evaluate.PredictionCache()
+    loads, real_load = [], evaluate.load_predictor
+    monkeypatch.setattr(evaluate, "load_predictor", lambda *args, **kwargs: loads.append(args) or real_load(
+        *args, **kwargs))
+    start = threading.Barrier(12)
+    answers = [None] * 12
+
+    def student(index: int) -> None:
+        start.wait()
+        answers[index] = evaluate.predict_split("dense", dataset, "test", cache=cache)
+
+    threads = [threading.Thread(target=student, args=(index,)) for index in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert len(loads) == 1  # one model in memory and one prediction, not twelve
+    assert all(answer is answers[0] for answer in answers) and answers[0].shape == (len(dataset.split("test")[1]), 7)
+
+
 def test_cli_prints_accuracy_per_class_metrics_and_matrix(capsys, monkeypatch):
     from fer import data
     from fer.__main__ import main
