@@ -228,7 +228,8 @@ class MemoryWatch:
         for child in children:
             try:
                 workers += child.memory_info().rss
-                if child.environ().get("TF_ENABLE_ONEDNN_OPTS") == "0":
+                # Training workers only (the server may have helpers too, such as multiprocessing's resource tracker).
+                if "fer.worker" in child.cmdline() and child.environ().get("TF_ENABLE_ONEDNN_OPTS") == "0":
                     self.workers_without_onednn.add(child.pid)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
