@@ -6,6 +6,7 @@ and the teacher gets one more page, Your class.
 
 import streamlit as st
 
+from fer import backends
 from fer.classroom import ClassSettingsError
 from fer.i18n import _, pgettext
 from lessons._identity import class_mode, signed_in_user
@@ -62,4 +63,5 @@ navigation = st.navigation(pages, expanded=True)
 render_sidebar()
 with st.sidebar:
     language_switch()
+backends.import_keras_once()  # the first session imports it; the others wait for it, not beside it
 navigation.run()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 
 from fer.events import error, sentence
 from fer.i18n import N_
@@ -79,3 +80,19 @@ def versions() -> dict[str, str]:
 def apply_environment(backend: str, device: str) -> None:
     """Set the variables of `environment_for` in this process (call before importing Keras)."""
     os.environ.update(environment_for(backend, device))
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def import_keras_once():
+    """Import Keras (and TensorFlow under it) one thread at a time; later calls return at once.
+
+    A server runs each session's page in a thread of its own. In the thirty-student benchmark, the
+    second session to open a page that imports Keras never finished it (two threads importing
+    TensorFlow at the same moment), while the others waited about 45 s for the first import.
+    """
+    with _IMPORT_LOCK:
+        import keras
+
+    return keras
