@@ -46,7 +46,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, scratch_app_folder  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, scratch_app_folder, streamlit_command  # noqa: E402
 
 SHIPPED_MODEL = REPO_ROOT / "models" / "pretrained-quick-cnn"
 GIB = 1 << 30
@@ -121,15 +121,10 @@ def start_server(workdir: Path, class_mode: bool, max_trainings: int, environmen
         "FER_ACCOUNTS_FILE": str(accounts_file(data)),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(main_script),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]
     log_path = workdir / "streamlit.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(streamlit_command(main_script, port), cwd=REPO_ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", models, data, log_path)
     deadline = time.monotonic() + 120
     while True:

@@ -83,6 +83,16 @@ def copy_shipped_bundle(shipped: Path, target: Path) -> Path:
     return target
 
 
+def streamlit_command(main_script: Path, port: int) -> list[str]:
+    """`streamlit run` of the app on loopback `port`, headless, watching no files, sending no statistics."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(main_script),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
 @contextlib.contextmanager
 def run_streamlit(repo_root: Path, workdir: Path, startup_timeout: float = 90.0):
     port = free_port()
@@ -99,14 +109,9 @@ def run_streamlit(repo_root: Path, workdir: Path, startup_timeout: float = 90.0)
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     # Run from the repository, so `fer` imports and .streamlit/config.toml apply as with `make run`.
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(main_script),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(streamlit_command(main_script, port), cwd=repo_root, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
@@ -152,3 +157,38 @@ def wait_for_streamlit_page(page, timeout_ms: int = 90_000) -> None:
 
 def streamlit_exceptions(page) -> list[str]:
     return [element.inner_text() for element in page.query_selector_all('[data-testid="stException"]')]
+
+
+def assert_no_streamlit_exception(server, page) -> None:
+    """No exception shown on the page; if there is one, the server log's end says why."""
+    assert streamlit_exceptions(page) == [], server.log()[-3000:]
+
+
+def sign_in(server, page, name: str | None, secret: str) -> None:
+    """Sign in on a class server's page: a student by name and code, the teacher (`name` None) by password."""
+    page.goto(server.url)
+    wait_for_streamlit_page(page)
+    main = page.get_by_test_id("stMain")
+    if name is None:
+        main.get_by_role("tab", name="Teacher").click()
+        main.get_by_role("textbox", name="Teacher password").fill(secret)
+        main.get_by_role("button", name="Sign in as the teacher").click()
+    else:
+        main.get_by_role("textbox", name="Your name").fill(name)
+        main.get_by_role("textbox", name="Your code").fill(secret)
+        main.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for(timeout=60_000)
+    wait_for_streamlit_page(page)
+    assert_no_streamlit_exception(server, page)
+
+
+def start_training(page, faces: int, epochs: int, name: str) -> None:
+    """On the Train page: at most `faces` training faces, `epochs` epochs, run name `name`; then press Train."""
+    main = page.get_by_test_id("stMainBlockContainer")
+    for field, value, exact in (("Train on at most this many faces (0 = all)", faces, False), ("Epochs", epochs, True)):
+        main.get_by_role("spinbutton", name=field, exact=exact).fill(str(value))
+        main.get_by_role("spinbutton", name=field, exact=exact).press("Enter")
+    main.get_by_role("textbox", name="Run name (optional)").fill(name)
+    main.get_by_role("textbox", name="Run name (optional)").press("Enter")
+    wait_for_streamlit_page(page)
+    main.get_by_role("button", name="Train", exact=True).click()

@@ -18,7 +18,13 @@ import pytest
 from playwright.sync_api import expect
 
 from fer.accounts import Accounts
-from tests.browser import run_streamlit, streamlit_exceptions, wait_for_streamlit_page
+from tests.browser import (
+    assert_no_streamlit_exception,
+    run_streamlit,
+    sign_in,
+    start_training,
+    wait_for_streamlit_page,
+)
 from tests.conftest import REPO_ROOT
 from tests.models import registry_folder, save_tiny_run
 
@@ -68,26 +74,6 @@ def contexts(browser):
         context.close()
 
 
-def check(server, page) -> None:
-    assert streamlit_exceptions(page) == [], server.log()[-3000:]
-
-
-def sign_in(server, page, name: str | None, secret: str) -> None:
-    page.goto(server.url)
-    wait_for_streamlit_page(page)
-    main = page.get_by_test_id("stMain")
-    if name is None:
-        main.get_by_role("tab", name="Teacher").click()
-        main.get_by_role("textbox", name="Teacher password").fill(secret)
-        main.get_by_role("button", name="Sign in as the teacher").click()
-    else:
-        main.get_by_role("textbox", name="Your name").fill(name)
-        main.get_by_role("textbox", name="Your code").fill(secret)
-        main.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for(timeout=60_000)
-    wait_for_streamlit_page(page)
-    check(server, page)
-
 
 def go_to(server, page, title: str) -> None:
     """Follow the sidebar link (a new URL would be a new session, signed out)."""
@@ -98,7 +84,7 @@ def go_to(server, page, title: str) -> None:
     navigation.get_by_role("link", name=title).click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=90_000)
     wait_for_streamlit_page(page)
-    check(server, page)
+    assert_no_streamlit_exception(server, page)
 
 
 def choose_run(page, run: str) -> None:
@@ -146,7 +132,7 @@ def test_a_student_cannot_touch_anothers_run_and_the_teacher_can(class_server, c
     choose_run(ana, "ana-saved")  # her own: enabled
     expect(main.get_by_role("button", name="Rename", exact=True)).to_be_enabled()
     expect(main.get_by_role("checkbox", name="Yes, delete ana-saved for good")).to_be_enabled()
-    check(server, ana)
+    assert_no_streamlit_exception(server, ana)
 
     # The teacher opens Your class (its list of trainings refreshes by itself).
     teacher = contexts()
@@ -157,15 +143,7 @@ def test_a_student_cannot_touch_anothers_run_and_the_teacher_can(class_server, c
     ben = contexts()
     sign_in(server, ben, "Ben Okafor", codes["Ben Okafor"])
     go_to(server, ben, "Train a network")
-    main = ben.get_by_test_id("stMainBlockContainer")
-    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("256")
-    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
-    main.get_by_role("spinbutton", name="Epochs", exact=True).fill("200")
-    main.get_by_role("spinbutton", name="Epochs", exact=True).press("Enter")
-    main.get_by_role("textbox", name="Run name (optional)").fill("ben-long")
-    main.get_by_role("textbox", name="Run name (optional)").press("Enter")
-    wait_for_streamlit_page(ben)
-    main.get_by_role("button", name="Train", exact=True).click()
+    start_training(ben, faces=256, epochs=200, name="ben-long")
     folder = server.models_dir / "ben-long"
     deadline = time.monotonic() + 240
     while status(folder) != "running" and time.monotonic() < deadline:
@@ -191,7 +169,7 @@ def test_a_student_cannot_touch_anothers_run_and_the_teacher_can(class_server, c
         time.sleep(0.3)
     assert status(folder) == "stopped", (folder / "worker.log").read_text()[-2000:]
     ben.get_by_text(re.compile(r"Stopped\. Saved as")).wait_for(timeout=60_000)
-    check(server, teacher)
+    assert_no_streamlit_exception(server, teacher)
 
     # ...and renames, then deletes, Ben's saved run.
     go_to(server, teacher, "Train a network")
@@ -217,4 +195,4 @@ def test_a_student_cannot_touch_anothers_run_and_the_teacher_can(class_server, c
     while (server.models_dir / "ben-saved-checked").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not (server.models_dir / "ben-saved-checked").exists()
-    check(server, teacher)
+    assert_no_streamlit_exception(server, teacher)

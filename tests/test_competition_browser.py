@@ -22,7 +22,12 @@ import pytest
 from fer import competition, data
 from fer.accounts import Accounts
 from fer.competition_store import CompetitionStore
-from tests.browser import run_streamlit, streamlit_exceptions, wait_for_streamlit_page
+from tests.browser import (
+    assert_no_streamlit_exception,
+    run_streamlit,
+    sign_in,
+    wait_for_streamlit_page,
+)
 from tests.conftest import REPO_ROOT
 from tests.models import pooled_softmax, registry_folder, save_tiny_run
 
@@ -100,9 +105,6 @@ class Recorder:
         return b"".join(self.frames[start:])
 
 
-def check(server, page) -> None:
-    assert streamlit_exceptions(page) == [], server.log()[-3000:]
-
 
 def main_text(page) -> str:
     return page.get_by_test_id("stMain").inner_text()
@@ -117,29 +119,12 @@ def wait_for_text(page, needle: str, timeout_ms: int = 180_000) -> str:
     return main_text(page)
 
 
-def sign_in(server, page, name: str | None, secret: str) -> None:
-    page.goto(server.url)
-    wait_for_streamlit_page(page)
-    main = page.get_by_test_id("stMain")
-    if name is None:
-        main.get_by_role("tab", name="Teacher").click()
-        main.get_by_role("textbox", name="Teacher password").fill(secret)
-        main.get_by_role("button", name="Sign in as the teacher").click()
-    else:
-        main.get_by_role("textbox", name="Your name").fill(name)
-        main.get_by_role("textbox", name="Your code").fill(secret)
-        main.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for(timeout=60_000)
-    wait_for_streamlit_page(page)
-    check(server, page)
-
-
 def go_to(server, page, title: str, heading: str) -> str:
     """Follow the sidebar link (a new URL would be a new session, signed out); the page's text."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.get_by_role("heading", name=heading).first.wait_for(timeout=90_000)
     wait_for_streamlit_page(page)
-    check(server, page)
+    assert_no_streamlit_exception(server, page)
     return main_text(page)
 
 
@@ -181,7 +166,7 @@ def test_no_private_score_or_label_reaches_a_students_browser_before_the_reveal(
     go_to(server, ana, "Class competition", "Class competition")
     ana.get_by_role("button", name="Submit", exact=True).click()
     text = wait_for_text(ana, "submissions used today")
-    check(server, ana)
+    assert_no_streamlit_exception(server, ana)
     assert "82.86" not in text, text
     assert "private score" not in text.replace("The private scores stay", "") and "Private board" not in text
     boards = competition.boards("fer-class", store)
@@ -212,7 +197,7 @@ def test_no_private_score_or_label_reaches_a_students_browser_before_the_reveal(
     go_to(server, teacher, "Class competition", "Class competition")
     teacher.get_by_role("button", name="Reveal the private board now").click()
     wait_for_text(teacher, "Private board (PrivateTest)")
-    check(server, teacher)
+    assert_no_streamlit_exception(server, teacher)
 
     # Now Ana's browser gets both: her private score, and PrivateTest on the Confusion page.
     after = len(received.frames)

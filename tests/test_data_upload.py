@@ -15,8 +15,7 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.testing.v1 import AppTest
 
 from fer import data
-from tests.conftest import REPO_ROOT
-from tests.test_data_page import write_csv
+from tests.test_data_page import open_data_page, write_csv
 
 
 @pytest.fixture
@@ -40,15 +39,6 @@ def dropped_file_ids(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(MemoryUploadedFileManager, "remove_file", remove_file)
     return dropped
-
-
-def open_data_page() -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=60)
-    app.run()
-    app.switch_page("lessons/data.py")
-    app.run()
-    assert not app.exception
-    return app
 
 
 def upload(app: AppTest, name: str, content: bytes) -> AppTest:

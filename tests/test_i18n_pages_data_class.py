@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,6 +16,7 @@ from fer import i18n, importers
 from fer.accounts import Accounts
 from tests.i18n_checks import WORD, untranslated_on_page
 from tests.models import save_tiny_run
+from tests.test_data_page import write_csv
 from tests.test_i18n_pages import assert_chinese
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,21 +26,6 @@ PASSWORD = "a long class passphrase"
 # and the sidebar's language switch names each language in itself (English, 繁體中文).
 NAMES = frozenset({"train", "test", "PublicTest", "PrivateTest", "tiny", "synthetic", "tiny-run", "broken", "class",
                    "English"})
-HEADER = "emotion,pixels,Usage"
-
-
-def write_csv(path, count: int, bad_line: str | None = None) -> None:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(count, 48, 48), dtype=np.uint8)
-    lines = [HEADER] + [
-        f"{index % 7},{' '.join(map(str, image.ravel()))},{'Training' if index < count - 7 else 'PublicTest'}"
-        for index, image in enumerate(images)
-    ]
-    if bad_line is not None:
-        lines.insert(3, bad_line)
-    path.write_text("\n".join(lines) + "\n")
-
-
 def open_in_app(page: str, language: str = "zh-TW") -> AppTest:
     """A page as the app runs it (Home's links need the navigation), sidebar included, in `language`."""
     app = AppTest.from_file(APP, default_timeout=120)

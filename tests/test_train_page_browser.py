@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.browser import streamlit_exceptions, wait_for_streamlit_page
+from tests.browser import start_training, streamlit_exceptions, wait_for_streamlit_page
 
 POINTS = re.compile(r"(\d+) points on the charts")
 
@@ -83,15 +83,7 @@ def test_train_watch_the_charts_grow_and_stop(app_server, page):
 def test_a_killed_training_leaves_a_sentence_and_continues(app_server, page):
     page.goto(app_server.page_url("lessons/train.py"))
     wait_for_streamlit_page(page)
-    main = page.get_by_test_id("stMainBlockContainer")
-    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").fill("256")
-    main.get_by_role("spinbutton", name="Train on at most this many faces (0 = all)").press("Enter")
-    main.get_by_role("spinbutton", name="Epochs", exact=True).fill("4")
-    main.get_by_role("spinbutton", name="Epochs", exact=True).press("Enter")
-    main.get_by_role("textbox", name="Run name (optional)").fill("to-be-killed")
-    main.get_by_role("textbox", name="Run name (optional)").press("Enter")
-    wait_for_streamlit_page(page)
-    main.get_by_role("button", name="Train", exact=True).click()
+    start_training(page, faces=256, epochs=4, name="to-be-killed")
     folder = app_server.models_dir / "to-be-killed"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:

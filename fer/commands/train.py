@@ -1,17 +1,6 @@
 """`python -m fer train ...` trains with the app's engine; `python -m fer models` lists the runs.
 
-(`DESCRIPTION` below is this text for `--help`, in the reader's language.)
-
-    python -m fer train --preset classroom-quick
-    python -m fer train --arch report_a_cnn --data fer2013 --epochs 30 --checkpoint lowest_val_loss_above_train_accuracy
-
-    python -m fer train --preset shipped-model --name my-vgg
-    python -m fer train --resume my-vgg                  # after a crash, a kill or a closed laptop
-    python -m fer train --resume my-vgg --more-epochs 20 # a finished run, longer
-
-The training runs in its own worker process and writes everything into its run folder
-(models/NAME/); this command follows it. Ctrl-C stops after the current batch and still
-saves the best epoch, like the page's Stop button.
+What it does and its examples are `DESCRIPTION` below, which `--help` shows in the reader's language.
 """
 
 from __future__ import annotations
