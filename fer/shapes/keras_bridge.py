@@ -77,7 +77,10 @@ def build_keras_model(input_shape: tuple[int, int, int], stack: list[Layer]):
 
 def keras_table(model) -> list[Row]:
     """Rows read from a real Keras model: its own output shapes and parameter counts, no arithmetic."""
-    input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
+    try:
+        input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
+    except AttributeError:  # Keras gives a Sequential of an Input alone (an empty stack) no inputs
+        input_shape = tuple(int(size) for size in model._layers[0].batch_shape[1:])
     from_keras = _("from Keras")
     rows = [Row("input", "Input", from_keras, input_shape, 0, 0)]
     model_layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
