@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, scratch_app_folder, streamlit_command  # noqa: E402
 
-SHIPPED_MODEL = REPO_ROOT / "models" / "pretrained-quick-cnn"
+SHIPPED_MODELS = sorted((REPO_ROOT / "models").glob("pretrained-*"))
 GIB = 1 << 30
 
 
@@ -107,7 +107,8 @@ def start_server(workdir: Path, class_mode: bool, max_trainings: int, environmen
     models, data = workdir / "models", workdir / "data"
     models.mkdir(parents=True)
     data.mkdir(parents=True)
-    shutil.copytree(SHIPPED_MODEL, models / SHIPPED_MODEL.name)
+    for shipped in SHIPPED_MODELS:
+        shutil.copytree(shipped, models / shipped.name)
     main_script, exports = scratch_app_folder(REPO_ROOT, workdir)
     port = free_port()
     env = {

@@ -17,7 +17,7 @@ from fer.train import TrainConfig
 from tests.models import save_tiny_run
 
 ANA, BEN = User("Ana", STUDENT), User("Ben", STUDENT)
-SHIPPED = "pretrained-quick-cnn"
+SHIPPED = "pretrained-tiny"  # a tiny run standing in for the shipped model
 
 # who, action, run, its recorded owner -> None (allowed) or a piece of the sentence
 PERMISSIONS = [

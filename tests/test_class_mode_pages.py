@@ -12,7 +12,7 @@ from tests.conftest import REPO_ROOT
 from tests.models import save_tiny_run
 
 PASSWORD = "a long class passphrase"
-SHIPPED = "pretrained-quick-cnn"
+SHIPPED = "pretrained-tiny"  # a tiny run standing in for the shipped model
 
 
 @pytest.fixture

@@ -181,7 +181,7 @@ def test_a_students_bundle_is_served_under_an_address_nobody_guesses(saved_tiny,
     assert served.startswith("tiny-") and len(served) == len("tiny-") + 16
     assert export.served_name("tiny") == served  # the same address every time, and after a restart
     assert export.served_name("tiny-twin") != "tiny-twin-" + served.removeprefix("tiny-")  # a secret per run
-    assert export.served_name("pretrained-quick-cnn") == "pretrained-quick-cnn"  # shipped: public by design
+    assert export.served_name("pretrained-model") == "pretrained-model"  # shipped: public by design
     export.export_for_app("tiny", "float16")
     assert [path.name for path in isolated_exports.iterdir()] == [served]
     with pytest.raises(registry.RegistryError, match="No run called 'ghost'"):

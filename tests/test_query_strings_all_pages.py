@@ -41,11 +41,12 @@ SHARED_SOURCES = [*(REPO_ROOT / "lessons").glob("_*.py"), REPO_ROOT / "fer" / "s
 SHARED_KEYS = keys_in(*SHARED_SOURCES)
 PAGE_KEYS = {page: sorted(keys_in(REPO_ROOT / page) | SHARED_KEYS) for page in PAGES}
 EXAMPLES_PER_PAGE = 8
+SHIPPED_NAMES = sorted(path.name for path in (REPO_ROOT / "models").glob("pretrained-*"))
 
 plausible = st.sampled_from([
     "0", "1", "2", "-1", "3", "99999", "100000", "test", "train", "val", "none", "flip", "ten-crop", "counts",
     "shares", "happy", "angry", "disgust", "vanilla", "smoothgrad", "gradcam", "conv1", "conv2", "pool1",
-    TRAINED_RUN, "pretrained-quick-cnn", "true", "false", "0.5", "1,2,3", "0.1,-0.2,0.3", "1e-8", "en", "zh-TW",
+    TRAINED_RUN, *SHIPPED_NAMES, "true", "false", "0.5", "1,2,3", "0.1,-0.2,0.3", "1e-8", "en", "zh-TW",
 ])
 hostile = st.one_of(
     st.sampled_from(["", " ", "nan", "-nan", "inf", "-inf", "1e309", "9" * 400, "-" + "9" * 40, "0x10", "١٢", "²",
