@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import data, registry
+from fer import data, measured, registry
 from fer.face_dataset import shown_split_label
 from fer.i18n import _, format_integer, format_percent
 from fer.presets import COMPARISON_RECIPES, comparison_settings
@@ -244,3 +244,60 @@ st.markdown(
         "right prior for images, so the same data goes further."
     )
 )
+
+# ---------------------------------------------------------------------------------- better recipes
+st.header(_("Same network, better recipe"))
+st.markdown(
+    _(
+        "Each report trained its CNN one way and gave one figure. Below, the same two networks, layer for layer, "
+        "are trained by the recipe the literature uses on FER2013: what a network can learn did not change, only "
+        "how it was taught. The numbers are what these recipes measured when we ran them."
+    )
+)
+
+
+def better_recipe(figure: measured.ReportFigure) -> None:
+    st.subheader(_("{report}'s CNN ({architecture})").format(report=_(figure.report), architecture=figure.architecture))
+    try:
+        result = measured.measured_result(figure.better_preset)
+    except measured.MeasuredResultError as error:
+        st.error(str(error))
+        result = None
+    own_column, plain_column, flip_column = st.columns(3)
+    own_column.metric(_("The report's own figure"), format_percent(figure.accuracy), help=_(figure.measured_on))
+    if result is not None:
+        points = _("{points} points").format(points=f"{(result.accuracy - figure.accuracy) * 100:+.1f}")
+        plain_column.metric(_("Better recipe, on PublicTest"), format_percent(result.accuracy, 1), delta=points)
+        if result.flip_accuracy is not None:
+            flip_column.metric(_("With flip averaging"), format_percent(result.flip_accuracy, 1))
+        st.caption(_("{report}'s figure is {measured_on}.").format(report=_(figure.report),
+                                                                 measured_on=_(figure.measured_on))
+                   + " " + measured.summary(result))
+        curve = pd.DataFrame(result.validation_curve, columns=["epoch", "accuracy"])
+        line = alt.Chart(curve).mark_line(point=True).encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1), title=_("epoch")),
+            y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False), title=_("validation accuracy")),
+            tooltip=[alt.Tooltip("epoch:Q", title=_("epoch")),
+                     alt.Tooltip("accuracy:Q", format=".1%", title=_("validation accuracy"))],
+        )
+        report_line = pd.DataFrame({"accuracy": [figure.accuracy], "label": [
+            _("{report}: {accuracy}").format(report=_(figure.report), accuracy=format_percent(figure.accuracy))]})
+        rule = alt.Chart(report_line).mark_rule(strokeDash=[6, 4], color="gray").encode(y="accuracy:Q")
+        label = alt.Chart(report_line).mark_text(align="left", dx=4, dy=-8, color="gray").encode(
+            x=alt.value(0), y="accuracy:Q", text="label:N")
+        st.altair_chart(chart((line + rule + label).properties(height=240)), width="stretch")
+        st.caption(_("The better recipe's validation accuracy per epoch; the dashed line is the report's figure."))
+    else:
+        st.info(_("Not measured on this installation yet: train it with the command below (it needs FER2013), "
+                  "evaluate it on PublicTest with `bench/bench_evaluate.py --write-metrics`, then record it with "
+                  "`scripts/record_result.py`."))
+    changes = measured.recipe_changes(figure.own_preset, figure.better_preset)
+    st.markdown(_("What changed, with the network left as it was ({own} → {better}):").format(
+        own=figure.own_preset, better=figure.better_preset))
+    st.dataframe(pd.DataFrame([{_("setting"): change.setting, _("the report's recipe"): change.before,
+                                _("the better recipe"): change.after} for change in changes]), hide_index=True)
+    st.code(measured.rerun_command(figure.better_preset), language="bash")
+
+
+for report_figure in measured.REPORT_FIGURES.values():
+    better_recipe(report_figure)

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import backends, checkpoints, devices, jobs, permissions, registry, worker
+from fer import backends, checkpoints, devices, jobs, measured, permissions, registry, worker
 from fer import train as engine
 from fer.data import SYNTHETIC, available_datasets, test_accuracy_split
 from fer.events import current_events, shown
@@ -125,6 +125,12 @@ with st.expander(_("Settings"), expanded=True):
         on_change=apply_preset,
         format_func=preset_labels.__getitem__,
     )
+    try:
+        measured_result = measured.measured_result(st.session_state[field_key("preset")])
+        if measured_result is not None:
+            st.caption(measured.summary(measured_result))
+    except measured.MeasuredResultError as error:
+        st.warning(str(error))
     data_column, net_column = st.columns(2)
     with data_column:
         st.selectbox(_("Data set"), datasets, key=field_key("dataset"), format_func=dataset_labels.__getitem__)
