@@ -340,7 +340,9 @@ def test_every_committed_result_is_complete_and_consistent(monkeypatch):
         config = json.loads((folder / preset / "config.json").read_text())
         public = json.loads((folder / preset / "metrics.json").read_text())["public_test"]
         matrix = public["confusion_matrix"]
-        assert math.isclose(public["accuracy"], sum(matrix[k][k] for k in range(7)) / sum(map(sum, matrix)))
+        from_matrix = sum(matrix[k][k] for k in range(7)) / sum(map(sum, matrix))
+        assert math.isclose(public["accuracy"], from_matrix), (
+            f"results/{preset}/metrics.json: accuracy {public['accuracy']}, its confusion matrix {from_matrix}")
         assert public["accuracy_by_tta"]["none"] == public["accuracy"]
         assert config["architecture"] == PRESETS[preset].settings["architecture"]
         assert config["measured"]["training_minutes"] > 0 and config["measured"]["machine_images_per_second"] > 0
