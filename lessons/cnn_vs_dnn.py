@@ -292,10 +292,12 @@ def better_recipe(figure: measured.ReportFigure) -> None:
                   "evaluate it on PublicTest with `bench/bench_evaluate.py --write-metrics`, then record it with "
                   "`scripts/record_result.py`."))
     changes = measured.recipe_changes(figure.own_preset, figure.better_preset)
+    # A markdown table: long settings wrap instead of being cut off as in a data frame.
+    table = [(_("setting"), _("the report's recipe"), _("the better recipe")), ("---",) * 3,
+             *((change.setting, change.before, change.after) for change in changes)]
     st.markdown(_("What changed, with the network left as it was ({own} → {better}):").format(
-        own=figure.own_preset, better=figure.better_preset))
-    st.dataframe(pd.DataFrame([{_("setting"): change.setting, _("the report's recipe"): change.before,
-                                _("the better recipe"): change.after} for change in changes]), hide_index=True)
+        own=figure.own_preset, better=figure.better_preset) + "\n\n"
+        + "\n".join("| " + " | ".join(row) + " |" for row in table))
     st.code(measured.rerun_command(figure.better_preset), language="bash")
 
 
