@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, registry
-from fer.i18n import N_, _, expressions, format_integer, format_percent, pgettext
+from fer.i18n import N_, _, expressions, format_decimal, format_integer, format_percent, pgettext
 from lessons._language import chart, page_language
 from lessons._shared import (
     class_counts_frame,
@@ -147,11 +147,29 @@ for run in (run for run in runs if run.shipped):
     st.subheader(_("Shipped with the app: {name}").format(name=run.name))
     if "accuracy" in public:
         by_tta = public.get("accuracy_by_tta", {})
-        columns = st.columns(3)
+        columns = st.columns(4)
         columns[0].metric(_("FER2013 PublicTest accuracy"), format_percent(public["accuracy"], 1))
         if "flip" in by_tta:
             columns[1].metric(_("with flip TTA"), format_percent(by_tta["flip"], 1))
-        columns[2].metric(_("parameters"), format_integer(run.config.get("parameters", 0)))
+        if by_tta:
+            best = max(by_tta, key=by_tta.get)
+            columns[2].metric(_("best TTA: {mode}").format(mode=best), format_percent(by_tta[best], 1))
+        columns[3].metric(_("parameters"), format_integer(run.config.get("parameters", 0)))
+    if public.get("per_class"):
+        recall = pd.DataFrame({
+            _("expression"): expressions(),
+            _("recall"): [row["recall"] for row in public["per_class"]],
+        })
+        st.altair_chart(chart(
+            alt.Chart(recall, title=_("Of each expression's PublicTest faces, the share it finds (recall)"))
+            .mark_bar()
+            .encode(
+                x=alt.X(f"{_('recall')}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                y=alt.Y(f"{_('expression')}:N", sort=None),
+                tooltip=[_("expression"), alt.Tooltip(f"{_('recall')}:Q", format=".1%")],
+            )
+            .properties(height=220)
+        ), use_container_width=True)
     st.markdown(
         _(
             "Architecture **{architecture}** (the *Shape arithmetic* and *Feature maps* pages take it apart). "
@@ -168,3 +186,18 @@ for run in (run for run in runs if run.shipped):
             agreement=format_percent(0.65), winner=format_percent(0.71),
         )
     )
+    cost = run.config.get("cost")
+    if cost:
+        st.caption(
+            _(
+                "Its training: {epochs} epochs, {hours} hours on an idle 2-core CPU ({cpu_hours} CPU-hours; "
+                "its machines' figure: {figure} images/s for the report-A CNN in `bench/bench_train.py`), "
+                "{wall} hours as it actually ran, paused and resumed beside other work."
+            ).format(
+                epochs=format_integer(cost["epochs"]), hours=format_decimal(cost["quiet_hours"], 1),
+                cpu_hours=format_decimal(cost["quiet_cpu_hours"], 1),
+                figure="–".join(sorted({format_integer(round(figure)) for figure in (
+                    min(cost["machine_images_per_second"]), max(cost["machine_images_per_second"]))})),
+                wall=format_decimal(cost["wall_clock_hours"], 1),
+            )
+        )

@@ -1,5 +1,7 @@
 """The Home page on a fresh machine and with a model in the registry."""
 
+import shutil
+
 import keras
 import numpy as np
 from streamlit.testing.v1 import AppTest
@@ -48,3 +50,35 @@ def test_lists_models_with_their_accuracy():
     assert np.isclose(table["accuracy"].iloc[0], 0.42)
     assert table["measured on"].iloc[0] == "test"  # the synthetic faces' test split
     assert app.sidebar.selectbox[1].value == "tiny-run"
+
+
+def shipped_model_in(models_dir) -> registry.RunInfo:
+    shipped = sorted((REPO_ROOT / "models").glob(f"{registry.PRETRAINED_PREFIX}*"))[0]
+    shutil.copytree(shipped, models_dir / shipped.name)
+    return registry.read_run(shipped.name)
+
+
+def test_shows_the_shipped_models_numbers_recall_and_cost(isolated_folders):
+    run = shipped_model_in(isolated_folders[0])
+    app = run_home()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    public = run.metrics["public_test"]
+    assert metrics["FER2013 PublicTest accuracy"] == f"{public['accuracy']:.1%}"
+    best = max(public["accuracy_by_tta"], key=public["accuracy_by_tta"].get)
+    assert metrics[f"best TTA: {best}"] == f"{public['accuracy_by_tta'][best]:.1%}"
+    recall_chart = next(chart for chart in app.get("vega_lite_chart") if "(recall)" in chart.proto.spec)
+    assert "Disgust" in str(recall_chart.proto)
+    cost = run.config["cost"]
+    captions = " ".join(caption.value for caption in app.caption)
+    assert f"{cost['epochs']} epochs, {cost['quiet_hours']:.1f} hours on an idle 2-core CPU" in captions
+
+
+def test_shows_the_shipped_models_cost_in_chinese(isolated_folders):
+    run = shipped_model_in(isolated_folders[0])
+    app = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=60)
+    app.query_params["lang"] = "zh-TW"
+    app.run()
+    assert not app.exception
+    captions = " ".join(caption.value for caption in app.caption)
+    assert f"{run.config['cost']['quiet_cpu_hours']:.1f}" in captions
+    assert "2-core" not in captions and "epochs" not in captions

@@ -1,0 +1,114 @@
+"""Ship a finished, evaluated training run as the app's pretrained model (maintainers only).
+
+    .venv/bin/python scripts/ship_model.py RUN pretrained-NAME --from ~/fer-runs/models \\
+        --machine-figure 464.9 [--machine-figure ...] [--replace pretrained-OLD]
+
+RUN must have finished and have its PublicTest numbers in metrics.json (`bench/bench_evaluate.py
+--model RUN --write-metrics`). Copies model.keras, config.json, history.csv and metrics.json into
+models/pretrained-NAME (the run's checkpoint and event log stay behind), adds the training's cost
+to config.json (hours on this kind of machine, with its figure from `bench/bench_train.py`:
+images/s of the bare report-A CNN loop), and exports its TF.js bundle into
+static/exports/pretrained-NAME for the webcam page. --replace removes an older shipped model and
+its bundle. Afterwards: `git add models static/exports`, then `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fer import registry  # noqa: E402
+
+SHIPPED_FILES = (registry.MODEL_FILE, registry.CONFIG_FILE, registry.HISTORY_FILE, registry.METRICS_FILE)
+SIZE_LIMIT = 20_000_000  # bytes, model folder and bundle together (tests/test_pretrained.py)
+
+
+def training_cost(source: Path, metrics: dict, machine_figures: list[float]) -> dict:
+    """What the training cost: its wall-clock time as it happened (beside whatever else the machine
+    ran) and, from its quietest tenth of epochs, what it costs on a machine doing nothing else."""
+    seconds = sorted(float(row["seconds"]) for row in csv.DictReader((source / registry.HISTORY_FILE).open()))
+    quiet_epoch = seconds[len(seconds) // 10]
+    cores = os.cpu_count() or 1
+    return {
+        "epochs": len(seconds),
+        "wall_clock_hours": round(float(metrics.get("training_seconds") or sum(seconds)) / 3600, 2),
+        "quiet_epoch_seconds": round(quiet_epoch, 1),
+        "quiet_hours": round(quiet_epoch * len(seconds) / 3600, 2),
+        "quiet_cpu_hours": round(quiet_epoch * len(seconds) * cores / 3600, 1),
+        "cores": cores,
+        "machine_images_per_second": machine_figures,
+        "machine_figure": "bench/bench_train.py: the bare train_on_batch loop of the report-A CNN, batch 128, "
+                          "on each machine the run was trained or resumed on",
+        "note": "wall_clock_hours: all its epochs as they ran, niced, beside test suites and other work; "
+                "quiet_*: its fastest tenth of epochs times its epochs, the cost on an idle machine",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="the finished run's name")
+    parser.add_argument("name", help="the shipped name, starting with " + registry.PRETRAINED_PREFIX)
+    parser.add_argument("--from", dest="source", type=Path, default=registry.models_dir(),
+                        help="the models folder holding RUN")
+    parser.add_argument("--machine-figure", type=float, action="append", required=True,
+                        help="images/s of bench/bench_train.py's bare loop on a machine that trained it (repeat)")
+    parser.add_argument("--replace", action="append", default=[], help="an older shipped model to remove")
+    arguments = parser.parse_args()
+
+    if not arguments.name.startswith(registry.PRETRAINED_PREFIX):
+        raise SystemExit(f"{arguments.name}: a shipped model's name starts with {registry.PRETRAINED_PREFIX}")
+    source = arguments.source.expanduser() / arguments.run
+    metrics = json.loads((source / registry.METRICS_FILE).read_text())
+    if "public_test" not in metrics:
+        raise SystemExit(f"{source} has no PublicTest numbers: run "
+                         f"bench/bench_evaluate.py --model {arguments.run} --write-metrics first.")
+    status = json.loads((source / "status.json").read_text()) if (source / "status.json").exists() else {}
+    if status.get("state") not in ("finished", None):
+        raise SystemExit(f"{source} is {status.get('state')}, not finished: resume it first.")
+
+    shipped_models = ROOT / "models"
+    target = shipped_models / arguments.name
+    staging = shipped_models / f".{arguments.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for file in SHIPPED_FILES:
+        shutil.copy2(source / file, staging / file)
+    config = json.loads((staging / registry.CONFIG_FILE).read_text())
+    config.pop("owner", None)
+    config["shipped_from"] = arguments.run
+    config["cost"] = training_cost(source, metrics, arguments.machine_figure)
+    (staging / registry.CONFIG_FILE).write_text(json.dumps(config, indent=2))
+    registry.replace_folder(staging, target)
+
+    os.environ["FER_MODELS_DIR"] = str(shipped_models)
+    from fer import export
+
+    result = export.export_bundle(arguments.name, export.DEFAULT_EXPORTS_DIR / arguments.name)
+    export.complete_shipped_bundles()
+    for old in arguments.replace:
+        if old != arguments.name and old.startswith(registry.PRETRAINED_PREFIX):
+            shutil.rmtree(shipped_models / old, ignore_errors=True)
+            shutil.rmtree(export.DEFAULT_EXPORTS_DIR / old, ignore_errors=True)
+
+    model_bytes = sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
+    print(f"{target}: {model_bytes / 1e6:.1f} MB; bundle {result.folder}: model files "
+          f"{result.model_bytes / 1e6:.1f} MB ({result.weights_dtype})")
+    if model_bytes + result.model_bytes >= SIZE_LIMIT:
+        print(f"Too big for git: together over {SIZE_LIMIT / 1e6:.0f} MB.")
+        return 1
+    public = metrics["public_test"]
+    print("PublicTest: " + ", ".join(f"{mode} {value:.4f}" for mode, value in public["accuracy_by_tta"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
