@@ -344,7 +344,9 @@ def test_every_committed_result_is_complete_and_consistent(monkeypatch):
         assert math.isclose(public["accuracy"], from_matrix), (
             f"results/{preset}/metrics.json: accuracy {public['accuracy']}, its confusion matrix {from_matrix}")
         assert public["accuracy_by_tta"]["none"] == public["accuracy"]
-        assert config["architecture"] == PRESETS[preset].settings["architecture"]
+        changed = {key: (config.get(key), value) for key, value in PRESETS[preset].settings.items()
+                   if config.get(key) != value}
+        assert not changed, f"results/{preset} was trained with other settings than the preset's now: {changed}"
         assert config["measured"]["training_minutes"] > 0 and config["measured"]["machine_images_per_second"] > 0
         result = measured.measured_result(preset)  # reads as the pages read it
         assert result.epochs >= 1 and result.validation_curve, f"results/{preset}/history.csv has no epochs"

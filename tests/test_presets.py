@@ -2,7 +2,7 @@
 
 import pytest
 
-from fer import nets
+from fer import measured, nets
 from fer.presets import COMPARISON_RECIPES, PRESETS, comparison_settings
 from fer.train import TrainConfig, architecture_builder, preset
 
@@ -34,3 +34,11 @@ def test_the_cnn_and_the_dnn_get_the_same_recipe(recipe):
 def test_an_unknown_recipe_is_a_sentence():
     with pytest.raises(ValueError, match="Unknown recipe 'fast'"):
         comparison_settings("fast", "report_b_cnn", "synthetic")
+
+
+def test_the_classroom_preset_measured_60_percent_in_under_10_minutes_of_a_400_images_per_second_machine():
+    """Issue 13's yardstick for a lesson's worth of training, read from what the preset measured (results/)."""
+    result = measured.measured_result("classroom-fer2013")
+    assert result is not None, "results/classroom-fer2013 is missing: record the preset's run"
+    assert result.accuracy >= 0.60, f"PublicTest {result.accuracy:.1%}"
+    assert result.minutes_at_reference <= 10, f"{result.minutes_at_reference:.1f} minutes at 400 images/s"
