@@ -95,7 +95,8 @@ def test_a_killed_training_leaves_a_sentence_and_continues(app_server, page):
         raise AssertionError("the training never reached its second epoch")
     status = json.loads((folder / "status.json").read_text())
     os.kill(status["pid"], signal.SIGKILL)  # what the kernel's out-of-memory killer does
-    page.get_by_text(re.compile(r"stopped: out of memory in epoch 2.*the best epoch, 1, is kept")).first.wait_for(
+    # Epochs of 256 faces are short: on a busy machine the kill can land after epoch 2 was saved.
+    page.get_by_text(re.compile(r"stopped: out of memory in epoch 2.*the best epoch, [12], is kept")).first.wait_for(
         timeout=60_000)
     assert streamlit_exceptions(page) == [], app_server.log()[-3000:]
     page.reload()
