@@ -167,12 +167,20 @@ def list_runs() -> list[RunInfo]:
 
 
 def default_model_name() -> str | None:
-    """The student's newest run; else the shipped pretrained model; else None."""
+    """The student's newest run; else the best shipped single network; else None.
+
+    Shipped models all carry git's checkout time, so among them the choice is by what they
+    measured on PublicTest, and a network before an ensemble: saliency, filters and the webcam
+    need one network.
+    """
     runs = list_runs()
     own = [run for run in runs if not run.shipped]
     if own:
         return own[0].name
-    return runs[0].name if runs else None
+    if not runs:
+        return None
+    return max(runs, key=lambda run: (run.kind == "keras", run.metrics.get("public_test", {}).get("accuracy", 0.0),
+                                      run.name)).name
 
 
 def unique_name(stem: str) -> str:

@@ -186,3 +186,19 @@ def test_metrics_update_is_merged(isolated_folders):
     registry.save_run("run", tiny_model(), {"architecture": "tiny", "dataset": "synthetic"}, metrics={"a": 1})
     assert registry.write_metrics("run", {"b": 2}) == {"a": 1, "b": 2}
     assert json.loads((registry.run_path("run") / "metrics.json").read_text()) == {"a": 1, "b": 2}
+
+
+def test_the_default_among_shipped_models_is_the_best_single_network_not_the_newest(isolated_folders):
+    models, _ = isolated_folders
+    registry.save_run("pretrained-better", tiny_model(0.1), {"architecture": "tiny", "dataset": "fer2013"},
+                      metrics={"public_test": {"accuracy": 0.70}})
+    registry.save_run("pretrained-worse", tiny_model(0.2), {"architecture": "tiny", "dataset": "fer2013"},
+                      metrics={"public_test": {"accuracy": 0.68}})
+    ensemble = {"kind": "ensemble", "architecture": "ensemble", "dataset": "fer2013",
+                "members": ["pretrained-better", "pretrained-worse"], "weights": [0.5, 0.5]}
+    registry.save_run("pretrained-ensemble", None, ensemble, metrics={"public_test": {"accuracy": 0.72}})
+    for name in ("pretrained-better", "pretrained-ensemble"):
+        os.utime(models / name / "config.json", (1, 1))  # "pretrained-worse" is the newest
+    assert registry.default_model_name() == "pretrained-better"
+    registry.save_run("mine", tiny_model(0.3), {"architecture": "tiny", "dataset": "synthetic"})
+    assert registry.default_model_name() == "mine"
