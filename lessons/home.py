@@ -165,10 +165,10 @@ for run in (run for run in runs if run.shipped):
             .mark_bar()
             .encode(
                 x=alt.X(f"{_('recall')}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y(f"{_('expression')}:N", sort=None),
+                y=alt.Y(f"{_('expression')}:N", sort=None, axis=alt.Axis(labelOverlap=False)),
                 tooltip=[_("expression"), alt.Tooltip(f"{_('recall')}:Q", format=".1%")],
             )
-            .properties(height=220)
+            .properties(height=alt.Step(30))
         ), use_container_width=True)
     st.markdown(
         _(

@@ -4,9 +4,9 @@
 
 Runs the app with an empty data folder (so only the built-in synthetic faces appear: no FER2013
 image ever lands in a screenshot) and a models folder holding the shipped model; trains a short
-run on the Train page itself, then visits the main pages, and Home and Saliency again in
-Traditional Chinese (`?lang=zh-TW`). The webcam shot is the shipped model's bundle with Chromium's
-fake camera showing a drawn face.
+run on the Train page itself, then visits the main pages (and Home's shipped-model section), and
+Home and Saliency again in Traditional Chinese (`?lang=zh-TW`). The webcam shot is the shipped
+model's bundle with Chromium's fake camera showing a drawn face.
 """
 
 import shutil
@@ -29,7 +29,17 @@ def shoot(page, url: str, path: Path, settle_ms: int = 1500) -> None:
     wait_for_streamlit_page(page, timeout_ms=180_000)
     page.wait_for_timeout(settle_ms)
     page.screenshot(path=str(path))
-    print(f"wrote {path.relative_to(ROOT)}", flush=True)
+    print(f"wrote {path}", flush=True)
+
+
+def shoot_section(page, url: str, heading: str, path: Path, settle_ms: int = 2500) -> None:
+    """The part of a page that starts at `heading`."""
+    page.goto(url)
+    wait_for_streamlit_page(page, timeout_ms=180_000)
+    page.get_by_role("heading", name=heading).first.evaluate("element => element.scrollIntoView()")
+    page.wait_for_timeout(settle_ms)
+    page.screenshot(path=str(path))
+    print(f"wrote {path}", flush=True)
 
 
 def train_on_the_page(page, url: str, path: Path) -> None:
@@ -42,7 +52,7 @@ def train_on_the_page(page, url: str, path: Path) -> None:
     page.get_by_role("heading", name="Training").first.evaluate("element => element.scrollIntoView()")
     page.wait_for_timeout(500)
     page.screenshot(path=str(path))
-    print(f"wrote {path.relative_to(ROOT)}", flush=True)
+    print(f"wrote {path}", flush=True)
 
 
 def main() -> int:
@@ -60,6 +70,8 @@ def main() -> int:
             browser = launch_chromium(playwright, [*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={y4m}"])
             page = browser.new_context(viewport=VIEWPORT).new_page()
             shoot(page, app.url, out / "home.png")
+            if shipped:
+                shoot_section(page, app.url, f"Shipped with the app: {shipped[0].name}", out / "shipped.png")
             shoot(page, app.page_url("lessons/shapes.py"), out / "shapes.png")
             shoot(page, app.page_url("lessons/batchnorm.py"), out / "batchnorm.png")
             train_on_the_page(page, app.page_url("lessons/train.py"), out / "train.png")
@@ -74,7 +86,7 @@ def main() -> int:
                     timeout=180_000,
                 )
                 page.screenshot(path=str(out / "webcam.png"))
-                print(f"wrote {(out / 'webcam.png').relative_to(ROOT)}", flush=True)
+                print(f"wrote {out / 'webcam.png'}", flush=True)
             browser.close()
     return 0
 
