@@ -35,7 +35,7 @@ PRESETS: dict[str, Preset] = {
     ),
     # Measured on PublicTest: 6 epochs at 0.1, 56.6 % (validation jumped about for three epochs); 8 epochs
     # at 0.05, 59.8 % (60.1 % with flips); 9 epochs (below) keep the 60 % with a margin, within 10 minutes.
-    "classroom-fer2013": Preset(
+    "classroom-real-faces": Preset(
         N_(
             "Classroom FER2013: the narrow VGG on real faces for 9 epochs with the literature's recipe, "
             "lighter (under 10 minutes on a laptop CPU; about 60 % accuracy on PublicTest)."

@@ -133,12 +133,12 @@ def test_a_result_reads_back_with_every_number():
 
 def test_a_preset_without_a_folder_has_no_result_and_odd_names_read_nothing(results):
     assert measured.measured_result("report-a-better") is None
-    write_result("classroom-fer2013")
+    write_result("classroom-real-faces")
     (results / "notes.txt").write_text("not a result")
     assert measured.measured_result("report-a-better") is None
-    for name in ("custom", "../results/classroom-fer2013", "", None, ".hidden"):
+    for name in ("custom", "../results/classroom-real-faces", "", None, ".hidden"):
         assert measured.measured_result(name) is None
-    assert measured.recorded_presets() == ["classroom-fer2013"]
+    assert measured.recorded_presets() == ["classroom-real-faces"]
 
 
 def test_without_a_results_folder_nothing_is_recorded(results):
@@ -212,9 +212,9 @@ def test_a_broken_file_is_named_in_chinese_too():
 
 
 def test_the_summary_says_accuracy_minutes_and_machine_in_both_languages():
-    write_result("classroom-fer2013", matrix=diagonal_matrix(correct=12, wrong=8), flip=0.618, minutes=9.0,
+    write_result("classroom-real-faces", matrix=diagonal_matrix(correct=12, wrong=8), flip=0.618, minutes=9.0,
                  figure=464.9)
-    result = measured.measured_result("classroom-fer2013")
+    result = measured.measured_result("classroom-real-faces")
     assert measured.summary(result) == (
         "Measured when we ran it: 60.0% on PublicTest (61.8% with flip averaging), after 9.0 minutes of training "
         "on a machine whose bare loop trains the report-A CNN at 465 images/s (about 10 minutes at 400 images/s).")
@@ -224,8 +224,8 @@ def test_the_summary_says_accuracy_minutes_and_machine_in_both_languages():
 
 
 def test_the_summary_without_flip_numbers_leaves_them_out():
-    write_result("classroom-fer2013", flip=None)
-    assert "flip" not in measured.summary(measured.measured_result("classroom-fer2013"))
+    write_result("classroom-real-faces", flip=None)
+    assert "flip" not in measured.summary(measured.measured_result("classroom-real-faces"))
 
 
 def test_the_better_recipes_changes_are_read_from_the_presets():

@@ -135,11 +135,11 @@ def test_a_broken_result_is_named_on_the_page_in_chinese_and_the_rest_still_show
 
 
 def test_the_recipe_chooser_says_what_a_measured_preset_measured():
-    write_result("classroom-fer2013", matrix=diagonal_matrix(correct=12, wrong=8), flip=0.612, minutes=9.0,
+    write_result("classroom-real-faces", matrix=diagonal_matrix(correct=12, wrong=8), flip=0.612, minutes=9.0,
                  figure=464.9)
     app = open_page(TRAIN_PAGE, ENGLISH)
     assert not [caption for caption in texts(app.caption) if caption.startswith("Measured when we ran it")]
-    choose_preset(app, "classroom-fer2013")
+    choose_preset(app, "classroom-real-faces")
     measured_lines = [caption for caption in texts(app.caption) if caption.startswith("Measured when we ran it")]
     assert measured_lines == [
         "Measured when we ran it: 60.0% on PublicTest (61.2% with flip averaging), after 9.0 minutes of training "
@@ -149,13 +149,13 @@ def test_the_recipe_chooser_says_what_a_measured_preset_measured():
 
 
 def test_the_recipe_chooser_reads_in_chinese_and_names_a_broken_result():
-    write_result("classroom-fer2013")
-    app = choose_preset(open_page(TRAIN_PAGE), "classroom-fer2013")
+    write_result("classroom-real-faces")
+    app = choose_preset(open_page(TRAIN_PAGE), "classroom-real-faces")
     assert any(caption.startswith("我們執行時的實測：在 PublicTest 上 65.0%") for caption in texts(app.caption))
     assert_chinese(app, NAMES)
 
-    (measured.results_dir() / "classroom-fer2013" / "history.csv").unlink()
+    (measured.results_dir() / "classroom-real-faces" / "history.csv").unlink()
     app.run()
     warnings = texts(app.warning)
-    assert any("classroom-fer2013/history.csv 不存在" in warning for warning in warnings), warnings
+    assert any("classroom-real-faces/history.csv 不存在" in warning for warning in warnings), warnings
     assert_chinese(app, NAMES)
