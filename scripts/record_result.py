@@ -64,13 +64,9 @@ def measured_block(run: str, config: dict, metrics: dict, machine_figure: float,
     }
 
 
-def record(source: Path, preset: str, machine_figure: float, cores: int | None = None) -> Path:
-    """Copy the run in `source` into the results folder of `preset`; returns that folder."""
+def read_finished_run(source: Path) -> tuple[dict, dict]:
+    """The config and metrics of the finished, evaluated, timed run in `source` (also scripts/ship_model.py's)."""
     run = source.name
-    if preset not in PRESETS:
-        raise RecordError(f"{preset} is not a preset: use one of {', '.join(PRESETS)}.")
-    if not machine_figure > 0:
-        raise RecordError(f"--machine-figure must be the images/s of bench/bench_train.py, not {machine_figure}.")
     if not (source / registry.CONFIG_FILE).exists():
         raise RecordError(f"{source} is not a run folder (no config.json): check RUN and --from.")
     status = _read_json(source / registry.STATUS_FILE) if (source / registry.STATUS_FILE).exists() else {}
@@ -84,6 +80,17 @@ def record(source: Path, preset: str, machine_figure: float, cores: int | None =
                           f"bench/bench_evaluate.py --model {run} --write-metrics first.")
     if not (metrics.get("training_seconds") or config.get("training_seconds")):
         raise RecordError(f"{source / registry.METRICS_FILE} has no training_seconds: was it trained by this engine?")
+    return config, metrics
+
+
+def record(source: Path, preset: str, machine_figure: float, cores: int | None = None) -> Path:
+    """Copy the run in `source` into the results folder of `preset`; returns that folder."""
+    run = source.name
+    if preset not in PRESETS:
+        raise RecordError(f"{preset} is not a preset: use one of {', '.join(PRESETS)}.")
+    if not machine_figure > 0:
+        raise RecordError(f"--machine-figure must be the images/s of bench/bench_train.py, not {machine_figure}.")
+    config, metrics = read_finished_run(source)
     wanted = PRESETS[preset].settings.get("architecture")
     if wanted and config.get("architecture") != wanted:
         raise RecordError(f"{run} trained {config.get('architecture')}, but {preset} trains {wanted}: "

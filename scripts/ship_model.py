@@ -27,17 +27,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fer import registry  # noqa: E402
+from scripts.record_result import MACHINE_FIGURE, RecordError, read_finished_run, training_cores  # noqa: E402
 
 SHIPPED_FILES = (registry.MODEL_FILE, registry.CONFIG_FILE, registry.HISTORY_FILE, registry.METRICS_FILE)
 SIZE_LIMIT = 20_000_000  # bytes, model folder and bundle together (tests/test_pretrained.py)
 
 
-def training_cost(source: Path, metrics: dict, machine_figures: list[float]) -> dict:
+def training_cost(source: Path, config: dict, metrics: dict, machine_figures: list[float]) -> dict:
     """What the training cost: its wall-clock time as it happened (beside whatever else the machine
     ran) and, from its quietest tenth of epochs, what it costs on a machine doing nothing else."""
     seconds = sorted(float(row["seconds"]) for row in csv.DictReader((source / registry.HISTORY_FILE).open()))
     quiet_epoch = seconds[len(seconds) // 10]
-    cores = os.cpu_count() or 1
+    cores = training_cores(config)
     return {
         "epochs": len(seconds),
         "wall_clock_hours": round(float(metrics.get("training_seconds") or sum(seconds)) / 3600, 2),
@@ -46,8 +47,7 @@ def training_cost(source: Path, metrics: dict, machine_figures: list[float]) -> 
         "quiet_cpu_hours": round(quiet_epoch * len(seconds) * cores / 3600, 1),
         "cores": cores,
         "machine_images_per_second": machine_figures,
-        "machine_figure": "bench/bench_train.py: the bare train_on_batch loop of the report-A CNN, batch 128, "
-                          "on each machine the run was trained or resumed on",
+        "machine_figure": MACHINE_FIGURE + ", on each machine the run was trained or resumed on",
         "note": "wall_clock_hours: all its epochs as they ran, niced, beside test suites and other work; "
                 "quiet_*: its fastest tenth of epochs times its epochs, the cost on an idle machine",
     }
@@ -67,13 +67,10 @@ def main() -> int:
     if not arguments.name.startswith(registry.PRETRAINED_PREFIX):
         raise SystemExit(f"{arguments.name}: a shipped model's name starts with {registry.PRETRAINED_PREFIX}")
     source = arguments.source.expanduser() / arguments.run
-    metrics = json.loads((source / registry.METRICS_FILE).read_text())
-    if "public_test" not in metrics:
-        raise SystemExit(f"{source} has no PublicTest numbers: run "
-                         f"bench/bench_evaluate.py --model {arguments.run} --write-metrics first.")
-    status = json.loads((source / "status.json").read_text()) if (source / "status.json").exists() else {}
-    if status.get("state") not in ("finished", None):
-        raise SystemExit(f"{source} is {status.get('state')}, not finished: resume it first.")
+    try:
+        config, metrics = read_finished_run(source)
+    except RecordError as error:
+        raise SystemExit(str(error)) from None
 
     shipped_models = ROOT / "models"
     target = shipped_models / arguments.name
@@ -82,10 +79,9 @@ def main() -> int:
     staging.mkdir(parents=True)
     for file in SHIPPED_FILES:
         shutil.copy2(source / file, staging / file)
-    config = json.loads((staging / registry.CONFIG_FILE).read_text())
     config.pop("owner", None)
     config["shipped_from"] = arguments.run
-    config["cost"] = training_cost(source, metrics, arguments.machine_figure)
+    config["cost"] = training_cost(source, config, metrics, arguments.machine_figure)
     (staging / registry.CONFIG_FILE).write_text(json.dumps(config, indent=2))
     registry.replace_folder(staging, target)
 
