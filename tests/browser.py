@@ -182,6 +182,15 @@ def sign_in(server, page, name: str | None, secret: str) -> None:
     assert_no_streamlit_exception(server, page)
 
 
+def go_to(server, page, title: str) -> str:
+    """Follow the sidebar link to page `title` (a new URL would be a new session, signed out); its main text."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=90_000)
+    wait_for_streamlit_page(page)
+    assert_no_streamlit_exception(server, page)
+    return page.get_by_test_id("stMain").inner_text()
+
+
 def start_training(page, faces: int, epochs: int, name: str) -> None:
     """On the Train page: at most `faces` training faces, `epochs` epochs, run name `name`; then press Train."""
     main = page.get_by_test_id("stMainBlockContainer")

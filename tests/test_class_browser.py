@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from fer.accounts import Accounts
 from tests.browser import (
     assert_no_streamlit_exception,
+    go_to,
     run_streamlit,
     sign_in,
     start_training,
@@ -73,18 +74,6 @@ def contexts(browser):
     for context in opened:
         context.close()
 
-
-
-def go_to(server, page, title: str) -> None:
-    """Follow the sidebar link (a new URL would be a new session, signed out)."""
-    navigation = page.get_by_test_id("stSidebarNav")
-    more = navigation.get_by_role("button", name=re.compile(r"View \d+ more"))
-    if more.count():  # Streamlit folds a long list of pages
-        more.click()
-    navigation.get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=90_000)
-    wait_for_streamlit_page(page)
-    assert_no_streamlit_exception(server, page)
 
 
 def choose_run(page, run: str) -> None:

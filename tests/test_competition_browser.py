@@ -25,6 +25,7 @@ from fer.accounts import Accounts
 from fer.competition_store import CompetitionStore
 from tests.browser import (
     assert_no_streamlit_exception,
+    go_to,
     run_streamlit,
     sign_in,
     wait_for_streamlit_page,
@@ -128,15 +129,6 @@ def wait_for_text(page, needle: str, timeout_ms: int = 180_000) -> str:
     return main_text(page)
 
 
-def go_to(server, page, title: str, heading: str) -> str:
-    """Follow the sidebar link (a new URL would be a new session, signed out); the page's text."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=heading).first.wait_for(timeout=90_000)
-    wait_for_streamlit_page(page)
-    assert_no_streamlit_exception(server, page)
-    return main_text(page)
-
-
 def choose_dataset(page, name: str) -> None:
     box = page.get_by_test_id("stSidebar").locator('[data-testid="stSelectbox"]').filter(has_text="Data set")
     box.locator("input").click()
@@ -172,7 +164,7 @@ def test_no_private_score_or_label_reaches_a_students_browser_before_the_reveal(
     sign_in(server, ana, "Ana Lima", code)
 
     # Ana submits; the page answers with her public score at once.
-    go_to(server, ana, "Class competition", "Class competition")
+    go_to(server, ana, "Class competition")
     ana.get_by_role("button", name="Submit", exact=True).click()
     text = wait_for_text(ana, "submissions used today")
     assert_no_streamlit_exception(server, ana)
@@ -190,7 +182,7 @@ def test_no_private_score_or_label_reaches_a_students_browser_before_the_reveal(
     choose_dataset(ana, "kaggle")
     received.settle(ana)
     confusion_start = len(received.frames)
-    text = go_to(server, ana, "Confusion matrix", "Confusion matrix")
+    text = go_to(server, ana, "Confusion matrix")
     text = wait_for_text(ana, "Accuracy on PublicTest")
     radio = ana.get_by_test_id("stMain").locator('[data-testid="stRadio"]').first.inner_text()
     assert "PublicTest" in radio and "PrivateTest" not in radio
@@ -207,17 +199,17 @@ def test_no_private_score_or_label_reaches_a_students_browser_before_the_reveal(
     # The teacher reveals from his own browser.
     teacher = contexts()
     sign_in(server, teacher, None, PASSWORD)
-    go_to(server, teacher, "Class competition", "Class competition")
+    go_to(server, teacher, "Class competition")
     teacher.get_by_role("button", name="Reveal the private board now").click()
     wait_for_text(teacher, "Private board (PrivateTest)")
     assert_no_streamlit_exception(server, teacher)
 
     # Now Ana's browser gets both: her private score, and PrivateTest on the Confusion page.
     after = len(received.frames)
-    text = go_to(server, ana, "Class competition", "Class competition")
+    text = go_to(server, ana, "Class competition")
     text = wait_for_text(ana, "private score 82.86%")
     assert "rank 1 of 1 on the private board" in text and "Private board (PrivateTest)" in text
     assert struct.pack("<d", PRIVATE_SCORE) in received.since(after)  # the private board's Arrow column
-    go_to(server, ana, "Confusion matrix", "Confusion matrix")
+    go_to(server, ana, "Confusion matrix")
     radio = ana.get_by_test_id("stMain").locator('[data-testid="stRadio"]').first.inner_text()
     assert "PrivateTest" in radio
