@@ -188,6 +188,9 @@ for run in (run for run in runs if run.shipped):
     )
     cost = run.config.get("cost")
     if cost:
+        slowest, fastest = (round(figure) for figure in (min(cost["machine_images_per_second"]),
+                                                         max(cost["machine_images_per_second"])))
+        figure = format_integer(slowest) + ("" if slowest == fastest else "–" + format_integer(fastest))
         st.caption(
             _(
                 "Its training: {epochs} epochs, {hours} hours on an idle 2-core CPU ({cpu_hours} CPU-hours; "
@@ -196,8 +199,7 @@ for run in (run for run in runs if run.shipped):
             ).format(
                 epochs=format_integer(cost["epochs"]), hours=format_decimal(cost["quiet_hours"], 1),
                 cpu_hours=format_decimal(cost["quiet_cpu_hours"], 1),
-                figure="–".join(sorted({format_integer(round(figure)) for figure in (
-                    min(cost["machine_images_per_second"]), max(cost["machine_images_per_second"]))})),
+                figure=figure,
                 wall=format_decimal(cost["wall_clock_hours"], 1),
             )
         )

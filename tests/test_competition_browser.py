@@ -98,6 +98,7 @@ class Recorder:
 
     def __init__(self, page):
         self.frames: list[bytes] = []
+        self.last_frame = 0.0
         page.on("websocket", lambda socket: socket.on("framereceived", self._keep))
 
     def _keep(self, payload) -> None:
@@ -108,7 +109,7 @@ class Recorder:
         """Wait until no message has come for `quiet_s`: on a busy machine the end of the last page's
         rerun can still be on its way when the next page is asked for."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and time.monotonic() - getattr(self, "last_frame", 0.0) < quiet_s:
+        while time.monotonic() < deadline and time.monotonic() - self.last_frame < quiet_s:
             page.wait_for_timeout(100)
 
     def since(self, start: int) -> bytes:
