@@ -174,6 +174,8 @@ def build_metadata(run: registry.RunInfo, model_json: dict, weights_dtype: str, 
         "format": BUNDLE_FORMAT,
         "model_name": run.name,
         "architecture": run.config.get("architecture"),
+        **({"members": run.config.get("members"), "member_weights": run.config.get("weights")}
+           if run.kind == "ensemble" else {}),
         "dataset": run.config.get("dataset"),
         "test_accuracy": run.metrics.get("test_accuracy"),
         "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -265,14 +267,15 @@ def export_bundle(
 
     progress(0.05, _("Loading {name} from the registry").format(name=repr(name)))
     run = registry.read_run(name)
-    if run.kind != "keras":
-        raise ExportError(
-            _(
-                "{name} is an ensemble, which has no single network to export: export one of its "
-                "members."
-            ).format(name=repr(name))
-        )
-    model = registry.load_model(name)
+    if run.kind == "ensemble":
+        from fer.ensemble_network import EnsembleNetworkError, load_ensemble_network
+
+        try:
+            model = load_ensemble_network(name)  # its members and their weights, as one graph
+        except EnsembleNetworkError as error:
+            raise ExportError(_("{name} cannot be exported: {reason}").format(name=repr(name), reason=error)) from None
+    else:
+        model = registry.load_model(name)
     _check_exportable(name, model)
 
     target.parent.mkdir(parents=True, exist_ok=True)

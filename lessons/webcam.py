@@ -5,6 +5,7 @@ import streamlit.components.v1 as components
 
 from fer import export
 from fer.data import test_accuracy_split
+from fer.ensemble_network import parameter_count
 from fer.i18n import _, format_datetime, format_decimal, format_percent
 from lessons._language import page_language
 from lessons._shared import selected_model_name, visible_runs
@@ -37,7 +38,7 @@ st.markdown(
     )
 )
 
-runs = [run for run in visible_runs() if run.kind == "keras"]
+runs = [run for run in visible_runs() if run.kind in ("keras", "ensemble")]
 if not runs:
     st.info(
         _(
@@ -51,7 +52,7 @@ names = [run.name for run in runs]
 preferred = selected_model_name()
 name = st.selectbox(_("Model to export"), names, index=names.index(preferred) if preferred in names else 0)
 run = runs[names.index(name)]
-parameters = run.config.get("parameters")
+parameters = parameter_count(run.name)
 
 
 def weights_label(dtype: str) -> str:

@@ -116,6 +116,25 @@ def test_reexport_replaces_the_folder_and_a_failed_export_keeps_the_old_one(save
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_an_ensemble_exports_as_one_graph_that_mixes_its_members_like_the_evaluator(saved_tiny, tmp_path):
+    from fer import ensemble, evaluate
+
+    # Same architecture, so the same Keras name twice: the one graph must keep them apart.
+    registry.save_run("twin", tiny_model(seed=5), {"architecture": "toy", "dataset": "synthetic"})
+    ensemble.save_ensemble("pair", ["tiny", "twin"], [0.3, 0.7], dataset="synthetic")
+
+    result = export.export_bundle("pair", tmp_path / "bundle", "float32")
+
+    faces = random_faces(count=6, seed=3)
+    expected = evaluate.load_predictor("pair").predict_proba(faces)
+    alone = evaluate.load_predictor("twin").predict_proba(faces)
+    assert np.abs(alone - expected).max() > 1e-3  # the mix differs from a member, so the check below means something
+    assert np.abs(export.bundle_predictor(result.folder)(faces) - expected).max() < 1e-5
+    metadata = export.read_bundle_metadata(result.folder)
+    assert metadata["architecture"] == "ensemble"
+    assert metadata["members"] == ["tiny", "twin"] and metadata["member_weights"] == [0.3, 0.7]
+
+
 def test_unknown_and_invalid_names_are_refused():
     with pytest.raises(registry.RegistryError, match="No run called 'ghost'"):
         export.export_bundle("ghost", "unused")
@@ -137,9 +156,16 @@ def test_missing_and_corrupt_model_files_give_sentences(saved_tiny, tmp_path):
 def test_other_bad_inputs(saved_tiny, tmp_path):
     with pytest.raises(export.ExportError, match="float32, float16"):
         export.export_bundle("tiny", tmp_path / "bundle", "int8")
-    registry.save_run("pair", None, {"kind": "ensemble", "members": ["tiny"], "weights": [1.0]})
-    with pytest.raises(export.ExportError, match="ensemble"):
-        export.export_bundle("pair", tmp_path / "bundle")
+    registry.save_run("alone", None, {"kind": "ensemble", "members": ["tiny"], "weights": [1.0]})
+    with pytest.raises(export.ExportError, match="'alone' cannot be exported: An ensemble needs at least two"):
+        export.export_bundle("alone", tmp_path / "bundle")
+    registry.save_run("big", tiny_model(input_shape=(64, 64, 1)), {"architecture": "toy"})
+    registry.save_run("mixed", None, {"kind": "ensemble", "members": ["tiny", "big"], "weights": [0.5, 0.5]})
+    with pytest.raises(export.ExportError, match="inputs of different shapes"):
+        export.export_bundle("mixed", tmp_path / "bundle")
+    registry.save_run("loop", None, {"kind": "ensemble", "members": ["tiny", "loop"], "weights": [0.5, 0.5]})
+    with pytest.raises(export.ExportError, match="contains itself"):
+        export.export_bundle("loop", tmp_path / "bundle")
     registry.save_run("five", tiny_model(classes=5), {"architecture": "toy"})
     with pytest.raises(export.ExportError, match="7-class"):
         export.export_bundle("five", tmp_path / "bundle")
