@@ -64,7 +64,7 @@ def combine_networks(networks: list[keras.Model], weights: list[float], name: st
     scaled = []
     for index, (network, weight) in enumerate(zip(networks, weights)):
         # A wrapper with a name of its own: two members may share an architecture (and so a name).
-        member = keras.Model(network.input, network.output, name=f"member_{index}_{network.name}")
+        member = keras.Model(network.inputs[0], network.outputs[0], name=f"member_{index}_{network.name}")
         scaled.append(keras.layers.Rescaling(weight, name=f"weight_{index}")(member(inputs)))
     outputs = keras.layers.Add(name="weighted_sum")(scaled)
     return keras.Model(inputs, outputs, name="ensemble")

@@ -6,6 +6,7 @@ import json
 import re
 import zipfile
 
+import keras
 import numpy as np
 import pytest
 
@@ -119,8 +120,11 @@ def test_reexport_replaces_the_folder_and_a_failed_export_keeps_the_old_one(save
 def test_an_ensemble_exports_as_one_graph_that_mixes_its_members_like_the_evaluator(saved_tiny, tmp_path):
     from fer import ensemble, evaluate
 
-    # Same architecture, so the same Keras name twice: the one graph must keep them apart.
-    registry.save_run("twin", tiny_model(seed=5), {"architecture": "toy", "dataset": "synthetic"})
+    # Same architecture, so the same Keras name twice: the one graph must keep them apart. This one
+    # also names its output in a list, as fer.nets' functional builders do.
+    twin = tiny_model(seed=5)
+    twin = keras.Model(twin.inputs, [twin.outputs[0]], name=twin.name)
+    registry.save_run("twin", twin, {"architecture": "toy", "dataset": "synthetic"})
     ensemble.save_ensemble("pair", ["tiny", "twin"], [0.3, 0.7], dataset="synthetic")
 
     result = export.export_bundle("pair", tmp_path / "bundle", "float32")
