@@ -121,6 +121,13 @@ def test_every_row_agrees_with_keras_on_random_stacks(case):
     assert shapes.total_params(ours)[0] == model.count_params()
 
 
+def test_an_empty_stack_is_its_input_in_keras_too():
+    ours = _ours((48, 48, 1), [])
+    theirs = shapes.keras_table(shapes.build_keras_model((48, 48, 1), []))
+    assert [row.output_shape for row in theirs] == [(48, 48, 1)]
+    assert shapes.compare_tables(ours, theirs) == []
+
+
 @settings(max_examples=60, deadline=None)
 @given(valid_stacks())
 def test_query_string_round_trip(case):

@@ -30,7 +30,7 @@ EXPLICIT_PADDING_SUFFIX = "_explicit_padding"
 
 
 def build_keras_model(input_shape: tuple[int, int, int], stack: list[Layer]):
-    """The stack as a real `keras.Sequential`, layer names matching `compute_table`'s.
+    """The stack as a real Keras model (input, then each layer in turn), layer names matching `compute_table`'s.
 
     Keras's Conv2D has no explicit padding, so `Conv2D(padding=2)` becomes a ZeroPadding2D
     (named '<conv>_explicit_padding') followed by a 'valid' Conv2D; `keras_table` folds the
@@ -45,7 +45,7 @@ def build_keras_model(input_shape: tuple[int, int, int], stack: list[Layer]):
     import keras
     from keras import layers
 
-    model_layers = [keras.Input(shape=tuple(input_shape), name="input")]
+    model_layers = []
     for name, layer in zip(layer_names(stack), stack):
         if isinstance(layer, Conv2D):
             padding = layer.padding
@@ -72,15 +72,16 @@ def build_keras_model(input_shape: tuple[int, int, int], stack: list[Layer]):
             model_layers.append(layers.LeakyReLU(negative_slope=layer.negative_slope, name=name))
         else:
             model_layers.append(getattr(layers, type(layer).__name__)(name=name))
-    return keras.Sequential(model_layers, name="stack")
+    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    outputs = inputs
+    for model_layer in model_layers:
+        outputs = model_layer(outputs)
+    return keras.Model(inputs, outputs, name="stack")
 
 
 def keras_table(model) -> list[Row]:
     """Rows read from a real Keras model: its own output shapes and parameter counts, no arithmetic."""
-    try:
-        input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
-    except AttributeError:  # Keras gives a Sequential of an Input alone (an empty stack) no inputs
-        input_shape = tuple(int(size) for size in model._layers[0].batch_shape[1:])
+    input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
     from_keras = _("from Keras")
     rows = [Row("input", "Input", from_keras, input_shape, 0, 0)]
     model_layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
