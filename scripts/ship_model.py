@@ -1,14 +1,15 @@
 """Ship a finished, evaluated training run as the app's pretrained model (maintainers only).
 
-    .venv/bin/python scripts/ship_model.py RUN pretrained-NAME --from ~/fer-runs/models \\
-        --machine-figure 464.9 [--machine-figure ...] [--replace pretrained-OLD]
+    .venv/bin/python scripts/ship_model.py RUN pretrained-NAME --preset PRESET --from ~/fer-runs/models \\
+        --machine-figure 464.9 [--machine-figure ...] [--float16] [--replace pretrained-OLD]
 
 RUN must have finished and have its PublicTest numbers in metrics.json (`bench/bench_evaluate.py
 --model RUN --write-metrics`). Copies model.keras, config.json, history.csv and metrics.json into
 models/pretrained-NAME (the run's checkpoint and event log stay behind), adds the training's cost
 to config.json (hours on this kind of machine, with its figure from `bench/bench_train.py`:
-images/s of the bare report-A CNN loop), and exports its TF.js bundle into
-static/exports/pretrained-NAME for the webcam page. --replace removes an older shipped model and
+images/s of the bare report-A CNN loop) and the preset that trained it (checked: every setting of
+the preset must be the run's), and exports its TF.js bundle into static/exports/pretrained-NAME
+for the webcam page (--float16 halves the bundle of a large network). --replace removes an older shipped model and
 its bundle. Afterwards: `git add models static/exports`, then `make test`.
 """
 
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fer import registry  # noqa: E402
+from fer.presets import PRESETS  # noqa: E402
 from scripts.record_result import MACHINE_FIGURE, RecordError, read_finished_run, training_cores  # noqa: E402
 
 SHIPPED_FILES = (registry.MODEL_FILE, registry.CONFIG_FILE, registry.HISTORY_FILE, registry.METRICS_FILE)
@@ -53,6 +55,12 @@ def training_cost(source: Path, config: dict, metrics: dict, machine_figures: li
     }
 
 
+def settings_not_from(preset: str, config: dict) -> dict:
+    """The preset's settings the run was not trained with: {setting: (the run's, the preset's)}."""
+    return {key: (config.get(key), value) for key, value in PRESETS[preset].settings.items()
+            if config.get(key) != value}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="the finished run's name")
@@ -61,6 +69,8 @@ def main() -> int:
                         help="the models folder holding RUN")
     parser.add_argument("--machine-figure", type=float, action="append", required=True,
                         help="images/s of bench/bench_train.py's bare loop on a machine that trained it (repeat)")
+    parser.add_argument("--preset", required=True, choices=sorted(PRESETS), help="the preset that trained RUN")
+    parser.add_argument("--float16", action="store_true", help="float16 weights in the TF.js bundle")
     parser.add_argument("--replace", action="append", default=[], help="an older shipped model to remove")
     arguments = parser.parse_args()
 
@@ -71,6 +81,10 @@ def main() -> int:
         config, metrics = read_finished_run(source)
     except RecordError as error:
         raise SystemExit(str(error)) from None
+    changed = settings_not_from(arguments.preset, config)
+    if changed:
+        raise SystemExit(f"{arguments.run} was not trained with {arguments.preset}'s settings "
+                         f"(the run's, the preset's): {changed}")
 
     shipped_models = ROOT / "models"
     target = shipped_models / arguments.name
@@ -81,6 +95,7 @@ def main() -> int:
         shutil.copy2(source / file, staging / file)
     config.pop("owner", None)
     config["shipped_from"] = arguments.run
+    config["preset"] = arguments.preset
     config["cost"] = training_cost(source, config, metrics, arguments.machine_figure)
     (staging / registry.CONFIG_FILE).write_text(json.dumps(config, indent=2))
     registry.replace_folder(staging, target)
@@ -88,7 +103,8 @@ def main() -> int:
     os.environ["FER_MODELS_DIR"] = str(shipped_models)
     from fer import export
 
-    result = export.export_bundle(arguments.name, export.DEFAULT_EXPORTS_DIR / arguments.name)
+    result = export.export_bundle(arguments.name, export.DEFAULT_EXPORTS_DIR / arguments.name,
+                                  "float16" if arguments.float16 else "float32")
     export.complete_shipped_bundles()
     for old in arguments.replace:
         if old != arguments.name and old.startswith(registry.PRETRAINED_PREFIX):

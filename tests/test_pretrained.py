@@ -52,6 +52,17 @@ def test_the_shipped_model_states_its_recipe_and_its_public_test_numbers(shipped
     assert set(public["accuracy_by_tta"]) >= {"none", "flip"}
 
 
+def test_the_shipped_model_is_what_the_shipped_model_preset_trains(shipped):
+    """Home and the README tell everyone to rerun it with `--preset shipped-model`: that must be its recipe."""
+    from fer.presets import PRESETS
+
+    config = registry.read_run(shipped).config
+    assert config.get("preset") == "shipped-model"
+    changed = {key: (config.get(key), value) for key, value in PRESETS["shipped-model"].settings.items()
+               if config.get(key) != value}
+    assert not changed, f"{shipped} was trained with other settings than shipped-model's now: {changed}"
+
+
 def test_every_shipped_model_fits_in_git(shipped):
     for name in shipped_names():
         model_bytes = sum(path.stat().st_size for path in (SHIPPED_MODELS / name).rglob("*") if path.is_file())
