@@ -264,6 +264,13 @@ def format_percent(fraction: float, digits: int = 0) -> str:
     return babel_format_percent(fraction, format=pattern, locale=babel_locale())
 
 
+def format_list(items: Iterable[str]) -> str:
+    """'a, b and c' as the language lists things (a、b 和 c)."""
+    from babel.lists import format_list as babel_format_list
+
+    return babel_format_list(list(items), locale=babel_locale())
+
+
 def format_datetime(moment: datetime.datetime | str, width: str = "medium") -> str:
     """A date and time as the language writes them; an ISO 8601 string is read first (UTC when naive)."""
     from babel.dates import format_datetime as babel_format_datetime

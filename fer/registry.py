@@ -177,10 +177,16 @@ def default_model_name() -> str | None:
     own = [run for run in runs if not run.shipped]
     if own:
         return own[0].name
-    if not runs:
+    return best_shipped(runs)
+
+
+def best_shipped(runs: list[RunInfo] | None = None) -> str | None:
+    """The shipped single network with the best PublicTest accuracy (an ensemble only if no network is shipped)."""
+    shipped = [run for run in (list_runs() if runs is None else runs) if run.shipped]
+    if not shipped:
         return None
-    return max(runs, key=lambda run: (run.kind == "keras", run.metrics.get("public_test", {}).get("accuracy", 0.0),
-                                      run.name)).name
+    return max(shipped, key=lambda run: (run.kind == "keras", run.metrics.get("public_test", {}).get("accuracy", 0.0),
+                                         run.name)).name
 
 
 def unique_name(stem: str) -> str:

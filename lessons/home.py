@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from fer import data, registry
-from fer.i18n import N_, _, expressions, format_decimal, format_integer, format_percent, pgettext
+from fer.ensemble_network import parameter_count
+from fer.i18n import N_, _, expressions, format_decimal, format_integer, format_list, format_percent, pgettext
 from lessons._language import chart, page_language
 from lessons._shared import (
     class_counts_frame,
@@ -142,9 +143,9 @@ else:
         ).format(folder=registry.models_dir())
     )
 
-for run in (run for run in runs if run.shipped):
+
+def show_numbers(run: registry.RunInfo) -> None:
     public = run.metrics.get("public_test", {})
-    st.subheader(_("Shipped with the app: {name}").format(name=run.name))
     if "accuracy" in public:
         by_tta = public.get("accuracy_by_tta", {})
         columns = st.columns(4)
@@ -154,7 +155,7 @@ for run in (run for run in runs if run.shipped):
         if by_tta:
             best = max(by_tta, key=by_tta.get)
             columns[2].metric(_("best TTA: {mode}").format(mode=best), format_percent(by_tta[best], 1))
-        columns[3].metric(_("parameters"), format_integer(run.config.get("parameters", 0)))
+        columns[3].metric(_("parameters"), format_integer(parameter_count(run.name) or 0))
     if public.get("per_class"):
         recall = pd.DataFrame({
             _("expression"): expressions(),
@@ -170,23 +171,64 @@ for run in (run for run in runs if run.shipped):
             )
             .properties(height=alt.Step(30))
         ), use_container_width=True)
+
+
+def show_single_network(run: registry.RunInfo) -> None:
     st.markdown(
         _(
             "Architecture **{architecture}** (the *Shape arithmetic* and *Feature maps* pages take it apart). "
             "Trained on FER2013's Training split ({train} faces, with {validation} held out for validation) "
             "with the app's own engine, so you can repeat it with your copy of FER2013: "
-            "`python -m fer train --preset shipped-model`. For scale: people agree with FER2013's labels "
+            "`python -m fer train --preset {preset}`. For scale: people agree with FER2013's labels "
             "about {agreement} of the time, and the 2013 Kaggle winner scored {winner}. It was trained on photographs: "
-            "on the synthetic cartoon faces it does much worse, which is a lesson in itself. It is the "
-            "model every page uses until you train your own."
+            "on the synthetic cartoon faces it does much worse, which is a lesson in itself."
         ).format(
-            architecture=run.config.get("architecture", "?"),
+            architecture=run.config.get("architecture", "?"), preset=run.config.get("preset", "shipped-model"),
             train=format_integer(run.config.get("train_images", 0)),
             validation=format_integer(run.config.get("val_images", 0)),
             agreement=format_percent(0.65), winner=format_percent(0.71),
         )
     )
-    cost = run.config.get("cost")
+    if run.name == registry.best_shipped():
+        st.markdown(_("It is the model every page uses until you train your own."))
+    show_cost(run.config.get("cost"))
+
+
+def show_ensemble(run: registry.RunInfo) -> None:
+    members = run.config.get("members", [])
+    weights = run.config.get("weights", [])
+    st.markdown(
+        _(
+            "An ensemble of the shipped networks {members}: it averages their probabilities with the weights "
+            "{weights}, fitted on the validation faces (carved from Training; PublicTest only judges the "
+            "result). Open it on the **Ensembles** page to see how much each member adds, or export it on "
+            "**Export and webcam**: the members run as one graph in the browser."
+        ).format(
+            members=format_list(f"`{member}`" for member in members),
+            weights=format_list(format_decimal(weight, 2) for weight in weights),
+        )
+    )
+    costs = [member_cost(member) for member in members]
+    if costs and None not in costs:
+        st.caption(
+            _(
+                "Its training is its members': {cpu_hours} CPU-hours in all on an idle 2-core CPU "
+                "({hours} hours), each member trained by the engine with its own preset."
+            ).format(
+                cpu_hours=format_decimal(sum(cost["quiet_cpu_hours"] for cost in costs), 1),
+                hours=format_decimal(sum(cost["quiet_hours"] for cost in costs), 1),
+            )
+        )
+
+
+def member_cost(name: str) -> dict | None:
+    try:
+        return registry.read_run(name).config.get("cost")
+    except registry.RegistryError:
+        return None
+
+
+def show_cost(cost: dict | None) -> None:
     if cost:
         slowest, fastest = (round(figure) for figure in (min(cost["machine_images_per_second"]),
                                                          max(cost["machine_images_per_second"])))
@@ -203,3 +245,12 @@ for run in (run for run in runs if run.shipped):
                 wall=format_decimal(cost["wall_clock_hours"], 1),
             )
         )
+
+
+for run in (run for run in runs if run.shipped):
+    st.subheader(_("Shipped with the app: {name}").format(name=run.name))
+    show_numbers(run)
+    if run.kind == "ensemble":
+        show_ensemble(run)
+    else:
+        show_single_network(run)

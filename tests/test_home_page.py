@@ -82,3 +82,34 @@ def test_shows_the_shipped_models_cost_in_chinese(isolated_folders):
     captions = " ".join(caption.value for caption in app.caption)
     assert f"{run.config['cost']['quiet_cpu_hours']:.1f}" in captions
     assert "2-core" not in captions and "epochs" not in captions
+
+
+def shipped_ensemble_in(models_dir) -> registry.RunInfo:
+    """The shipped network, a copy of it as a second member, and an ensemble of the two (its numbers made up)."""
+    from fer import ensemble
+
+    network = shipped_model_in(models_dir)
+    shutil.copytree(models_dir / network.name, models_dir / "pretrained-second")
+    public = network.metrics["public_test"]
+    ensemble.save_ensemble("pretrained-pair", [network.name, "pretrained-second"], [0.4, 0.6], dataset="fer2013",
+                           metrics={"public_test": {**public, "accuracy": 0.7321,
+                                                    "accuracy_by_tta": {"none": 0.7321, "flip": 0.7404}}})
+    return network
+
+
+def test_a_shipped_ensemble_shows_its_members_weights_and_their_summed_cost(isolated_folders):
+    network = shipped_ensemble_in(isolated_folders[0])
+    app = run_home()
+    assert not app.exception
+    headings = [element.value for element in app.subheader]
+    assert "Shipped with the app: pretrained-pair" in headings
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["best TTA: flip"] == "74.0%"
+    text = " ".join(element.value for element in app.markdown)
+    assert f"`{network.name}` and `pretrained-second`" in text and "0.40 and 0.60" in text
+    assert text.count("It is the model every page uses until you train your own.") == 1
+    cost = network.config["cost"]
+    captions = " ".join(caption.value for caption in app.caption)
+    assert f"{2 * cost['quiet_cpu_hours']:.1f} CPU-hours in all" in captions
+    parameters = [metric.value for metric in app.metric if metric.label == "parameters"]
+    assert f"{2 * network.config['parameters']:,}" in parameters

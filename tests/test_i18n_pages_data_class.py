@@ -64,6 +64,18 @@ def test_home_without_a_model_says_what_to_do_in_chinese():
     assert_chinese(app, NAMES)
 
 
+def test_home_shows_a_shipped_ensemble_in_chinese(isolated_folders):
+    from tests.test_home_page import shipped_ensemble_in
+
+    network = shipped_ensemble_in(isolated_folders[0])
+    app = open_in_app("lessons/home.py")
+    names = NAMES | {network.name, "pretrained-second", "pretrained-pair", "fer2013", "vgg_narrow", "ensemble",
+                     network.config["preset"], "flip"}
+    assert_chinese(app, names)
+    assert any("集成模型" in element.value and "0.40和0.60" in element.value for element in app.markdown), [
+        element.value for element in app.markdown]
+
+
 # ------------------------------------------------------------------------------ Your data
 
 
