@@ -82,6 +82,6 @@ def parameter_count(name: str, visiting: tuple[str, ...] = ()) -> int | None:
     return sum(counts) if counts and None not in counts else None
 
 
-def load_ensemble_network(name: str) -> keras.Model:
-    """Registry run `name` (an ensemble, or a single network) as one Keras model."""
+def load_network(name: str) -> keras.Model:
+    """Registry run `name` as one Keras model: a network as saved, an ensemble as its members in one graph."""
     return _load_network(name, visiting=())

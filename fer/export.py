@@ -268,10 +268,10 @@ def export_bundle(
     progress(0.05, _("Loading {name} from the registry").format(name=repr(name)))
     run = registry.read_run(name)
     if run.kind == "ensemble":
-        from fer.ensemble_network import EnsembleNetworkError, load_ensemble_network
+        from fer.ensemble_network import EnsembleNetworkError, load_network
 
         try:
-            model = load_ensemble_network(name)  # its members and their weights, as one graph
+            model = load_network(name)  # its members and their weights, as one graph
         except EnsembleNetworkError as error:
             raise ExportError(_("{name} cannot be exported: {reason}").format(name=repr(name), reason=error)) from None
     else:

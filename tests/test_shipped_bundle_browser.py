@@ -41,17 +41,27 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def shipped_name() -> str:
-    names = shipped_names()
-    assert len(names) == 1, f"expected exactly one shipped model in {SHIPPED_MODELS}, found {names}"
-    return names[0]
+def shipped_bundle_names() -> list[str]:
+    return [name for name in shipped_names() if (SHIPPED_BUNDLES / name / "model.json").is_file()]
+
+
+@pytest.fixture(scope="module", params=shipped_bundle_names())
+def shipped_name(request) -> str:
+    return request.param
+
+
+def test_the_default_model_ships_with_its_bundle():
+    with registry_folder(SHIPPED_MODELS):
+        assert registry.default_model_name() in shipped_bundle_names()
 
 
 @pytest.fixture(scope="module")
 def shipped_model(shipped_name):
+    """The Keras model behind the bundle: a network, or an ensemble's members as one graph."""
+    from fer.ensemble_network import load_network
+
     with registry_folder(SHIPPED_MODELS):
-        return registry.load_model(shipped_name)
+        return load_network(shipped_name)
 
 
 @pytest.fixture(scope="module")
