@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from fer import data, registry
 from tests.conftest import REPO_ROOT
+from tests.models import registry_folder
 
 
 def run_home() -> AppTest:
@@ -53,9 +54,11 @@ def test_lists_models_with_their_accuracy():
 
 
 def shipped_model_in(models_dir) -> registry.RunInfo:
-    shipped = sorted((REPO_ROOT / "models").glob(f"{registry.PRETRAINED_PREFIX}*"))[0]
-    shutil.copytree(shipped, models_dir / shipped.name)
-    return registry.read_run(shipped.name)
+    """A copy of the default shipped network (an ensemble may ship beside it)."""
+    with registry_folder(REPO_ROOT / "models"):
+        name = registry.best_shipped()
+    shutil.copytree(REPO_ROOT / "models" / name, models_dir / name)
+    return registry.read_run(name)
 
 
 def test_shows_the_shipped_models_numbers_recall_and_cost(isolated_folders):
