@@ -1,7 +1,7 @@
 """Ship a finished, evaluated training run as the app's pretrained model (maintainers only).
 
     .venv/bin/python scripts/ship_model.py RUN pretrained-NAME --preset PRESET --from ~/fer-runs/models \\
-        --machine-figure 464.9 [--machine-figure ...] [--float16] [--replace pretrained-OLD]
+        --machine-figure 464.9 [--machine-figure ...] [--float16 | --no-bundle] [--replace pretrained-OLD]
 
 RUN must have finished and have its PublicTest numbers in metrics.json (`bench/bench_evaluate.py
 --model RUN --write-metrics`). Copies model.keras, config.json, history.csv and metrics.json into
@@ -9,8 +9,9 @@ models/pretrained-NAME (the run's checkpoint and event log stay behind), adds th
 to config.json (hours on this kind of machine, with its figure from `bench/bench_train.py`:
 images/s of the bare report-A CNN loop) and the preset that trained it (checked: every setting of
 the preset must be the run's), and exports its TF.js bundle into static/exports/pretrained-NAME
-for the webcam page (--float16 halves the bundle of a large network). --replace removes an older shipped model and
-its bundle. Afterwards: `git add models static/exports`, then `make test`.
+for the webcam page (--float16 halves the bundle of a large network; --no-bundle for a network that
+ships only as an ensemble's member: the webcam page can still export it on demand). --replace
+removes an older shipped model and its bundle. Afterwards: `git add models static/exports`, then `make test`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def main() -> int:
     parser.add_argument("--machine-figure", type=float, action="append", required=True,
                         help="images/s of bench/bench_train.py's bare loop on a machine that trained it (repeat)")
     parser.add_argument("--preset", required=True, choices=sorted(PRESETS), help="the preset that trained RUN")
-    parser.add_argument("--float16", action="store_true", help="float16 weights in the TF.js bundle")
+    bundle = parser.add_mutually_exclusive_group()
+    bundle.add_argument("--float16", action="store_true", help="float16 weights in the TF.js bundle")
+    bundle.add_argument("--no-bundle", action="store_true", help="ship no TF.js bundle (an ensemble's member)")
     parser.add_argument("--replace", action="append", default=[], help="an older shipped model to remove")
     arguments = parser.parse_args()
 
@@ -103,18 +106,23 @@ def main() -> int:
     os.environ["FER_MODELS_DIR"] = str(shipped_models)
     from fer import export
 
-    result = export.export_bundle(arguments.name, export.DEFAULT_EXPORTS_DIR / arguments.name,
-                                  "float16" if arguments.float16 else "float32")
-    export.complete_shipped_bundles()
+    bundle_folder = export.DEFAULT_EXPORTS_DIR / arguments.name
+    bundle_bytes = 0
+    if arguments.no_bundle:
+        shutil.rmtree(bundle_folder, ignore_errors=True)
+    else:
+        result = export.export_bundle(arguments.name, bundle_folder, "float16" if arguments.float16 else "float32")
+        export.complete_shipped_bundles()
+        bundle_bytes = result.model_bytes
+        print(f"bundle {result.folder}: model files {bundle_bytes / 1e6:.1f} MB ({result.weights_dtype})")
     for old in arguments.replace:
         if old != arguments.name and old.startswith(registry.PRETRAINED_PREFIX):
             shutil.rmtree(shipped_models / old, ignore_errors=True)
             shutil.rmtree(export.DEFAULT_EXPORTS_DIR / old, ignore_errors=True)
 
     model_bytes = sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
-    print(f"{target}: {model_bytes / 1e6:.1f} MB; bundle {result.folder}: model files "
-          f"{result.model_bytes / 1e6:.1f} MB ({result.weights_dtype})")
-    if model_bytes + result.model_bytes >= SIZE_LIMIT:
+    print(f"{target}: {model_bytes / 1e6:.1f} MB")
+    if model_bytes + bundle_bytes >= SIZE_LIMIT:
         print(f"Too big for git: together over {SIZE_LIMIT / 1e6:.0f} MB.")
         return 1
     public = metrics["public_test"]

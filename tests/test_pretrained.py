@@ -197,3 +197,56 @@ def test_the_readme_names_the_shipped_model_and_gives_its_own_numbers(shipped):
     cost = registry.read_run(shipped).config["cost"]
     assert f"{cost['quiet_hours']:.1f} hours ({cost['quiet_cpu_hours']:.1f} CPU-hours)" in readme
 
+
+# ------------------------------------------------------------------------------ the shipped ensemble
+
+@pytest.fixture
+def shipped_ensemble(monkeypatch) -> str:
+    monkeypatch.setenv("FER_MODELS_DIR", str(SHIPPED_MODELS))
+    ensembles = [name for name in shipped_names() if registry.read_run(name).kind == "ensemble"]
+    assert len(ensembles) == 1, f"expected one shipped ensemble in {SHIPPED_MODELS}, found {ensembles}"
+    return ensembles[0]
+
+
+def test_the_shipped_ensemble_mixes_shipped_networks_with_weights_fitted_on_validation(shipped_ensemble):
+    run = registry.read_run(shipped_ensemble)
+    members, weights = run.config["members"], np.array(run.config["weights"])
+    assert len(members) >= 2 and all(registry.read_run(member).kind == "keras" for member in members)
+    assert all(member in shipped_names() for member in members)
+    assert np.all(weights >= 0) and weights.sum() == pytest.approx(1.0)
+    assert run.metrics["validation"]["faces"] == 2872  # fitted on validation faces, never on PublicTest
+    by_tta = run.metrics["public_test"]["accuracy_by_tta"]
+    singles = [registry.read_run(member).metrics["public_test"]["accuracy_by_tta"] for member in members]
+    for mode in ("none", "flip"):  # it adds something to its best member, mode for mode
+        assert by_tta[mode] > max(single[mode] for single in singles), mode
+
+
+@pytest.mark.parametrize("tta", ["none", "flip"])
+def test_the_shipped_ensemble_scores_what_it_claims_on_public_test(shipped_ensemble, public_test_probabilities, tta):
+    """Measured afresh from its members (the mix is linear, so mixing each member's TTA is the ensemble's TTA)."""
+    from fer import ensemble
+
+    probabilities, labels = public_test_probabilities
+    run = registry.read_run(shipped_ensemble)
+    mixed = ensemble.combine([probabilities(member, tta) for member in run.config["members"]], run.config["weights"])
+    result = evaluate.evaluate_probabilities(mixed, labels)
+    public = run.metrics["public_test"]
+    claimed = public["accuracy_by_tta"][tta]
+    assert result.accuracy >= claimed - CLAIM_TOLERANCE, (
+        f"claimed {claimed:.4f} ({tta}), measured {result.accuracy:.4f}")
+    if tta == "none":
+        for claim, measured in zip(public["per_class"], result.per_class(), strict=True):
+            assert measured.recall >= claim["recall"] - CLAIM_TOLERANCE, claim["emotion"]
+            assert claim["recall"] >= RECALL_FLOOR, claim["emotion"]
+        np.testing.assert_allclose(result.matrix, public["confusion_matrix"], atol=len(labels) * CLAIM_TOLERANCE)
+
+
+def test_the_readme_gives_the_shipped_ensembles_own_numbers(shipped_ensemble):
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"models/{shipped_ensemble}" in readme
+    table = readme.split("| FER2013 PublicTest | the ensemble |")[1].split("\n\n")[0]
+    rows = {cells[0].strip(): cells[1] for cells in (line.strip("|").split("|") for line in table.splitlines()[2:])}
+    for mode, accuracy in registry.read_run(shipped_ensemble).metrics["public_test"]["accuracy_by_tta"].items():
+        if mode != "crops":
+            label = "plain" if mode == "none" else mode
+            assert f"{accuracy * 100:.1f} %" in rows[label], f"README: {rows[label]} for {mode}, not {accuracy:.1%}"

@@ -45,8 +45,15 @@ def shipped_bundle_names() -> list[str]:
     return [name for name in shipped_names() if (SHIPPED_BUNDLES / name / "model.json").is_file()]
 
 
-@pytest.fixture(scope="module", params=shipped_bundle_names())
+def shipped_ensembles_without_bundle() -> list[str]:
+    with registry_folder(SHIPPED_MODELS):
+        return [name for name in shipped_names()
+                if name not in shipped_bundle_names() and registry.read_run(name).kind == "ensemble"]
+
+
+@pytest.fixture(scope="module", params=shipped_bundle_names() + shipped_ensembles_without_bundle())
 def shipped_name(request) -> str:
+    """A shipped bundle, or a shipped ensemble the webcam page exports on demand (exported here)."""
     return request.param
 
 
@@ -67,7 +74,12 @@ def shipped_model(shipped_name):
 @pytest.fixture(scope="module")
 def bundle_page(shipped_name, browser, tmp_path_factory):
     """The shipped bundle, served by http.server as `python -m http.server` would, open in Chromium."""
-    folder = copy_shipped_bundle(SHIPPED_BUNDLES / shipped_name, tmp_path_factory.mktemp("shipped") / shipped_name)
+    if (SHIPPED_BUNDLES / shipped_name).is_dir():
+        folder = copy_shipped_bundle(SHIPPED_BUNDLES / shipped_name, tmp_path_factory.mktemp("shipped") / shipped_name)
+    else:
+        with registry_folder(SHIPPED_MODELS):
+            folder = export.export_bundle(shipped_name, tmp_path_factory.mktemp("exported") / shipped_name,
+                                          "float16").folder
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     page = browser.new_page()
