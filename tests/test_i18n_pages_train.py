@@ -140,8 +140,15 @@ def test_the_train_page_follows_a_training_in_chinese_queue_finish_more_kill_con
     # Continue it from the warning's button, then Stop it from the page.
     click(app, key=f"train_continue_{job.run_name}")
     again = manager.get(job.run_name)
-    wait_for(lambda: any(e["kind"] == "batch" for e in again.events.since()[-5:]) and again.state == jobs.RUNNING,
-             what="the continued training")
+
+    def training_again() -> bool:
+        """Running, with a batch after the Continue's "queued" event (epochs may be shorter than the
+        half second between batch events, so the last few events alone can all be epochs)."""
+        events = again.events.since()
+        resumed = max(index for index, event in enumerate(events) if event["kind"] == "queued")
+        return again.state == jobs.RUNNING and any(event["kind"] == "batch" for event in events[resumed:])
+
+    wait_for(training_again, what="the continued training")
     app.run()
     assert_chinese(app, NAMES)
     click(app, label="停止")
