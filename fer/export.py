@@ -331,6 +331,29 @@ def complete_shipped_bundles() -> list[Path]:
     return completed
 
 
+def copy_shipped_bundle(shipped: Path, target: Path) -> Path:
+    """The files git holds for a shipped bundle (model and metadata), with today's page and libraries beside them."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        shutil.copytree(shipped, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("vendor", *PAGE_FILES))
+        copy_page(staging)
+        _replace_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def serve_shipped_bundle(name: str) -> Path:
+    """Where the app serves a model's bundle; a shipped bundle is first copied there if FER_EXPORTS_DIR is elsewhere."""
+    folder = served_folder(name)
+    shipped = shipped_bundle(name)
+    if shipped and not (folder / METADATA_JSON).exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        copy_shipped_bundle(shipped, folder)
+    return folder
+
+
 def exports_dir() -> Path:
     """Where the app writes the bundles it serves: `$FER_EXPORTS_DIR`, else static/exports/."""
     return Path(os.environ.get("FER_EXPORTS_DIR", DEFAULT_EXPORTS_DIR))
@@ -339,16 +362,29 @@ def exports_dir() -> Path:
 EXPORT_TOKEN_FILE = "export-token"  # in the run's folder: the secret part of its served bundle's address
 
 
+SHIPPED_EXPORT_PREFIX = "exported-"  # a shipped model's bundle built here, beside the ones git holds
+
+
+def shipped_bundle(name: str) -> Path | None:
+    """The bundle git holds for a shipped model (static/exports/pretrained-*/), or None if it ships without one."""
+    folder = DEFAULT_EXPORTS_DIR / name
+    if name.startswith(registry.PRETRAINED_PREFIX) and (folder / MODEL_JSON).is_file():
+        return folder
+    return None
+
+
 def served_name(name: str) -> str:
     """The served bundle's folder name: a shipped model's own name; any other run's name and a secret.
 
     Streamlit serves static/ to every browser that asks, so a student's bundle is not found by
     guessing a run name (`small_cnn-fer2013-1124-0930`) on a class server where the teacher hides
     students' runs from each other: its address holds 16 random hex digits kept in the run's folder.
+    A shipped model that ships without a bundle (an ensemble) is exported under `exported-<name>`,
+    a folder git ignores, so exporting it never looks like a change to the shipped files.
     """
     registry.validate_name(name)
     if name.startswith(registry.PRETRAINED_PREFIX):
-        return name
+        return name if shipped_bundle(name) else SHIPPED_EXPORT_PREFIX + name
     path = registry.run_path(name) / EXPORT_TOKEN_FILE
     try:
         token = path.read_text().strip()
@@ -378,6 +414,13 @@ def served_url(name: str) -> str:
 
 
 def export_for_app(name: str, weights_dtype: str = "float32", progress: Progress | None = None) -> ExportResult:
+    """Export a run to the folder the app serves it from; a bundle that ships with the app is never rewritten."""
+    if shipped_bundle(name):
+        raise ExportError(_(
+            "{name}'s bundle ships with the app and everyone using it shares that bundle, so it is not "
+            "exported again here. For other weights, export it into a folder of your own: "
+            "python -m fer export {name} FOLDER --float16"
+        ).format(name=name))
     return export_bundle(name, served_folder(name), weights_dtype, progress)
 
 

@@ -64,12 +64,7 @@ def weights_label(dtype: str) -> str:
     return dtype
 
 
-weight_labels = {dtype: weights_label(dtype) for dtype in export.WEIGHT_DTYPES}
-weights_dtype = st.radio(
-    _("Weights"), export.WEIGHT_DTYPES, format_func=weight_labels.__getitem__, horizontal=True
-)
-
-if st.button(_("Export to TensorFlow.js"), type="primary"):
+def export_with_progress(name: str, weights_dtype: str) -> None:
     with st.status(
         _("Exporting {name} as {dtype}...").format(name=name, dtype=weights_dtype), expanded=True
     ) as status:
@@ -87,7 +82,22 @@ if st.button(_("Export to TensorFlow.js"), type="primary"):
                 state="complete",
             )
 
-folder = export.served_folder(name)
+
+if export.shipped_bundle(name):
+    st.caption(_(
+        "This model's bundle ships with the app, already exported and checked against Keras, and everyone "
+        "using the app shares it: it is shown below as it is. To try other weights, export it into a folder "
+        "of your own: `python -m fer export {name} FOLDER --float16`."
+    ).format(name=name))
+else:
+    weight_labels = {dtype: weights_label(dtype) for dtype in export.WEIGHT_DTYPES}
+    weights_dtype = st.radio(
+        _("Weights"), export.WEIGHT_DTYPES, format_func=weight_labels.__getitem__, horizontal=True
+    )
+    if st.button(_("Export to TensorFlow.js"), type="primary"):
+        export_with_progress(name, weights_dtype)
+
+folder = export.serve_shipped_bundle(name)
 if not (folder / export.METADATA_JSON).exists():
     st.info(_("Press **Export to TensorFlow.js** to build the bundle; the webcam demo then appears here."))
     st.stop()

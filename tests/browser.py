@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -62,6 +61,8 @@ def scratch_app_folder(repo_root: Path, workdir: Path) -> tuple[Path, Path]:
     Returns (main script, exports folder). Links would not do for static/: Streamlit refuses to
     serve a file whose real path lies outside the static folder.
     """
+    from fer import export
+
     app = workdir / "app"
     exports = app / "static" / "exports"
     exports.mkdir(parents=True, exist_ok=True)
@@ -70,17 +71,8 @@ def scratch_app_folder(repo_root: Path, workdir: Path) -> tuple[Path, Path]:
             (app / name).symlink_to(repo_root.resolve() / name)
     for shipped in sorted((repo_root / "static" / "exports").glob("pretrained-*")):
         if shipped.is_dir() and not (exports / shipped.name).exists():
-            copy_shipped_bundle(shipped, exports / shipped.name)
+            export.copy_shipped_bundle(shipped, exports / shipped.name)
     return app / "streamlit_app.py", exports
-
-
-def copy_shipped_bundle(shipped: Path, target: Path) -> Path:
-    """The files git holds for a shipped bundle (model and metadata), with today's page and libraries beside them."""
-    from fer import export
-
-    shutil.copytree(shipped, target, ignore=shutil.ignore_patterns("vendor", *export.PAGE_FILES))
-    export.copy_page(target)
-    return target
 
 
 def streamlit_command(main_script: Path, port: int) -> list[str]:

@@ -4,7 +4,9 @@ import datetime
 import io
 import json
 import re
+import subprocess
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,6 +15,7 @@ import pytest
 from fer import export, registry
 from fer.data import EMOTIONS
 from fer.faces import DEFAULT_SPEC
+from tests.conftest import REPO_ROOT
 from tests.models import batchnorm_cnn
 
 
@@ -211,8 +214,46 @@ def test_a_students_bundle_is_served_under_an_address_nobody_guesses(saved_tiny,
     assert served.startswith("tiny-") and len(served) == len("tiny-") + 16
     assert export.served_name("tiny") == served  # the same address every time, and after a restart
     assert export.served_name("tiny-twin") != "tiny-twin-" + served.removeprefix("tiny-")  # a secret per run
-    assert export.served_name("pretrained-model") == "pretrained-model"  # shipped: public by design
+    assert export.served_name("pretrained-model") == "exported-pretrained-model"  # shipped: public by design
     export.export_for_app("tiny", "float16")
     assert [path.name for path in isolated_exports.iterdir()] == [served]
     with pytest.raises(registry.RegistryError, match="No run called 'ghost'"):
         export.served_name("ghost")
+
+
+def shipped_bundle_files(folder: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in folder.iterdir() if path.is_file()}
+
+
+def git_ignores(path: str) -> bool:
+    """Whether .gitignore's rules ignore a path in the repository (tracked or not)."""
+    check = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=REPO_ROOT)
+    assert check.returncode in (0, 1), f"git check-ignore failed on {path}"
+    return check.returncode == 0
+
+
+def test_a_shipped_bundle_is_never_rewritten_and_a_shipped_model_without_one_exports_where_git_looks_away(
+    isolated_exports,
+):
+    shipped = sorted(path.parent.name for path in export.DEFAULT_EXPORTS_DIR.glob("pretrained-*/model.json"))
+    assert shipped, "the default network ships with its TF.js bundle"
+    name = shipped[0]
+    before = shipped_bundle_files(export.DEFAULT_EXPORTS_DIR / name)
+
+    assert export.shipped_bundle(name) == export.DEFAULT_EXPORTS_DIR / name
+    assert export.served_name(name) == name
+    with pytest.raises(export.ExportError, match=f"{name}'s bundle ships with the app.*fer export {name}"):
+        export.export_for_app(name, "float16")
+    assert shipped_bundle_files(export.DEFAULT_EXPORTS_DIR / name) == before
+    assert not git_ignores(f"static/exports/{name}/model.json")
+
+    served = export.serve_shipped_bundle(name)  # the app's exports folder is elsewhere: a copy is served there
+    assert served == isolated_exports / name
+    assert export.read_bundle_metadata(served) == export.read_bundle_metadata(export.DEFAULT_EXPORTS_DIR / name)
+    assert (served / "index.html").is_file() and (served / "vendor").is_dir()
+
+    # A shipped ensemble has no bundle in git: exporting it must not look like a change to the shipped files.
+    assert export.shipped_bundle("pretrained-ensemble-of-three") is None
+    assert export.served_name("pretrained-ensemble-of-three") == "exported-pretrained-ensemble-of-three"
+    assert git_ignores("static/exports/exported-pretrained-ensemble-of-three/model.json")
+    assert git_ignores("static/exports/pretrained-ensemble-of-three/vendor/tf.min.js")

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from fer import export, preprocessing, registry
-from tests.browser import copy_shipped_bundle
 from tests.models import registry_folder
 from tests.test_pretrained import (
     SHIPPED_BUNDLES,
@@ -75,7 +74,8 @@ def shipped_model(shipped_name):
 def bundle_page(shipped_name, browser, tmp_path_factory):
     """The shipped bundle, served by http.server as `python -m http.server` would, open in Chromium."""
     if (SHIPPED_BUNDLES / shipped_name).is_dir():
-        folder = copy_shipped_bundle(SHIPPED_BUNDLES / shipped_name, tmp_path_factory.mktemp("shipped") / shipped_name)
+        target = tmp_path_factory.mktemp("shipped") / shipped_name
+        folder = export.copy_shipped_bundle(SHIPPED_BUNDLES / shipped_name, target)
     else:
         with registry_folder(SHIPPED_MODELS):
             folder = export.export_bundle(shipped_name, tmp_path_factory.mktemp("exported") / shipped_name,
