@@ -171,11 +171,11 @@ def test_saved_runs_rename_delete_and_bad_names_are_explained_in_chinese():
     assert_chinese(app, NAMES)
     app.text_input(key="train_new_name").set_value("../escape")
     click(app, key="train_rename_button")
-    assert texts(app.error) == ["'../escape' 不是有效的執行名稱：請使用 1 到 64 個字母、數字、「.」、「_」或「-」，"
+    assert texts(app.error) == ["'../escape' 不是有效的模型名稱：請使用 1 到 64 個字母、數字、「.」、「_」或「-」，"
                                 "並以字母或數字開頭。"]
     assert_chinese(app, NAMES)
     app.text_input(key="train_run_name").set_value("a/b").run()
-    assert any("不是有效的執行名稱" in error for error in texts(app.error))
+    assert any("不是有效的模型名稱" in error for error in texts(app.error))
     assert next(b for b in app.button if b.label == "訓練").disabled
     app.text_input(key="train_run_name").set_value("pretrained-mine").run()
     assert "以 'pretrained-' 開頭的名稱保留給隨附的模型：請換一個。" in texts(app.error)
@@ -183,7 +183,7 @@ def test_saved_runs_rename_delete_and_bad_names_are_explained_in_chinese():
     app.checkbox(key="train_confirm_delete").check().run()
     click(app, key="train_delete_button")
     assert registry.list_runs() == []
-    assert texts(app.info)[-1].startswith("還沒有已儲存的執行")
+    assert texts(app.info)[-1].startswith("還沒有已儲存的模型")
     assert_chinese(app, NAMES)
 
 
@@ -265,7 +265,7 @@ def test_the_training_command_speaks_the_terminals_language():
                   "--name", "zh-run")
     assert trained.returncode == 0, trained.stdout + trained.stderr
     lines = trained.stdout.splitlines()
-    assert lines[0].startswith("執行資料夾：")
+    assert lines[0].startswith("模型資料夾：")
     assert any(line.startswith("在 synthetic 上訓練 tiny_cnn（") and "核心" in line for line in lines), lines
     epochs = [line for line in lines if line.startswith("週期 ")]
     assert len(epochs) == 2 and epochs[0].startswith("週期   1  損失 ") and epochs[1].startswith("週期   2  損失 ")
@@ -274,6 +274,6 @@ def test_the_training_command_speaks_the_terminals_language():
     listing = cli("models")
     assert listing.stdout.startswith("名稱") and "已完成" in listing.stdout, listing.stdout
     refused = cli("train", "--resume", "ghost")
-    assert refused.returncode == 2 and "中沒有名為 'ghost' 的執行" in refused.stderr, refused.stderr
+    assert refused.returncode == 2 and "中沒有名為 'ghost' 的模型" in refused.stderr, refused.stderr
     english_help = cli("train", "--help", language="C")
     assert english_help.stdout.startswith("usage: python -m fer train") and "start from a preset" in english_help.stdout
