@@ -100,6 +100,38 @@ def _read_run_json(path: Path, name: str) -> dict:
         return {}
 
 
+def _folder_identity(path: Path) -> tuple[int, int, int] | None:
+    """Which folder is at `path` now. A run renamed away and another saved under its name differ,
+    even where the new folder reuses the old one's inode number; so does a folder whose files were
+    added, replaced or removed meanwhile."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino, status.st_ctime_ns
+
+
+def _read_config_and_metrics(path: Path, name: str, attempts: int = 3) -> tuple[dict, dict]:
+    """config.json and metrics.json of one and the same run, or a sentence if it went away meanwhile.
+
+    Another session may delete or rename the run while they are read, and save another under the
+    same name; a training may replace its files. The folder is the same before and after the reads,
+    or they are made again.
+    """
+    for _attempt in range(attempts):
+        before = _folder_identity(path)
+        if before is None:
+            break
+        config = _read_run_json(path / CONFIG_FILE, name)
+        metrics = _read_run_json(path / METRICS_FILE, name)
+        after = _folder_identity(path)
+        if after == before and (path / CONFIG_FILE).exists():
+            return config, metrics
+        if after is None:
+            break
+    raise _vanished(name)
+
+
 def read_run(name: str) -> RunInfo:
     path = run_path(name)
     if not path.exists() and models_dir().is_dir():
@@ -107,11 +139,7 @@ def read_run(name: str) -> RunInfo:
     if not (path / CONFIG_FILE).exists():
         raise RegistryError(_("No run called {name} in {folder}: `python -m fer models` lists the runs.").format(
             name=repr(name), folder=models_dir()))
-    # Another session may delete or rename the run between the check above and these reads.
-    config = _read_run_json(path / CONFIG_FILE, name)
-    metrics = _read_run_json(path / METRICS_FILE, name)
-    if not (path / CONFIG_FILE).exists():
-        raise _vanished(name)
+    config, metrics = _read_config_and_metrics(path, name)
     return RunInfo(name, path, config, metrics)
 
 
@@ -123,7 +151,10 @@ def run_owner(name: str) -> str | None:
 
 def _usable(path: Path) -> RunInfo | None:
     """The run in `path` if it can be used now: complete, and not being trained at this moment."""
-    config = _read_json(path / CONFIG_FILE)
+    try:
+        config, metrics = _read_config_and_metrics(path, path.name)
+    except RegistryError:  # deleted or renamed while it was being read
+        return None
     if not config:
         return None
     if config.get("kind", "keras") == "keras" and not (path / MODEL_FILE).exists():
@@ -134,9 +165,6 @@ def _usable(path: Path) -> RunInfo | None:
 
         if status.get("state") == "queued" or worker_alive(status):
             return None
-    metrics = _read_json(path / METRICS_FILE)
-    if not (path / CONFIG_FILE).exists():  # deleted or renamed while it was being read
-        return None
     return RunInfo(path.name, path, config, metrics)
 
 
@@ -354,24 +382,41 @@ def write_metrics(name: str, updates: dict) -> dict:
 
 def load_model(name: str):
     """Load a run's Keras model in safe mode: no arbitrary code from a lambda layer runs."""
+    for _attempt in range(3):
+        before = _folder_identity(run_path(name))
+        run = read_run(name)
+        if run.kind != "keras":
+            raise RegistryError(_("{name} is an {kind}, not a single model: use fer.evaluate.load_predictor.").format(
+                name=repr(name), kind=run.kind))
+        path = run.path / MODEL_FILE
+        try:
+            model_file = path.open("rb")
+        except (FileNotFoundError, NotADirectoryError):
+            model_file = None
+        if _folder_identity(run.path) != before:  # deleted, renamed or replaced meanwhile: read it again
+            if model_file is not None:
+                model_file.close()
+            continue
+        if model_file is None:
+            raise RegistryError(_("{path} is missing: the run {name} was not saved completely.").format(
+                path=path, name=repr(name)))
+        with model_file:  # the file of the run whose config was read, wherever the run goes now
+            return _load_keras_file(model_file, name, path)
+    raise _vanished(name)
+
+
+def _load_keras_file(model_file, name: str, path: Path):
+    """Keras loads .keras files by name only: it gets a private copy of the open file."""
     import keras
 
-    run = read_run(name)
-    if run.kind != "keras":
-        raise RegistryError(_("{name} is an {kind}, not a single model: use fer.evaluate.load_predictor.").format(
-            name=repr(name), kind=run.kind))
-    path = run.path / MODEL_FILE
-    if not path.exists():
-        if not run.path.is_dir():
-            raise _vanished(name)
-        raise RegistryError(_("{path} is missing: the run {name} was not saved completely.").format(
-            path=path, name=repr(name)))
-    try:
-        return keras.models.load_model(path, safe_mode=True, compile=False)
-    except Exception as error:
-        if not path.exists():  # deleted or renamed while Keras read it
-            raise _vanished(name) from error
-        raise _unloadable(name, path, error) from error
+    with tempfile.TemporaryDirectory(prefix="fer-model-") as folder:
+        copy = Path(folder) / MODEL_FILE
+        with copy.open("wb") as target:
+            shutil.copyfileobj(model_file, target)
+        try:
+            return keras.models.load_model(copy, safe_mode=True, compile=False)
+        except Exception as error:  # a truncated or corrupt zip raises many kinds of error
+            raise _unloadable(name, path, error) from error
 
 
 def _unloadable(name: str, path: Path, error: Exception) -> RegistryError:

@@ -28,6 +28,9 @@ from tests.models import registry_folder, tiny_cnn
 CONFIG = {"architecture": "tiny", "dataset": "synthetic", "epochs": 2}
 HISTORY = [{"epoch": 1, "loss": 1.5}, {"epoch": 2, "loss": 1.25}]
 METRICS = {"test_accuracy": 0.5}
+# Another run saved under the same name once the first has gone: its config and metrics differ.
+REPLACEMENT_EPOCHS, REPLACEMENT_METRICS = 3, {"test_accuracy": 0.75}
+WHOLE_RUNS = [(CONFIG["epochs"], METRICS), (REPLACEMENT_EPOCHS, REPLACEMENT_METRICS)]
 PARAMETERS = 1_203  # tiny_cnn(seed=0)'s weights
 # What a read may say when the run went away under it. "not saved completely" or "could not be
 # loaded" would send the student to retrain a run that is fine, only gone.
@@ -44,6 +47,17 @@ def template_run(tmp_path_factory) -> Path:
         return registry.run_path("template")
 
 
+@pytest.fixture(scope="module")
+def replacement_run(template_run, tmp_path_factory) -> Path:
+    """The template with another config and other metrics, as if a different run had been saved."""
+    replacement = tmp_path_factory.mktemp("replacement") / "template"
+    shutil.copytree(template_run, replacement)
+    config = json.loads((replacement / registry.CONFIG_FILE).read_text())
+    (replacement / registry.CONFIG_FILE).write_text(json.dumps({**config, "epochs": REPLACEMENT_EPOCHS}))
+    (replacement / registry.METRICS_FILE).write_text(json.dumps(REPLACEMENT_METRICS))
+    return replacement
+
+
 def place(template: Path, name: str) -> Path:
     target = registry.models_dir() / name
     shutil.copytree(template, target)
@@ -57,8 +71,8 @@ class PullAway:
     zip check Keras makes before it opens a .keras file.
     """
 
-    def __init__(self, run: Path, at: int, how: str):
-        self.run, self.at, self.how = run, at, how
+    def __init__(self, run: Path, at: int, how: str, replacement: Path | None = None):
+        self.run, self.at, self.how, self.replacement = run, at, how, replacement
         self.steps = 0
         self.done = False
         self._inside = False
@@ -67,10 +81,12 @@ class PullAway:
         if self._inside:
             return
         self.steps += 1
+        if self.how == "replaced" and self.done and self.steps == self.at + 1:
+            shutil.copytree(self.replacement, self.run)  # one step later, another run under the same name
         if self.steps == self.at and not self.done:
             self._inside = True
             try:
-                if self.how == "renamed":
+                if self.how in ("renamed", "replaced"):
                     os.rename(self.run, self.run.with_name(self.run.name + "-renamed"))
                 else:  # as registry.delete_run does it: out of the way in one step, then removed
                     trash = self.run.with_name(f".{self.run.name}.deleting")
@@ -100,7 +116,8 @@ class PullAway:
 
 def check_read_run(name):
     run = registry.read_run(name)
-    assert run.config.get("architecture") == "tiny" and run.metrics == METRICS, "a run with files missing"
+    assert run.config.get("architecture") == "tiny", "a run with files missing"
+    assert (run.config.get("epochs"), run.metrics) in WHOLE_RUNS, "a run with files missing, or two runs' mixed"
 
 
 def check_read_history(name):
@@ -113,7 +130,8 @@ def check_load_model(name):
 
 def check_list_runs(name):
     for run in registry.list_runs():
-        assert run.config.get("architecture") == "tiny" and run.metrics == METRICS, "a run with files missing"
+        assert run.config.get("architecture") == "tiny", "a run with files missing"
+        assert (run.config.get("epochs"), run.metrics) in WHOLE_RUNS, "a run with files missing, or two runs' mixed"
 
 
 READS = {
@@ -124,16 +142,16 @@ READS = {
 }
 
 
-@pytest.mark.parametrize("how", ["renamed", "deleted"])
+@pytest.mark.parametrize("how", ["renamed", "deleted", "replaced"])
 @pytest.mark.parametrize("read", list(READS))
 def test_a_run_pulled_away_before_any_step_of_a_read_gives_the_run_or_a_sentence(
-    template_run, monkeypatch, read, how
+    template_run, replacement_run, monkeypatch, read, how
 ):
     import keras  # noqa: F401  (imported before steps are counted)
     outcomes = []
     for at in range(1, 60):
         run = place(template_run, "student-run")
-        pull = PullAway(run, at, how)
+        pull = PullAway(run, at, how, replacement_run)
         with monkeypatch.context() as patch:
             pull.install(patch)
             try:
