@@ -15,6 +15,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from fer.accounts import Accounts
@@ -78,13 +79,19 @@ def contexts(browser):
 
 def choose_run(page, run: str) -> None:
     chosen = page.locator('[data-testid="stSelectbox"]').filter(has_text="Look at, rename or delete a run")
-    wait_for_streamlit_page(page)
-    chosen.locator("input").click()
-    chosen.locator("input").fill(run)  # typing filters the options down to this run
-    page.get_by_role("option", name=run, exact=True).click()
-    # The typed text already reads `run`: wait for the page the script drew for the chosen run.
-    page.get_by_test_id("stMainBlockContainer").get_by_role("checkbox", name=f"Yes, delete {run} for good").wait_for(
-        timeout=30_000)
+    drawn = page.get_by_test_id("stMainBlockContainer").get_by_role("checkbox", name=f"Yes, delete {run} for good")
+    for attempt in range(2):  # a rerun that redraws the box between typing and the click loses the click
+        wait_for_streamlit_page(page)
+        chosen.locator("input").click()
+        chosen.locator("input").fill(run)  # typing filters the options down to this run
+        page.get_by_role("option", name=run, exact=True).click()
+        # The typed text already reads `run`: wait for the page the script drew for the chosen run.
+        try:
+            drawn.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 1:
+                raise
     wait_for_streamlit_page(page)
 
 
