@@ -64,13 +64,15 @@ PRESETS: dict[str, Preset] = {
         dict(_LITERATURE, architecture="report_a_cnn", dataset="fer2013", epochs=30, crop_size=48,
              augment_shift=0.08, ema=True, learning_rate=0.02),
     ),
+    # Measured on PublicTest: 30 epochs at Adam 3e-4 underfit (validation 0.61 at epoch 22, training
+    # accuracy no higher): short of the report's 0.65. Its author's own rate, for twice as long:
     "report-b-better": Preset(
         N_(
-            "Report B's own CNN, better trained: the same recipe as report-a-better (its plain ReLU "
-            "layers want a smaller rate: Adam 3e-4 with weight decay), 30 epochs on FER2013."
+            "Report B's own CNN, better trained: the same recipe as report-a-better, with Adam at the "
+            "report's own rate (its plain ReLU layers have no BatchNorm) and weight decay, 60 epochs on FER2013."
         ),
-        dict(_LITERATURE, architecture="report_b_cnn", dataset="fer2013", epochs=30, crop_size=48,
-             augment_shift=0.08, optimizer="adam", learning_rate=3e-4, weight_decay=1e-4),
+        dict(_LITERATURE, architecture="report_b_cnn", dataset="fer2013", epochs=60, crop_size=48,
+             augment_shift=0.08, optimizer="adam", learning_rate=1e-3, weight_decay=1e-4),
     ),
     "shipped-model": Preset(
         N_(
