@@ -142,13 +142,21 @@ def test_the_train_page_follows_a_training_in_chinese_queue_finish_more_kill_con
     again = manager.get(job.run_name)
 
     def training_again() -> bool:
-        """Running, with a batch after the Continue's "queued" event (epochs may be shorter than the
-        half second between batch events, so the last few events alone can all be epochs)."""
+        """Running, with a batch or an epoch after the Continue's "queued" event. On a quiet machine an
+        epoch of 64 faces is shorter than the half second between batch events: there may be no batch."""
         events = again.events.since()
         resumed = max(index for index, event in enumerate(events) if event["kind"] == "queued")
-        return again.state == jobs.RUNNING and any(event["kind"] == "batch" for event in events[resumed:])
+        return again.state == jobs.RUNNING and any(event["kind"] in ("batch", "epoch") for event in events[resumed:])
 
-    wait_for(training_again, what="the continued training")
+    def diagnosis() -> str:
+        kinds = [event["kind"] for event in again.events.since()[-8:]]
+        return (f"the continued training: {again.state} ({again.message}), a new job: {again is not killed}, "
+                f"last events {kinds}, the page's errors {texts(app.error)}")
+
+    assert again is not killed, diagnosis()
+    wait_for(lambda: training_again() or again.state in (jobs.FAILED, jobs.FINISHED, jobs.STOPPED),
+             what="the continued training")
+    assert training_again(), diagnosis()
     app.run()
     assert_chinese(app, NAMES)
     click(app, label="停止")
