@@ -143,17 +143,32 @@ def prepare_resume(name: str, more_epochs: int = 0, epochs: int | None = None) -
     except (ValueError, KeyError, TypeError) as error:
         raise ResumeError(_("The checkpoint of {name} is damaged ({error}): it cannot be continued; train it "
                             "again.").format(name=name, error=f"{type(error).__name__}: {error}")) from None
-    target = epochs if epochs is not None else max(config.epochs, done) + more_epochs
+    asked = _epochs_last_asked(folder, status, config.epochs)
+    target = epochs if epochs is not None else max(asked, done) + more_epochs
     if target <= done:
         raise ResumeError(_("{name} has already trained {done} epochs of {epochs}: ask for more epochs "
                             "(--more-epochs N, or 'N more epochs' on the Train page).").format(
-            name=name, done=done, epochs=config.epochs))
+            name=name, done=done, epochs=asked))
     try:
         config = config.replace(epochs=target)
     except TrainConfigError as error:
         raise ResumeError(_("{name} cannot continue to {epochs} epochs: {problem}").format(
             name=name, epochs=target, problem=error)) from None
     return folder, config
+
+
+def _epochs_last_asked(folder: Path, status: dict, saved: int) -> int:
+    """The epochs the last continue that started asked for, else those the checkpoint was saved with.
+
+    A checkpoint records its target only at the end of an epoch: "200 more" stopped or killed in
+    its first epoch must not come back as "already trained 3 of 3". A continue taken out of the
+    queue before it started asked for nothing.
+    """
+    request = worker.read_json(folder / worker.REQUEST_FILE)
+    if status.get("state") in (QUEUED, CANCELLED) or not request.get("resume"):
+        return saved
+    asked = request.get("config", {}).get("epochs")
+    return asked if isinstance(asked, int) and asked > saved else saved
 
 
 def create_run_folder(config: TrainConfig, name: str | None) -> Path:

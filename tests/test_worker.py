@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fer import registry, worker
-from fer.jobs import CANCELLED, FAILED, FINISHED, INTERRUPTED, QUEUED, STOPPED, JobManager, ResumeError
+from fer.jobs import CANCELLED, FAILED, FINISHED, INTERRUPTED, QUEUED, STOPPED, JobManager, ResumeError, prepare_resume
 from fer.train import TrainConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -145,6 +145,33 @@ def test_stop_keeps_the_best_epoch_and_can_continue_for_more_epochs():
     jobs.stop(more.id)
     jobs.wait(more.id, timeout=120)
     assert more.state == STOPPED
+
+
+def test_more_epochs_killed_before_their_first_checkpoint_are_still_asked_for():
+    jobs = JobManager(max_running=1)
+    # Epochs long enough (3,000 faces) that the kill lands in the first continued one.
+    first = jobs.submit(small_config(epochs=1, max_train_images=3000), owner="ana", name="asked")
+    jobs.wait(first.id, timeout=300)
+    assert first.state == FINISHED, first.message
+    more = jobs.resume("asked", owner="ana", more_epochs=5)
+    wait_for(lambda: any(e["kind"] == "resumed" for e in more.events.since()), message="the resume")
+    os.kill(more.status["pid"], signal.SIGKILL)  # in epoch 2: the checkpoint still says 1 of 1
+    wait_for(lambda: more.state == FAILED, message="the kill to be noticed")
+    assert worker.read_json(more.folder / "checkpoint" / "state.json")["config"]["epochs"] == 1
+    _, config = prepare_resume("asked")
+    assert config.epochs == 6
+    _, config = prepare_resume("asked", more_epochs=2)
+    assert config.epochs == 8
+    # A continue taken out of the queue before it started asked for nothing.
+    blocker = jobs.submit(small_config(epochs=50), owner="ben", name="blocker")
+    wait_for(lambda: blocker.state != QUEUED, message="the blocker to start")
+    queued = jobs.resume("asked", owner="ana", more_epochs=100)
+    jobs.stop(queued.id)
+    jobs.stop(blocker.id)
+    assert queued.state == CANCELLED
+    with pytest.raises(ResumeError, match="already trained 1 epochs of 1"):
+        prepare_resume("asked")
+    jobs.wait(blocker.id, timeout=120)
 
 
 def test_a_failing_training_leaves_a_sentence_and_the_server_goes_on():
