@@ -80,17 +80,19 @@ def contexts(browser):
 def choose_run(page, run: str) -> None:
     chosen = page.locator('[data-testid="stSelectbox"]').filter(has_text="Look at, rename or delete a run")
     drawn = page.get_by_test_id("stMainBlockContainer").get_by_role("checkbox", name=f"Yes, delete {run} for good")
-    for attempt in range(2):  # a rerun that redraws the box between typing and the click loses the click
+    # A rerun that redraws the box between typing and the click closes the list (the option is gone
+    # and the click waits for it for ever) or loses the click: then the whole choice is made again.
+    for attempt in range(3):
         wait_for_streamlit_page(page)
-        chosen.locator("input").click()
-        chosen.locator("input").fill(run)  # typing filters the options down to this run
-        page.get_by_role("option", name=run, exact=True).click()
-        # The typed text already reads `run`: wait for the page the script drew for the chosen run.
         try:
+            chosen.locator("input").click()
+            chosen.locator("input").fill(run)  # typing filters the options down to this run
+            page.get_by_role("option", name=run, exact=True).click(timeout=20_000)
+            # The typed text already reads `run`: wait for the page the script drew for the chosen run.
             drawn.wait_for(timeout=20_000)
             break
         except PlaywrightTimeoutError:
-            if attempt == 1:
+            if attempt == 2:
                 raise
     wait_for_streamlit_page(page)
 
