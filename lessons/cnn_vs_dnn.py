@@ -266,10 +266,14 @@ def better_recipe(figure: measured.ReportFigure) -> None:
     own_column, plain_column, flip_column = st.columns(3)
     own_column.metric(_("The report's own figure"), format_percent(figure.accuracy), help=_(figure.measured_on))
     if result is not None:
-        points = _("{points} points").format(points=f"{(result.accuracy - figure.accuracy) * 100:+.1f}")
-        plain_column.metric(_("Better recipe, on PublicTest"), format_percent(result.accuracy, 1), delta=points)
+        def points(accuracy: float) -> str:
+            return _("{points} points").format(points=f"{(accuracy - figure.accuracy) * 100:+.1f}")
+
+        plain_column.metric(_("Better recipe, on PublicTest"), format_percent(result.accuracy, 1),
+                            delta=points(result.accuracy))
         if result.flip_accuracy is not None:
-            flip_column.metric(_("With flip averaging"), format_percent(result.flip_accuracy, 1))
+            flip_column.metric(_("With flip averaging"), format_percent(result.flip_accuracy, 1),
+                               delta=points(result.flip_accuracy))
         st.caption(_("{report}'s figure is {measured_on}.").format(report=_(figure.report),
                                                                  measured_on=_(figure.measured_on))
                    + " " + measured.summary(result))

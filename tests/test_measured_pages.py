@@ -96,6 +96,7 @@ def test_measured_results_show_against_the_reports_own_figures():
     app = open_page(CNN_VS_DNN, ENGLISH)
     assert [metric.value for metric in app.metric] == ["60%", "65.0%", "66.1%", "65%"]
     assert metrics(app, "Better recipe, on PublicTest") == [("65.0%", "+5.0 points")]
+    assert metrics(app, "With flip averaging") == [("66.1%", "+6.1 points")]
     captions = texts(app.caption)
     assert any(caption.startswith("Report A's figure is its validation accuracy after 30 epochs") and
                "Measured when we ran it: 65.0% on PublicTest (66.1% with flip averaging), after 30 minutes" in caption
