@@ -20,17 +20,26 @@ def cli(*arguments: str) -> subprocess.CompletedProcess:
                           timeout=600, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
 
 
+def start_cli(*arguments: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "fer", *arguments], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+
+
 @pytest.fixture(scope="module")
 def runs_on_every_backend(tmp_path_factory):
     models = tmp_path_factory.mktemp("models")
     saved = os.environ.get("FER_MODELS_DIR")
     os.environ["FER_MODELS_DIR"] = str(models)
     try:
+        # All three at once: most of each is starting Python and importing its backend.
+        started = {backend: start_cli("train", "--arch", "small_cnn", "--epochs", "2", "--batch-size", "32",
+                                      "--max-train-images", "320", "--crop", "44", "--ema", "--ema-momentum", "0.9",
+                                      "--seed", "3", "--backend", backend, "--device", "cpu", "--name", backend)
+                   for backend in ("tensorflow", "jax", "torch")}
         outcomes = {}
-        for backend in ("tensorflow", "jax", "torch"):
-            outcomes[backend] = cli("train", "--arch", "small_cnn", "--epochs", "2", "--batch-size", "32",
-                                    "--max-train-images", "320", "--crop", "44", "--ema", "--ema-momentum", "0.9",
-                                    "--seed", "3", "--backend", backend, "--device", "cpu", "--name", backend)
+        for backend, process in started.items():
+            stdout, stderr = process.communicate(timeout=600)
+            outcomes[backend] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         yield models, outcomes
     finally:
         if saved is None:
