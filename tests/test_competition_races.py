@@ -79,15 +79,15 @@ def test_racing_processes_get_exactly_the_daily_limit(tmp_path, isolated_folders
     store = CompetitionStore(tmp_path / "race.sqlite3")
     open_race(store, limit=3)
     context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(6), context.Queue()
+    start, results = context.Barrier(4), context.Queue()  # four processes, eight submissions
     processes = [
         context.Process(target=racing_process,
                         args=(str(store.path), str(data_folder), str(models), 10 * number, start, results))
-        for number in range(6)
+        for number in range(4)
     ]
     for process in processes:
         process.start()
-    outcomes = [results.get(timeout=120) for _ in range(12)]
+    outcomes = [results.get(timeout=120) for _ in range(8)]
     for process in processes:
         process.join(timeout=60)
     assert outcomes.count("ok") == 3, outcomes
