@@ -64,7 +64,18 @@ def fingerprint(dataset: FaceDataset, halves: Halves) -> str:
 
 
 def score(model_name: str, dataset: FaceDataset, halves: Halves, tta: str) -> Scores:
-    """Public and private accuracy of a registry model or ensemble, as `python -m fer evaluate` gives them."""
+    """Public and private accuracy of a registry model or ensemble, as `python -m fer evaluate` gives them.
+
+    It waits for one of the server's prediction slots (`fer.evaluate.PREDICTION_SLOTS`): a whole class
+    submitting at once loads one model per slot, not one per student.
+    """
+    from fer import evaluate
+
+    with evaluate.PREDICTION_SLOTS:
+        return _score(model_name, dataset, halves, tta)
+
+
+def _score(model_name: str, dataset: FaceDataset, halves: Halves, tta: str) -> Scores:
     from fer import evaluate
 
     predictor = evaluate.load_predictor(model_name, tta=tta, batch_size=BATCH_SIZE)

@@ -117,6 +117,30 @@ def test_an_ensemble_is_scored_like_fer_evaluate_scores_it(store, capsys):
         capsys, "--model", "pair", "--data", "kaggle", "--split", "PublicTest", "--tta", "flip")
 
 
+def test_scoring_waits_for_one_of_the_servers_prediction_slots(store):
+    """A whole class submitting at once must not load a model per student into the one server."""
+    import threading
+
+    from fer import evaluate
+
+    open_kaggle(store, reference_model=None)
+    save_tiny_run("ana-net", pooled_softmax(seed=3))
+    results = []
+    submitting = threading.Thread(target=lambda: results.append(
+        competition.submit("fer-class", "ana-net", "none", by=ANA, store=store, now=NOW)))
+    taken = [evaluate.PREDICTION_SLOTS.acquire(timeout=5) for _ in range(2)]  # two pages predicting a split
+    try:
+        assert all(taken)
+        submitting.start()
+        submitting.join(timeout=3)
+        assert submitting.is_alive() and results == []  # waiting, not scoring beside them
+    finally:
+        for _ in filter(None, taken):
+            evaluate.PREDICTION_SLOTS.release()
+    submitting.join(timeout=60)
+    assert len(results) == 1 and 0 <= results[0].public_score <= 1
+
+
 def test_the_halves_of_a_test_set_add_up_to_fer_evaluate_on_the_whole_split(store, capsys):
     write_test_only_cache()
     competition.open_competition("halved", "class-test", by=TEACHER, deadline=NOW + timedelta(days=3),
