@@ -4,7 +4,8 @@
 
 Runs the app with an empty data folder (so only the built-in synthetic faces appear: no FER2013
 image ever lands in a screenshot) and a models folder holding the shipped model; trains a short
-run on the Train page itself, then visits the main pages (and Home's shipped-model section), and
+run on the Train page itself, then visits the main pages (and Home's shipped-model section, and the
+reports' networks better trained on CNN versus DNN), and
 Home and Saliency again in Traditional Chinese (`?lang=zh-TW`). The webcam shot is the shipped
 model's bundle with Chromium's fake camera showing a drawn face.
 """
@@ -77,6 +78,8 @@ def main() -> int:
             train_on_the_page(page, app.page_url("lessons/train.py"), out / "train.png")
             shoot(page, app.page_url("lessons/confusion.py"), out / "confusion.png", settle_ms=4000)
             shoot(page, app.page_url("lessons/saliency.py"), out / "saliency.png", settle_ms=4000)
+            shoot_section(page, app.page_url("lessons/cnn_vs_dnn.py"), "Same network, better recipe",
+                          out / "better-recipe.png")
             shoot(page, app.url + "?lang=zh-TW", out / "home-zh-TW.png")
             shoot(page, app.page_url("lessons/saliency.py") + "?lang=zh-TW", out / "saliency-zh-TW.png", settle_ms=4000)
             if shipped:
