@@ -202,3 +202,15 @@ def test_the_default_among_shipped_models_is_the_best_single_network_not_the_new
     assert registry.default_model_name() == "pretrained-better"
     registry.save_run("mine", tiny_model(0.3), {"architecture": "tiny", "dataset": "synthetic"})
     assert registry.default_model_name() == "mine"
+
+
+def test_the_best_shipped_network_is_judged_by_its_best_test_time_augmentation(isolated_folders):
+    """The issue's targets count PublicTest with TTA: a network a hair behind plain but ahead with flips wins."""
+    registry.save_run("pretrained-plain-ahead", tiny_model(0.1), {"architecture": "tiny", "dataset": "fer2013"},
+                      metrics={"public_test": {"accuracy": 0.687, "accuracy_by_tta": {
+                          "none": 0.687, "flip": 0.695, "flip+crops": 0.698}}})
+    registry.save_run("pretrained-tta-ahead", tiny_model(0.2), {"architecture": "tiny", "dataset": "fer2013"},
+                      metrics={"public_test": {"accuracy": 0.686, "accuracy_by_tta": {
+                          "none": 0.686, "flip": 0.699, "flip+crops": 0.701}}})
+    assert registry.best_shipped() == "pretrained-tta-ahead"
+    assert registry.default_model_name() == "pretrained-tta-ahead"
