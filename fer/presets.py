@@ -84,7 +84,8 @@ PRESETS: dict[str, Preset] = {
     "shipped-model": Preset(
         N_(
             "The shipped model's recipe: the narrow VGG on 44-pixel crops of FER2013, 150 epochs of the "
-            "literature's recipe (about 2.3 hours on an idle 2-core CPU; resumable: `python -m fer train --resume NAME`)."
+            "literature's recipe (about 2.3 hours on an idle 2-core CPU; resumable: "
+            "`python -m fer train --resume NAME`)."
         ),
         dict(_LITERATURE, architecture="vgg_narrow", dataset="fer2013", epochs=150, random_erasing=0.25, seed=2),
     ),

@@ -1,7 +1,7 @@
 """Ship an ensemble of shipped networks beside them (maintainers only).
 
-    .venv/bin/python scripts/ship_ensemble.py pretrained-ensemble pretrained-vgg-narrow pretrained-vgg-wide pretrained-vgg-narrow-long \\
-        [--fer2013 PATH] [--tta flip] [--models-dir DIR]
+    .venv/bin/python scripts/ship_ensemble.py pretrained-ensemble pretrained-vgg-narrow pretrained-vgg-wide \\
+        pretrained-vgg-narrow-long [--fer2013 PATH] [--tta flip] [--models-dir DIR]
 
 Fits the members' weights on FER2013's validation faces (carved from Training: never PublicTest),
 from their test-time-augmented probabilities, saves the ensemble into the models folder (default:
