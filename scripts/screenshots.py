@@ -10,6 +10,7 @@ Home and Saliency again in Traditional Chinese (`?lang=zh-TW`). The webcam shot 
 model's bundle with Chromium's fake camera showing a drawn face.
 """
 
+import os
 import shutil
 import sys
 import tempfile
@@ -66,13 +67,15 @@ def main() -> int:
         shipped = [path for path in (ROOT / "models").glob(f"{registry.PRETRAINED_PREFIX}*") if path.is_dir()]
         for path in shipped:
             shutil.copytree(path, scratch / "models" / path.name)
+        os.environ["FER_MODELS_DIR"] = str(scratch / "models")
+        default = registry.best_shipped()  # the network the pages start with, whose bundle is shipped
         y4m = write_y4m(scratch / "face.y4m", [face_frame()])
         with run_streamlit(ROOT, scratch) as app, sync_playwright() as playwright:
             browser = launch_chromium(playwright, [*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={y4m}"])
             page = browser.new_context(viewport=VIEWPORT).new_page()
             shoot(page, app.url, out / "home.png")
             if shipped:
-                shoot_section(page, app.url, f"Shipped with the app: {shipped[0].name}", out / "shipped.png")
+                shoot_section(page, app.url, f"Shipped with the app: {default}", out / "shipped.png")
             shoot(page, app.page_url("lessons/shapes.py"), out / "shapes.png")
             shoot(page, app.page_url("lessons/batchnorm.py"), out / "batchnorm.png")
             train_on_the_page(page, app.page_url("lessons/train.py"), out / "train.png")
@@ -83,7 +86,7 @@ def main() -> int:
             shoot(page, app.url + "?lang=zh-TW", out / "home-zh-TW.png")
             shoot(page, app.page_url("lessons/saliency.py") + "?lang=zh-TW", out / "saliency-zh-TW.png", settle_ms=4000)
             if shipped:
-                page.goto(f"{app.url}{export.served_url(shipped[0].name)}")
+                page.goto(f"{app.url}{export.served_url(default)}")
                 page.wait_for_function(
                     "() => window.ferDebug && ferDebug.last && ferDebug.last.found && ferDebug.frames > 30",
                     timeout=180_000,
