@@ -16,6 +16,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FER2013_NPZ = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
 
 
+# The files that take a minute or more (`pytest --durations=0`, summed per file, 2 cores), longest
+# first. `make test` hands whole files to its workers in collection order (--dist loadfile
+# --no-loadscope-reorder); starting these first lets the workers end together, where xdist's own
+# order (most tests first) left one worker alone with a minute-long browser test at the end.
+STARTED_FIRST = (
+    "test_worker.py", "test_classroom_load.py", "test_query_strings_all_pages.py", "test_class_mode_pages.py",
+    "test_train_page_browser.py", "test_app_browser.py", "test_i18n_pages_train.py", "test_class_browser.py",
+    "test_backends.py", "test_i18n_pages.py", "test_pretrained.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(STARTED_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(autouse=True)
 def isolated_folders(tmp_path, monkeypatch):
     models = tmp_path / "models"

@@ -142,18 +142,32 @@ def test_pages_default_to_the_shipped_model_until_the_student_trains_one(shipped
 
 @pytest.fixture(scope="module")
 def public_test_probabilities():
-    """Each shipped network's PublicTest probabilities per TTA mode, computed once for the whole module."""
+    """Each shipped network's PublicTest probabilities per TTA mode, computed once for the whole module.
+
+    Flip averaging is the mean of the faces' and their mirror images' probabilities, so it reuses the
+    plain ones (fer.evaluate's own TTA is held to the same mean in tests/test_evaluate.py).
+    """
     from tests.conftest import FER2013_NPZ
 
     if not FER2013_NPZ.exists():
         pytest.skip(f"FER2013 not found at {FER2013_NPZ}")
     images, labels = data.load_npz(FER2013_NPZ, name="fer2013").split("test")
     inputs = data.to_model_input(images)
-    computed = {}
+    predictors, computed = {}, {}
+
+    def predict(name: str, faces: np.ndarray) -> np.ndarray:
+        if name not in predictors:
+            predictors[name] = evaluate.load_predictor(name)
+        return predictors[name].predict_proba(faces)
 
     def probabilities(name: str, tta: str) -> np.ndarray:
         if (name, tta) not in computed:
-            computed[name, tta] = evaluate.load_predictor(name, tta=tta).predict_proba(inputs)
+            if tta == "none":
+                computed[name, tta] = predict(name, inputs)
+            elif tta == "flip":
+                computed[name, tta] = (probabilities(name, "none") + predict(name, evaluate.flip_images(inputs))) / 2
+            else:
+                computed[name, tta] = evaluate.load_predictor(name, tta=tta).predict_proba(inputs)
         return computed[name, tta]
 
     return probabilities, labels

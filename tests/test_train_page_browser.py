@@ -4,6 +4,7 @@ a worker killed by the operating system leaves a sentence and a Continue button 
 import json
 import os
 import re
+import shutil
 import signal
 import time
 
@@ -17,6 +18,16 @@ POINTS = re.compile(r"(\d+) points on the charts")
 def points_on_charts(page) -> int:
     match = POINTS.search(page.inner_text('[data-testid="stMain"]'))
     return int(match.group(1)) if match else 0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registry_left_as_found(app_server):
+    """The server is the session's (tests/conftest.py): tests in other files count the runs it lists."""
+    before = {path.name for path in app_server.models_dir.iterdir()}
+    yield
+    for path in app_server.models_dir.iterdir():
+        if path.name not in before:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
