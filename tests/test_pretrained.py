@@ -155,19 +155,18 @@ def public_test_probabilities():
     inputs = data.to_model_input(images)
     predictors, computed = {}, {}
 
-    def predict(name: str, faces: np.ndarray) -> np.ndarray:
+    def predictor(name: str):
         if name not in predictors:
             predictors[name] = evaluate.load_predictor(name)
-        return predictors[name].predict_proba(faces)
+        return predictors[name]
 
     def probabilities(name: str, tta: str) -> np.ndarray:
         if (name, tta) not in computed:
-            if tta == "none":
-                computed[name, tta] = predict(name, inputs)
-            elif tta == "flip":
-                computed[name, tta] = (probabilities(name, "none") + predict(name, evaluate.flip_images(inputs))) / 2
+            if tta == "flip":
+                mirrored = predictor(name).predict_proba(evaluate.flip_images(inputs))
+                computed[name, tta] = (probabilities(name, "none") + mirrored) / 2
             else:
-                computed[name, tta] = evaluate.load_predictor(name, tta=tta).predict_proba(inputs)
+                computed[name, tta] = evaluate.with_tta(predictor(name), tta).predict_proba(inputs)
         return computed[name, tta]
 
     return probabilities, labels
