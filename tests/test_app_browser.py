@@ -112,10 +112,22 @@ def metric(page, label: str) -> str:
 
 
 def image_sizes(page) -> list[tuple[int, int]]:
-    """(width, height) of every picture on the page, once each has loaded."""
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stMain\"] img')].every(img => img.complete)"
-    )
+    """(width, height) of every picture on the page, once each has loaded.
+
+    A picture whose load failed is also `complete`, with no size: CI once saw all four saliency
+    pictures at 0x0 just after the page's text appeared. So wait for a size, and name any that never get one.
+    """
+    try:
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=\"stMain\"] img')]"
+            ".every(img => img.complete && img.naturalWidth > 0)",
+            timeout=30_000,
+        )
+    except Exception:  # noqa: BLE001 - say which pictures never loaded
+        broken = page.eval_on_selector_all(
+            '[data-testid="stMain"] img', "images => images.filter(img => !img.naturalWidth).map(img => img.src)"
+        )
+        raise AssertionError(f"these pictures never loaded: {broken}") from None
     return [
         tuple(size)
         for size in page.eval_on_selector_all(
