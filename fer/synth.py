@@ -190,16 +190,26 @@ def _photograph(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     coordinates = np.linspace(-1, 1, IMAGE_SIZE, dtype=np.float32)
     direction = rng.uniform(0, 2 * np.pi, count).astype(np.float32)
     strength = rng.uniform(0.0, 0.6, count).astype(np.float32)
-    ramp = (np.cos(direction)[:, None, None] * coordinates[None, None, :]
-            + np.sin(direction)[:, None, None] * coordinates[None, :, None])
-    faces = faces * (1 + strength[:, None, None] * ramp)
+    # In place, in the order the formulas read: 3,500 faces are 8M numbers, and every copy costs.
+    lighting = np.cos(direction)[:, None, None] * coordinates[None, None, :]
+    lighting = lighting + np.sin(direction)[:, None, None] * coordinates[None, :, None]
+    lighting *= strength[:, None, None]
+    lighting += 1
+    faces = faces * lighting
     contrast = rng.uniform(0.55, 1.25, count).astype(np.float32)[:, None, None]
     brightness = rng.normal(0, 18, count).astype(np.float32)[:, None, None]
     mean = faces.mean(axis=(1, 2), keepdims=True)
-    faces = (faces - mean) * contrast + mean + brightness
+    faces -= mean
+    faces *= contrast
+    faces += mean
+    faces += brightness
     noise_level = rng.uniform(2, 14, count).astype(np.float32)[:, None, None]
-    faces = faces + rng.standard_normal(faces.shape, dtype=np.float32) * noise_level
-    return np.clip(np.rint(faces), 0, 255).astype(np.uint8)
+    noise = rng.standard_normal(faces.shape, dtype=np.float32)
+    noise *= noise_level
+    faces += noise
+    np.rint(faces, out=faces)
+    np.clip(faces, 0, 255, out=faces)
+    return faces.astype(np.uint8)
 
 
 def make_dataset(per_class: int = 500, seed: int = 0, name: str = SYNTHETIC) -> FaceDataset:
