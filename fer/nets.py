@@ -1,4 +1,4 @@
-"""Architectures: the two homework reports' networks (report A, report B), rebuilt exactly, and two of our own.
+"""Architectures: the two homework reports' networks (report A, report B), rebuilt exactly, and our own.
 
 Every builder takes `num_classes=7` and `input_shape=(48, 48, 1)` and returns an
 uncompiled `keras.Model` whose last layer outputs softmax probabilities. Layers carry
@@ -18,6 +18,7 @@ Parameter counts, as `model.count_params()` gives them:
 | quick_cnn   | 1,129,127      | 1,127,911  | ours: the first shipped model, CPU-sized     |
 | vgg_narrow  | 1,439,527      | 1,437,095  | ours: the shipped model's family (44 crops)  |
 | vgg_wide    | 3,233,719      | 3,230,071  | ours: a wider ensemble member (44 crops)     |
+| resnet_narrow | 1,230,503    | 1,227,623  | ours: residual blocks, another family        |
 | tiny_cnn    | 167            | 151        | ours: a toy for tests and instant demos      |
 
 Our own networks take `crop_size`: a network trained on random crops of, say, 44 out of 48
@@ -274,6 +275,46 @@ def build_vgg_wide(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, crop
     return keras.Model(model.inputs, model.outputs, name="vgg_wide")
 
 
+def build_resnet_narrow(
+    num_classes: int = NUM_CLASSES,
+    input_shape=INPUT_SHAPE,
+    crop_size: int | None = 44,
+    widths: tuple[int, ...] = (32, 64, 128, 256),
+    dropout_rate: float = 0.3,
+) -> keras.Model:
+    """Ours, another family: a narrow ResNet, one residual block per stage (10 weight layers).
+
+    A 3x3 stem conv, then per stage a block of two 3x3 convs with BatchNorm whose input is added
+    back to their output (`stage1_add`, ...) before the ReLU; stages 2-4 halve the size with a
+    stride of 2 (44 -> 22 -> 11 -> 6 on 44-pixel crops), and their shortcut is a 1x1 conv where
+    the shape changes. Global average pooling, dropout and the classes; no big dense layer.
+    With widths 32-64-128-256: 1.2M parameters and about 125M multiply-adds per face.
+    """
+    _check_dropout_rate(dropout_rate)
+    inputs, x = image_input(input_shape, crop_size)
+    x = layers.Conv2D(widths[0], 3, padding="same", use_bias=False, name="stem_conv")(x)
+    x = layers.BatchNormalization(name="stem_conv_batchnorm")(x)
+    x = layers.ReLU(name="stem_conv_relu")(x)
+    for stage, filters in enumerate(widths, start=1):
+        name, stride = f"stage{stage}", 1 if stage == 1 else 2
+        y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+        y = layers.BatchNormalization(name=f"{name}_conv1_batchnorm")(y)
+        y = layers.ReLU(name=f"{name}_conv1_relu")(y)
+        y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+        y = layers.BatchNormalization(name=f"{name}_conv2_batchnorm")(y)
+        shortcut = x
+        if stride != 1 or x.shape[-1] != filters:
+            shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut")(x)
+            shortcut = layers.BatchNormalization(name=f"{name}_shortcut_batchnorm")(shortcut)
+        x = layers.Add(name=f"{name}_add")([y, shortcut])
+        x = layers.ReLU(name=f"{name}_relu")(x)
+        x = layers.Dropout(dropout_rate / 2, name=f"{name}_dropout")(x)
+    x = layers.GlobalAveragePooling2D(name="average")(x)
+    x = layers.Dropout(dropout_rate + 0.2, name="average_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="resnet_narrow")
+
+
 def build_tiny_cnn(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, crop_size: int | None = None,
                    dropout_rate: float = 0.1) -> keras.Model:
     """A toy: one 3x3 conv of 8 filters, pooling to 6x6, dropout and the classes (167 parameters).
@@ -293,7 +334,7 @@ def build_tiny_cnn(num_classes: int = NUM_CLASSES, input_shape=INPUT_SHAPE, crop
 
 
 # Architectures whose builder takes `crop_size` (random-crop training).
-CROPPABLE = ("small_cnn", "vgg_fer", "quick_cnn", "vgg_narrow", "vgg_wide", "tiny_cnn")
+CROPPABLE = ("small_cnn", "vgg_fer", "quick_cnn", "vgg_narrow", "vgg_wide", "resnet_narrow", "tiny_cnn")
 
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "report_a_cnn": build_report_a_cnn,
@@ -304,6 +345,7 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "quick_cnn": build_quick_cnn,
     "vgg_narrow": build_vgg_narrow,
     "vgg_wide": build_vgg_wide,
+    "resnet_narrow": build_resnet_narrow,
     "tiny_cnn": build_tiny_cnn,
 }
 
@@ -348,6 +390,12 @@ _DESCRIPTIONS = {
     "vgg_wide": N_(
         "The narrow VGG half as wide again (48, 96, 192, 384 filters; dense 384). 3.2M parameters, "
         "about twice the arithmetic: a second, different member for an ensemble."
+    ),
+    "resnet_narrow": N_(
+        "Our narrow ResNet: a 3x3 stem, then four stages (32, 64, 128, 256 filters) of one residual "
+        "block each: two 3x3 convolutions whose input is added back to their output, so the signal "
+        "and its gradient can skip them. Global average pooling instead of a big dense layer; 1.2M "
+        "parameters on 44-pixel crops, another family of network for an ensemble."
     ),
     "tiny_cnn": N_(
         "A toy network: one 3x3 convolution of 8 filters, pooling and the classes, 167 "

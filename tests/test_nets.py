@@ -125,3 +125,34 @@ def test_bad_names_and_rates_get_sentences():
         nets.describe_architecture("resnet1000")
     with pytest.raises(ValueError, match="dropout_rate"):
         nets.build_report_b_cnn(dropout_rate=1.5)
+
+
+def test_resnet_narrow_adds_each_blocks_input_back_and_counts_its_parameters():
+    import keras
+
+    model = nets.build_resnet_narrow()
+    table = {name: (shape, params) for name, shape, params in _layer_table(model)}
+    assert [table[f"stage{stage}_add"][0] for stage in (1, 2, 3, 4)] == [
+        (44, 44, 32), (22, 22, 64), (11, 11, 128), (6, 6, 256)]
+    # A 1x1 shortcut only where the shape changes: stage 1 adds its input as it is.
+    assert "stage1_shortcut" not in table and all(f"stage{stage}_shortcut" in table for stage in (2, 3, 4))
+    assert table["average"][0] == (256,)
+
+    def batchnorm(channels):  # gamma, beta, moving mean and variance
+        return 4 * channels
+
+    expected = 9 * 1 * 32 + batchnorm(32)
+    for before, filters in zip((32, 32, 64, 128), (32, 64, 128, 256)):
+        expected += 9 * before * filters + 9 * filters * filters + 2 * batchnorm(filters)
+        if before != filters:
+            expected += before * filters + batchnorm(filters)
+    expected += 256 * 7 + 7
+    assert model.count_params() == expected
+
+    # With its second BatchNorm silenced, a block passes its input through: the addition is there.
+    silenced = model.get_layer("stage1_conv2_batchnorm")
+    silenced.gamma.assign(np.zeros(32, dtype=np.float32))
+    silenced.beta.assign(np.zeros(32, dtype=np.float32))
+    probe = keras.Model(model.inputs, [model.get_layer("stem_conv_relu").output, model.get_layer("stage1_relu").output])
+    stem, block = probe(np.random.default_rng(0).random((2, 48, 48, 1), dtype=np.float32), training=False)
+    np.testing.assert_allclose(np.asarray(block), np.asarray(stem), atol=1e-6)
