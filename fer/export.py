@@ -146,10 +146,40 @@ def _quiet_tensorflowjs_import() -> None:
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 
+def _vector_bias_adds_only(graph_def):
+    """tensorflowjs's `normalize_bias_add_op`, less its bug: an Add right after a convolution becomes
+    a BiasAdd (which the next pass fuses into the convolution) only when what it adds is a vector.
+
+    The original also turns a residual connection's Add (conv output + a whole feature map, as in
+    `resnet_narrow`) into a BiasAdd: a graph that is not what Keras computes, and on which
+    TensorFlow's fused convolution crashes the process (a segmentation fault, while the export is checked).
+    """
+    from tensorflowjs.converters import graph_rewrite_util
+
+    nodes = {node.name: node for node in graph_def.node}
+    for node in graph_def.node:
+        if node.op not in ("Add", "AddV2") or len(node.input) != 2:
+            continue
+        parent = nodes.get(graph_rewrite_util.node_name_from_input(node.input[0]))
+        added = nodes.get(graph_rewrite_util.node_name_from_input(node.input[1]))
+        if (
+            parent is not None and parent.op in ("Conv2D", "DepthwiseConv2dNative", "MatMul")
+            and len(graph_rewrite_util.get_output_node_names(nodes, parent.name)) == 1
+            and added is not None and added.op == "Const"
+            and len(added.attr["value"].tensor.tensor_shape.dim) == 1
+        ):
+            node.op = "BiasAdd"
+            node.attr["data_format"].s = b"NHWC"
+    return graph_def
+
+
 def _convert(model, folder: Path, weights_dtype: str) -> None:
     """Keras model -> SavedModel -> TF.js graph model (model.json + shards) in `folder`."""
     _quiet_tensorflowjs_import()
+    from tensorflowjs.converters import normalize_bias_add
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_tf_saved_model
+
+    normalize_bias_add.normalize_bias_add_op = _vector_bias_adds_only  # for good: conversions may run in parallel
 
     with tempfile.TemporaryDirectory(prefix="fer-savedmodel-") as saved_model_dir:
         model.export(saved_model_dir, format="tf_saved_model", verbose=False)
