@@ -101,6 +101,18 @@ def test_gradcam_is_48x48_in_unit_range_on_every_spatial_layer():
     assert explain.default_gradcam_layer(model) == "conv2"
 
 
+def test_a_residual_network_is_explained_at_its_blocks_outputs_not_its_shortcuts():
+    from fer import nets
+
+    model = nets.build_resnet_narrow()
+    # The last convolution in layer order is stage 4's 1x1 shortcut; the block's output is its Add.
+    assert explain.conv_layer_names(model)[-1] == "stage4_shortcut"
+    assert explain.default_gradcam_layer(model) == "stage4_add"
+    names = explain.feature_map_layer_names(model)
+    assert [name for name in names if name.endswith("_add")] == [f"stage{stage}_add" for stage in (1, 2, 3, 4)]
+    assert explain.default_gradcam_layer(nets.build_vgg_narrow()) == "block4_conv2"  # no Add: the last conv
+
+
 def test_integrated_gradients_add_up_to_the_score_difference(loaded):
     model = loaded(region_model())
     batch = base.as_model_batch(faces(1))

@@ -32,8 +32,8 @@ class LayerMaps:
 
 
 def feature_map_layer_names(model) -> list[str]:
-    """Every conv and pooling layer, in order."""
-    return [layer.name for layer in model.layers if layer_kind(layer) in CONV_KINDS + POOL_KINDS]
+    """Every conv and pooling layer, and every residual Add (a block's output), in order."""
+    return [layer.name for layer in model.layers if layer_kind(layer) in CONV_KINDS + POOL_KINDS + ("Add",)]
 
 
 def feature_maps(model, image, layer_names: list[str] | None = None) -> list[LayerMaps]:

@@ -11,6 +11,7 @@ from fer.explain.base import (
     ExplainError,
     SaliencyMethod,
     conv_layer_names,
+    layer_kind,
     normalise_maps,
     scores_model,
     spatial_layer_names,
@@ -19,10 +20,17 @@ from fer.i18n import _
 
 
 def default_gradcam_layer(model) -> str:
-    """The last convolution: the most abstract maps that still know where things are."""
+    """The last convolution: the most abstract maps that still know where things are.
+
+    In a residual network, the last Add: the block's output joins its convolutions with the
+    shortcut, and the last convolution in layer order is only the shortcut's 1x1.
+    """
     convs = conv_layer_names(model)
     if convs:
-        return convs[-1]
+        last = model.layers.index(model.get_layer(convs[-1]))
+        adds = [layer.name for layer in model.layers[last:] if layer_kind(layer) == "Add"
+                and len(layer.output.shape) == 4]
+        return adds[-1] if adds else convs[-1]
     spatial = spatial_layer_names(model)
     if not spatial:
         raise ExplainError(
