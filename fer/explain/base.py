@@ -87,6 +87,11 @@ def layer_kind(layer) -> str:
     return type(layer).__name__
 
 
+def is_block_output(layer) -> bool:
+    """A residual block's output: an Add of maps (N, H, W, C), the convolutions joined with the shortcut."""
+    return layer_kind(layer) == "Add" and len(layer.output.shape) == 4
+
+
 def _has_softmax(layer) -> bool:
     if layer_kind(layer) == "Softmax":
         return True

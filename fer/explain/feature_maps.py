@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer.explain.base import CONV_KINDS, POOL_KINDS, ExplainError, as_model_batch, check_layer, layer_kind, model_input
+from fer.explain.base import (
+    CONV_KINDS,
+    POOL_KINDS,
+    ExplainError,
+    as_model_batch,
+    check_layer,
+    is_block_output,
+    layer_kind,
+    model_input,
+)
 from fer.i18n import _
 
 
@@ -33,7 +42,8 @@ class LayerMaps:
 
 def feature_map_layer_names(model) -> list[str]:
     """Every conv and pooling layer, and every residual Add (a block's output), in order."""
-    return [layer.name for layer in model.layers if layer_kind(layer) in CONV_KINDS + POOL_KINDS + ("Add",)]
+    return [layer.name for layer in model.layers
+            if layer_kind(layer) in CONV_KINDS + POOL_KINDS or is_block_output(layer)]
 
 
 def feature_maps(model, image, layer_names: list[str] | None = None) -> list[LayerMaps]:

@@ -8,9 +8,11 @@ report-A CNN's last conv layer) that is upsampled bilinearly to the face's 48x48
 from __future__ import annotations
 
 from fer.explain.base import (
+    CONV_KINDS,
     ExplainError,
     SaliencyMethod,
     conv_layer_names,
+    is_block_output,
     layer_kind,
     normalise_maps,
     scores_model,
@@ -25,12 +27,8 @@ def default_gradcam_layer(model) -> str:
     In a residual network, the last Add: the block's output joins its convolutions with the
     shortcut, and the last convolution in layer order is only the shortcut's 1x1.
     """
-    convs = conv_layer_names(model)
-    if convs:
-        last = model.layers.index(model.get_layer(convs[-1]))
-        adds = [layer.name for layer in model.layers[last:] if layer_kind(layer) == "Add"
-                and len(layer.output.shape) == 4]
-        return adds[-1] if adds else convs[-1]
+    if conv_layer_names(model):
+        return [layer.name for layer in model.layers if layer_kind(layer) in CONV_KINDS or is_block_output(layer)][-1]
     spatial = spatial_layer_names(model)
     if not spatial:
         raise ExplainError(
