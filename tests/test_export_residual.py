@@ -8,17 +8,14 @@ statistics like a trained one (biases fused, the residual Add kept) answers like
 TensorFlow (the export's own check), then in headless Chromium on the wasm backend.
 """
 
-import functools
-import http.server
 import json
-import threading
 
 import numpy as np
 import pytest
 
 from fer import export, nets, preprocessing, registry
 from tests.test_pretrained import assert_bundle_agrees, shipped_faces
-from tests.test_shipped_bundle_browser import PREDICT_ALL, READY, QuietHandler
+from tests.test_shipped_bundle_browser import opened_bundle, predict_in_page
 
 
 def resnet_like_trained(untrained: bool):
@@ -46,18 +43,8 @@ def test_a_residual_networks_bundle_answers_like_keras_in_chromium(untrained, br
     nodes = json.loads((result.folder / "model.json").read_text())["modelTopology"]["node"]
     assert sum(node["op"] in ("Add", "AddV2", "AddN") for node in nodes) >= 4  # the four residual Adds stay Adds
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(result.folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    page = browser.new_page()
-    try:
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html?camera=0&backend=wasm")
-        page.wait_for_function(READY, timeout=120_000)
-        assert page.evaluate("ferDebug.ready"), page.evaluate("[ferDebug.state, ferDebug.message]")
-        faces = shipped_faces()
-        in_browser = np.array(page.evaluate(PREDICT_ALL, [face.ravel().tolist() for face in faces]))
-    finally:
-        page.close()
-        server.shutdown()
-    in_keras = registry.load_model("residual").predict(preprocessing.to_model_input(faces), verbose=0)
-    assert_bundle_agrees(in_browser, in_keras, metadata["weights"]["dtype"])
+    faces = shipped_faces()
+    with opened_bundle(browser, result.folder) as page:
+        in_browser = predict_in_page(page, faces)
+    assert_bundle_agrees(in_browser, model.predict(preprocessing.to_model_input(faces), verbose=0),
+                         metadata["weights"]["dtype"])

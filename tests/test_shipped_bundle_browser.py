@@ -9,6 +9,7 @@ probabilities must be Keras's on the same faces. Drawn faces always; FER2013 Pub
 when ../shared holds the data set (skipped otherwise).
 """
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -72,7 +73,7 @@ def shipped_model(shipped_name):
 
 @pytest.fixture(scope="module")
 def bundle_page(shipped_name, browser, tmp_path_factory):
-    """The shipped bundle, served by http.server as `python -m http.server` would, open in Chromium."""
+    """The shipped bundle (or the exported ensemble), open in Chromium."""
     if (SHIPPED_BUNDLES / shipped_name).is_dir():
         target = tmp_path_factory.mktemp("shipped") / shipped_name
         folder = export.copy_shipped_bundle(SHIPPED_BUNDLES / shipped_name, target)
@@ -80,6 +81,13 @@ def bundle_page(shipped_name, browser, tmp_path_factory):
         with registry_folder(SHIPPED_MODELS):
             folder = export.export_bundle(shipped_name, tmp_path_factory.mktemp("exported") / shipped_name,
                                           "float16").folder
+    with opened_bundle(browser, folder) as page:
+        yield page, export.read_bundle_metadata(folder)
+
+
+@contextlib.contextmanager
+def opened_bundle(browser, folder):
+    """A bundle folder served by http.server as `python -m http.server` would, its page open in Chromium (wasm)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     page = browser.new_page()
@@ -87,15 +95,20 @@ def bundle_page(shipped_name, browser, tmp_path_factory):
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html?camera=0&backend=wasm")
         page.wait_for_function(READY, timeout=120_000)
         assert page.evaluate("ferDebug.ready"), page.evaluate("[ferDebug.state, ferDebug.message]")
-        yield page, export.read_bundle_metadata(folder)
+        yield page
     finally:
         page.close()
         server.shutdown()
 
 
+def predict_in_page(page, faces: np.ndarray) -> np.ndarray:
+    """The bundle's probabilities for 48x48 uint8 faces, computed by the page as it does for the webcam."""
+    return np.array(page.evaluate(PREDICT_ALL, [face.ravel().tolist() for face in faces]))
+
+
 def browser_against_keras(bundle_page, shipped_model, faces: np.ndarray) -> None:
     page, metadata = bundle_page
-    browser_probabilities = np.array(page.evaluate(PREDICT_ALL, [face.ravel().tolist() for face in faces]))
+    browser_probabilities = predict_in_page(page, faces)
     keras_probabilities = shipped_model.predict(preprocessing.to_model_input(faces), verbose=0)
     difference = float(np.abs(browser_probabilities - keras_probabilities).max())
     print(f"\nshipped bundle in Chromium (wasm) vs Keras on {len(faces)} faces: max abs difference {difference:.2e}")
