@@ -85,6 +85,7 @@ class Student:
     timings: dict[str, float] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
     failure: str | None = None
+    step: str = "start"
     submitted: bool = False
 
 
@@ -321,22 +322,42 @@ async def submit_training(page, student: Student, timeout_s: float) -> None:
 async def walk_the_lesson(browser, student: Student, url: str, delay: float, timeout_s: float) -> None:
     await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = None
     try:
         page = await context.new_page()
+        student.step = "Sign in"
         await sign_in(page, student, url, timeout_s)
+        steps = []
         if student.code is not None or "Home" not in student.timings:
-            await open_from_sidebar(page, student, HOME, timeout_s)
-        await open_from_sidebar(page, student, SHAPES, timeout_s)
-        await check_with_keras(page, student, timeout_s)
-        await open_from_sidebar(page, student, TRAIN, timeout_s)
+            steps.append(("Home", lambda: open_from_sidebar(page, student, HOME, timeout_s)))
+        steps += [("Shape arithmetic", lambda: open_from_sidebar(page, student, SHAPES, timeout_s)),
+                  ("Keras check", lambda: check_with_keras(page, student, timeout_s)),
+                  ("Train a network", lambda: open_from_sidebar(page, student, TRAIN, timeout_s))]
         if student.code is not None:  # a laptop server has one user, and one training at a time
-            await submit_training(page, student, timeout_s)
-        await open_from_sidebar(page, student, CONFUSION, timeout_s)
-        await open_from_sidebar(page, student, SALIENCY, timeout_s)
+            steps.append(("Train", lambda: submit_training(page, student, timeout_s)))
+        steps += [("Confusion matrix", lambda: open_from_sidebar(page, student, CONFUSION, timeout_s)),
+                  ("Saliency maps", lambda: open_from_sidebar(page, student, SALIENCY, timeout_s))]
+        for student.step, step in steps:
+            await step()
     except Exception as error:  # noqa: BLE001  (a student who got stuck is counted, the others go on)
-        student.failure = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+        student.failure = (f"stuck at {student.step}: {type(error).__name__}: "
+                           f"{str(error).splitlines()[0][:200]}; the page showed: {await page_text(page)}")
     finally:
         await context.close()
+
+
+async def page_text(page) -> str:
+    """What a stuck student's page showed, for the report: the address, the script's state and the
+    start of the main area's text."""
+    if page is None:
+        return "no page"
+    try:
+        state = await page.evaluate(
+            "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')")
+        main = await page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.innerText ?? ''")
+        return f"{page.url} (script {state}) {' '.join(main.split())[:300]!r}"
+    except Exception as error:  # noqa: BLE001  (the report must not fail because the page is gone)
+        return f"unreadable ({type(error).__name__})"
 
 
 def run_coroutine(coroutine):
