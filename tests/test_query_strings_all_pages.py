@@ -40,7 +40,7 @@ def keys_in(*sources) -> set[str]:
 SHARED_SOURCES = [*(REPO_ROOT / "lessons").glob("_*.py"), REPO_ROOT / "fer" / "shapes" / "url.py"]
 SHARED_KEYS = keys_in(*SHARED_SOURCES)
 PAGE_KEYS = {page: sorted(keys_in(REPO_ROOT / page) | SHARED_KEYS) for page in PAGES}
-EXAMPLES_PER_PAGE = 5  # about 0.6 s each; every run draws new ones
+EXAMPLES_PER_PAGE = 3  # about 0.6 s each, more under load; every run draws new ones
 SHIPPED_NAMES = sorted(path.name for path in (REPO_ROOT / "models").glob("pretrained-*"))
 
 plausible = st.sampled_from([
