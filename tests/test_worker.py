@@ -21,11 +21,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def small_config(**changes) -> TrainConfig:
-    settings = dict(architecture="small_cnn", dataset="synthetic", epochs=4, batch_size=32, max_train_images=600,
+    settings = dict(architecture="small_cnn", dataset="synthetic", epochs=3, batch_size=32, max_train_images=600,
                     crop_size=44, augment_flip=True, random_erasing=0.3, ema=True, ema_momentum=0.99,
                     optimizer="sgd_nesterov", learning_rate=0.05, weight_decay=5e-4, warmup_epochs=1,
                     schedule="cosine", seed=7)
-    settings["warmup_epochs"] = 1 if changes.get("epochs", 4) > 1 else 0
+    settings["warmup_epochs"] = 1 if changes.get("epochs", 3) > 1 else 0
     return TrainConfig(**{**settings, **changes})
 
 
@@ -77,7 +77,7 @@ def test_same_seed_same_history_also_beside_another_training(two_runs_side_by_si
     assert [job.state for job in (first, second, third)] == [FINISHED] * 3, [j.message for j in (first, second)]
     assert {first.run_name, second.run_name} == {"twin", "twin-2"}  # same name asked: never clobbered
     assert history_of(first.folder) == history_of(second.folder) == history_of(third.folder)
-    assert [row["epoch"] for row in history_of(first.folder)] == ["1", "2", "3", "4"]
+    assert [row["epoch"] for row in history_of(first.folder)] == ["1", "2", "3"]
 
 
 def test_a_finished_worker_leaves_a_complete_registry_run(two_runs_side_by_side):
@@ -85,7 +85,7 @@ def test_a_finished_worker_leaves_a_complete_registry_run(two_runs_side_by_side)
     files = {path.name for path in first.folder.iterdir()}
     assert {"model.keras", "config.json", "history.csv", "metrics.json", "checkpoint", "events.jsonl"} <= files
     kinds = [event["kind"] for event in first.events.since()]
-    assert kinds[0] == "queued" and kinds[-1] == "done" and kinds.count("epoch") == 4
+    assert kinds[0] == "queued" and kinds[-1] == "done" and kinds.count("epoch") == 3
     assert "finished" in first.message.lower() or "best epoch" in first.message
 
 
