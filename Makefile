@@ -35,7 +35,7 @@ run: setup
 
 test: setup browser fonts $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 setup: $(PIP_STAMP) $(JS_STAMP) compile-translations
 

@@ -29,7 +29,7 @@ KEPT_LIMIT = 1.4 * bench_classroom.GIB
 
 
 @pytest.fixture(scope="module")
-def students_at_once():
+def lesson():
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test`, which installs it.")
     settings = bench_classroom.Settings(
@@ -40,27 +40,27 @@ def students_at_once():
     return bench_classroom.run_classroom(settings)
 
 
-def test_every_student_gets_through_the_lesson(students_at_once):
-    assert students_at_once["stuck"] == []
-    assert students_at_once["answered"] == STUDENTS
-    pages = students_at_once["per_page"]
+def test_every_student_gets_through_the_lesson(lesson):
+    assert lesson["stuck"] == []
+    assert lesson["answered"] == STUDENTS
+    pages = lesson["per_page"]
     for step in ("Shape arithmetic", "Keras check", "Train a network", "Confusion matrix", "Saliency maps"):
         assert pages[step][2] == STUDENTS, f"{step}: {pages[step][2]} of {STUDENTS}"
 
 
-def test_no_exception_on_any_page_or_in_the_server_log(students_at_once):
-    assert students_at_once["exceptions"] == 0, students_at_once["exception_examples"]
+def test_no_exception_on_any_page_or_in_the_server_log(lesson):
+    assert lesson["exceptions"] == 0, lesson["exception_examples"]
 
 
-def test_every_training_is_kept_apart(students_at_once):
-    if not students_at_once["class_mode"]:
+def test_every_training_is_kept_apart(lesson):
+    if not lesson["class_mode"]:
         pytest.skip("no sign-in in this version: one user, one training at a time")
-    assert students_at_once["trainings_submitted"] == STUDENTS
-    assert sum(students_at_once["trainings"].values()) == STUDENTS
-    assert students_at_once["runs_lost"] == 0 and students_at_once["runs_clobbered"] == 0, students_at_once["runs_problems"]
+    assert lesson["trainings_submitted"] == STUDENTS
+    assert sum(lesson["trainings"].values()) == STUDENTS
+    assert lesson["runs_lost"] == 0 and lesson["runs_clobbered"] == 0, lesson["runs_problems"]
 
 
-def test_the_server_gives_back_what_the_lesson_used(students_at_once):
-    kept = students_at_once["rss_after_lesson"]
+def test_the_server_gives_back_what_the_lesson_used(lesson):
+    kept = lesson["rss_after_lesson"]
     assert 0 < kept < KEPT_LIMIT, (f"{bench_classroom.gib(kept)} kept after the lesson, at the peak "
-                                   f"{bench_classroom.gib(students_at_once['rss_peak_server'])}")
+                                   f"{bench_classroom.gib(lesson['rss_peak_server'])}")
