@@ -581,6 +581,7 @@ def measure(server: Server, settings: Settings) -> dict:
         "class_mode": settings.class_mode,
         "answered": sum(1 for student in students if student.failure is None),
         "stuck": [f"{student.name}: {student.failure}" for student in students if student.failure],
+        "server_log_end": server.log()[-3000:],
         "wall_seconds": wall,
         "server_cpu_seconds": server_cpu,
         "p50_seconds": percentile(page_times, 0.5),

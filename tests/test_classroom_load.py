@@ -41,7 +41,7 @@ def lesson():
 
 
 def test_every_student_gets_through_the_lesson(lesson):
-    assert lesson["stuck"] == []
+    assert lesson["stuck"] == [], lesson["server_log_end"]
     assert lesson["answered"] == STUDENTS
     pages = lesson["per_page"]
     for step in ("Shape arithmetic", "Keras check", "Train a network", "Confusion matrix", "Saliency maps"):
