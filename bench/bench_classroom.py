@@ -85,7 +85,7 @@ class Student:
     timings: dict[str, float] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
     failure: str | None = None
-    step: str = "start"
+    step: str = "start"  # the step under way: each step sets it as it begins
     submitted: bool = False
 
 
@@ -262,6 +262,7 @@ async def idle(page, timeout_s: float) -> None:
 
 async def open_from_sidebar(page, student: Student, lesson: tuple[str, str], timeout_s: float) -> None:
     title, heading = lesson
+    student.step = title
     started = time.monotonic()
     link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True)
     if not await link.count():  # beyond the first pages the sidebar lists: "View N more"
@@ -278,6 +279,7 @@ async def collect_exceptions(page, student: Student, where: str) -> None:
 
 
 async def sign_in(page, student: Student, url: str, timeout_s: float) -> None:
+    student.step = "Sign in"
     started = time.monotonic()
     await page.goto(url, timeout=timeout_s * 1000)
     if student.code is None:  # a laptop server: the app opens on Home
@@ -295,6 +297,7 @@ async def sign_in(page, student: Student, url: str, timeout_s: float) -> None:
 
 
 async def check_with_keras(page, student: Student, timeout_s: float) -> None:
+    student.step = "Keras check"
     started = time.monotonic()
     await page.get_by_role("tab", name="Check with Keras").click(timeout=timeout_s * 1000)
     await page.get_by_role("button", name="Check with Keras").click(timeout=timeout_s * 1000)
@@ -305,6 +308,7 @@ async def check_with_keras(page, student: Student, timeout_s: float) -> None:
 
 
 async def submit_training(page, student: Student, timeout_s: float) -> None:
+    student.step = "Train"
     started = time.monotonic()
     await page.get_by_role("button", name="Train", exact=True).click(timeout=timeout_s * 1000)
     # Submitted: the page's Stop turns on (running or queued), or the training is already over. (No wait
@@ -325,20 +329,16 @@ async def walk_the_lesson(browser, student: Student, url: str, delay: float, tim
     page = None
     try:
         page = await context.new_page()
-        student.step = "Sign in"
         await sign_in(page, student, url, timeout_s)
-        steps = []
         if student.code is not None or "Home" not in student.timings:
-            steps.append(("Home", lambda: open_from_sidebar(page, student, HOME, timeout_s)))
-        steps += [("Shape arithmetic", lambda: open_from_sidebar(page, student, SHAPES, timeout_s)),
-                  ("Keras check", lambda: check_with_keras(page, student, timeout_s)),
-                  ("Train a network", lambda: open_from_sidebar(page, student, TRAIN, timeout_s))]
+            await open_from_sidebar(page, student, HOME, timeout_s)
+        await open_from_sidebar(page, student, SHAPES, timeout_s)
+        await check_with_keras(page, student, timeout_s)
+        await open_from_sidebar(page, student, TRAIN, timeout_s)
         if student.code is not None:  # a laptop server has one user, and one training at a time
-            steps.append(("Train", lambda: submit_training(page, student, timeout_s)))
-        steps += [("Confusion matrix", lambda: open_from_sidebar(page, student, CONFUSION, timeout_s)),
-                  ("Saliency maps", lambda: open_from_sidebar(page, student, SALIENCY, timeout_s))]
-        for student.step, step in steps:
-            await step()
+            await submit_training(page, student, timeout_s)
+        await open_from_sidebar(page, student, CONFUSION, timeout_s)
+        await open_from_sidebar(page, student, SALIENCY, timeout_s)
     except Exception as error:  # noqa: BLE001  (a student who got stuck is counted, the others go on)
         student.failure = (f"stuck at {student.step}: {type(error).__name__}: "
                            f"{str(error).splitlines()[0][:200]}; the page showed: {await page_text(page)}")
@@ -570,7 +570,8 @@ def measure(server: Server, settings: Settings) -> dict:
         after, workers_after = watch.sample()
     watch.stop()
     exceptions = [line for student in students for line in student.exceptions]
-    log_exceptions = server_log_exceptions(server.log())
+    server_log = server.log()
+    log_exceptions = server_log_exceptions(server_log)
     page_times = [seconds for student in students for seconds in student.timings.values()]
     per_page: dict[str, list[float]] = {}
     for student in students:
@@ -581,7 +582,7 @@ def measure(server: Server, settings: Settings) -> dict:
         "class_mode": settings.class_mode,
         "answered": sum(1 for student in students if student.failure is None),
         "stuck": [f"{student.name}: {student.failure}" for student in students if student.failure],
-        "server_log_end": server.log()[-3000:],
+        "server_log_end": server_log[-3000:],
         "wall_seconds": wall,
         "server_cpu_seconds": server_cpu,
         "p50_seconds": percentile(page_times, 0.5),
