@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from fer import augment, backends, checkpoints, devices, registry, schedules
+from fer import augment, backends, checkpoints, devices, registry, schedules, snapshots
 from fer.data import NUM_CLASSES, FaceDataset, load_dataset
 from fer.events import EventLog, error
 from fer.i18n import N_, _
@@ -80,8 +80,10 @@ class TrainConfig:
     checkpoint_rule: str = "best_val_accuracy"
     early_stopping_patience: int = 5
     train_accuracy_threshold: float = 0.6
+    snapshot_epochs: tuple[int, ...] = ()  # also keep these epochs' validated weights (fer.snapshots)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "snapshot_epochs", tuple(sorted({int(epoch) for epoch in self.snapshot_epochs})))
         problems = [problem for problem in _config_problems(self) if problem]
         if problems:
             raise TrainConfigError(_("This training cannot start: {problems}.").format(
@@ -157,6 +159,8 @@ def _config_problems(config: TrainConfig):
         value=repr(config.backend), known=", ".join(backends.BACKENDS))
     yield config.device not in devices.DEVICE_CHOICES and _("the device {value} is unknown (use {known})").format(
         value=repr(config.device), known=", ".join(devices.DEVICE_CHOICES))
+    yield any(epoch < 1 for epoch in config.snapshot_epochs) and _(
+        "snapshot epochs count from 1, not {value}").format(value=min(config.snapshot_epochs))
     yield config.mixed_precision and config.device == "cpu" and _(
         "mixed precision (float16) only helps on a GPU: untick it or choose the GPU")
 
@@ -628,6 +632,8 @@ def train(
         row = train_one_epoch(model, data, config, epoch, loop, events, stop, batch_event_seconds)
         end_epoch(model, data, config, row, loop, rule, events)
         if run_dir is not None and loop.epochs_done == epoch + 1:
+            if loop.epochs_done in config.snapshot_epochs:  # first: a resume redoes an epoch, never skips its snapshot
+                save_snapshot(Path(run_dir), model, builder, data, config, loop.epochs_done)
             save_checkpoint(Path(run_dir), model, loop, config)
             if on_epoch is not None:
                 on_epoch(finish(model, builder, config, data, loop, rule, place, dataset, started, evaluate_test=False))
@@ -636,6 +642,21 @@ def train(
     result = finish(model, builder, config, data, loop, rule, place, dataset, started, events=events)
     events.append("trained", metrics=result.metrics)
     return result
+
+
+def save_snapshot(run_dir: Path, model, builder, data: TrainingData, config: TrainConfig, epoch: int) -> Path:
+    """Keep this epoch's weights as validation saw them (the moving average, with its BatchNorm) in
+    RUN/snapshots/, a model of its own for a snapshot ensemble (`fer.snapshots.make_model`)."""
+    twin = builder(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
+    with MovingAverage(model, config.ema, data.recalibration, config.batch_size):
+        for variable, value in zip(twin.variables, model.variables):
+            variable.assign(np.asarray(value.numpy()).astype(variable.dtype))
+    target = snapshots.snapshot_file(run_dir, epoch)
+    target.parent.mkdir(exist_ok=True)
+    partial = target.with_name(f".{target.stem}.partial.keras")
+    twin.save(partial)
+    partial.replace(target)
+    return target
 
 
 def finish(model, builder, config, data, loop, rule, place, dataset, started, events=None,

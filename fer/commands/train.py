@@ -1,4 +1,5 @@
-"""`python -m fer train ...` trains with the app's engine; `python -m fer models` lists the runs.
+"""`python -m fer train ...` trains with the app's engine; `python -m fer models` lists the runs;
+`python -m fer snapshot RUN --epoch N` makes a kept epoch of a run a model of its own.
 
 What it does and its examples are `DESCRIPTION` below, which `--help` shows in the reader's language.
 """
@@ -22,6 +23,7 @@ DESCRIPTION = N_("""Train a network with the app's engine and save it in models/
     python -m fer train --preset shipped-model --name my-vgg
     python -m fer train --resume my-vgg                  # after a crash, a kill or a closed laptop
     python -m fer train --resume my-vgg --more-epochs 20 # a finished run, longer
+    python -m fer train --preset shipped-model --snapshot-epochs 90,120 --name long  # keep two epochs too
 
 The training runs in its own worker process and writes everything into its run folder
 (models/NAME/); this command follows it. Ctrl-C stops after the current batch and still
@@ -57,7 +59,15 @@ FLAGS = {
     "checkpoint": "checkpoint_rule",
     "patience": "early_stopping_patience",
     "threshold": "train_accuracy_threshold",
+    "snapshot_epochs": "snapshot_epochs",
 }
+
+
+def epoch_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("give epoch numbers separated by commas, such as 90,105,120")) from None
 
 
 def register(subparsers) -> None:
@@ -93,6 +103,9 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint", choices=list(RULES))
     parser.add_argument("--patience", type=int, help=_("early-stopping patience in epochs"))
     parser.add_argument("--threshold", type=float, help=_("training-accuracy threshold of the report-A rule"))
+    parser.add_argument("--snapshot-epochs", type=epoch_list, metavar="N,N,...",
+                        help=_("also keep these epochs' weights, each a model of its own for a snapshot ensemble "
+                               "(python -m fer snapshot)"))
     parser.add_argument("--name", help=_("run name in models/ (made unique; default: architecture-data-date)"))
     parser.add_argument("--resume", metavar="NAME", help=_("continue the run NAME from its last complete epoch"))
     parser.add_argument("--more-epochs", type=int, help=_("with --resume: train this many epochs more"))
@@ -100,6 +113,22 @@ def register(subparsers) -> None:
 
     models = subparsers.add_parser("models", help=_("list the trained runs in models/"))
     models.set_defaults(func=run_models)
+
+    snapshot = subparsers.add_parser(
+        "snapshot", help=_("make a kept epoch of a run (--snapshot-epochs) a model of its own"))
+    snapshot.add_argument("run", help=_("the run that kept the epoch"))
+    snapshot.add_argument("--epoch", type=int, required=True, help=_("the kept epoch"))
+    snapshot.add_argument("--name", help=_("the new model's name (default: RUN-eEPOCH)"))
+    snapshot.set_defaults(func=run_snapshot)
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from fer import snapshots
+
+    path = snapshots.make_model(args.run, args.epoch, args.name)
+    print(_("{name}: epoch {epoch} of {run}, a model of its own in {folder}.").format(
+        name=path.name, epoch=args.epoch, run=args.run, folder=path))
+    return 0
 
 
 def config_from_args(args: argparse.Namespace):
