@@ -209,11 +209,16 @@ def default_model_name() -> str | None:
 
 
 def best_shipped(runs: list[RunInfo] | None = None) -> str | None:
-    """The shipped single network with the best PublicTest accuracy (an ensemble only if no network is shipped)."""
+    """The shipped single network with the best PublicTest accuracy (an ensemble only if no network is shipped).
+
+    A snapshot (an epoch of a longer run, fer.snapshots) ships as an ensemble's member: a whole run,
+    which a preset retrains in one command and whose bundle ships, comes before it.
+    """
     shipped = [run for run in (list_runs() if runs is None else runs) if run.shipped]
     if not shipped:
         return None
-    return max(shipped, key=lambda run: (run.kind == "keras", best_public_test_accuracy(run), run.name)).name
+    return max(shipped, key=lambda run: (run.kind == "keras", "snapshot_of" not in run.config,
+                                         best_public_test_accuracy(run), run.name)).name
 
 
 def best_public_test_accuracy(run: RunInfo) -> float:

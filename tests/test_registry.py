@@ -200,6 +200,9 @@ def test_the_default_among_shipped_models_is_the_best_single_network_not_the_new
     for name in ("pretrained-better", "pretrained-ensemble"):
         os.utime(models / name / "config.json", (1, 1))  # "pretrained-worse" is the newest
     assert registry.default_model_name() == "pretrained-better"
+    snapshot = {"architecture": "tiny", "dataset": "fer2013", "snapshot_of": "long", "snapshot_epoch": 105}
+    registry.save_run("pretrained-long-e105", tiny_model(0.4), snapshot, metrics={"public_test": {"accuracy": 0.71}})
+    assert registry.default_model_name() == "pretrained-better"  # a snapshot ships for the ensemble
     registry.save_run("mine", tiny_model(0.3), {"architecture": "tiny", "dataset": "synthetic"})
     assert registry.default_model_name() == "mine"
 
