@@ -249,3 +249,18 @@ def save_ensemble(
     if owner:
         config["owner"] = owner
     return registry.save_run(name, None, config=config, metrics=metrics or {}, overwrite=overwrite)
+
+
+def training_cost(member_configs: Sequence[dict]) -> dict | None:
+    """What training the members cost on an idle machine ({"quiet_hours", "quiet_cpu_hours"}), from the
+    "cost" each shipped member's config.json states; None when one states none. Snapshots of one run
+    (fer.snapshots) share its epochs, so that run counts once, at its longest snapshot."""
+    runs: dict[str, dict] = {}
+    for index, config in enumerate(member_configs):
+        cost = config.get("cost")
+        if not cost:
+            return None
+        run = config.get("snapshot_of") or f"member {index}"
+        if run not in runs or cost["quiet_cpu_hours"] > runs[run]["quiet_cpu_hours"]:
+            runs[run] = cost
+    return {key: sum(cost[key] for cost in runs.values()) for key in ("quiet_hours", "quiet_cpu_hours")}

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from fer import data, registry
+from fer import data, ensemble, registry
 from fer.ensemble_network import parameter_count
 from fer.i18n import N_, _, expressions, format_decimal, format_integer, format_list, format_percent, pgettext
 from lessons._language import chart, page_language
@@ -208,22 +208,22 @@ def show_ensemble(run: registry.RunInfo) -> None:
             weights=format_list(format_decimal(weight, 2) for weight in weights),
         )
     )
-    costs = [member_cost(member) for member in members]
-    if costs and None not in costs:
+    cost = members_cost(members)
+    if cost:
         st.caption(
             _(
                 "Its training is its members': {cpu_hours} CPU-hours in all on an idle 2-core CPU "
                 "({hours} hours), each member trained by the engine with its own preset."
             ).format(
-                cpu_hours=format_decimal(sum(cost["quiet_cpu_hours"] for cost in costs), 1),
-                hours=format_decimal(sum(cost["quiet_hours"] for cost in costs), 1),
+                cpu_hours=format_decimal(cost["quiet_cpu_hours"], 1),
+                hours=format_decimal(cost["quiet_hours"], 1),
             )
         )
 
 
-def member_cost(name: str) -> dict | None:
+def members_cost(members: list[str]) -> dict | None:
     try:
-        return registry.read_run(name).config.get("cost")
+        return ensemble.training_cost([registry.read_run(member).config for member in members])
     except registry.RegistryError:
         return None
 

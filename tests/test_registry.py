@@ -217,3 +217,17 @@ def test_the_best_shipped_network_is_judged_by_its_best_test_time_augmentation(i
                           "none": 0.686, "flip": 0.699, "flip+crops": 0.701}}})
     assert registry.best_shipped() == "pretrained-tta-ahead"
     assert registry.default_model_name() == "pretrained-tta-ahead"
+
+
+def test_an_ensembles_training_cost_counts_a_run_once_however_many_of_its_snapshots_it_holds():
+    from fer import ensemble
+
+    def cost(hours):
+        return {"quiet_hours": hours, "quiet_cpu_hours": 2 * hours}
+
+    narrow, wide = {"cost": cost(2.0)}, {"cost": cost(1.5)}
+    early = {"cost": cost(3.0), "snapshot_of": "long"}
+    late = {"cost": cost(4.0), "snapshot_of": "long"}
+    assert ensemble.training_cost([narrow, wide]) == {"quiet_hours": 3.5, "quiet_cpu_hours": 7.0}
+    assert ensemble.training_cost([narrow, late, early]) == {"quiet_hours": 6.0, "quiet_cpu_hours": 12.0}
+    assert ensemble.training_cost([narrow, {"architecture": "tiny"}]) is None
