@@ -644,13 +644,19 @@ def train(
     return result
 
 
+def float32_twin(builder, values: list) -> object:
+    """A new, uncompiled float32 copy of the network holding `values`, one per variable in order."""
+    twin = builder(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
+    for variable, value in zip(twin.variables, values):
+        variable.assign(value.astype(variable.dtype) if hasattr(value, "astype") else value)
+    return twin
+
+
 def save_snapshot(run_dir: Path, model, builder, data: TrainingData, config: TrainConfig, epoch: int) -> Path:
     """Keep this epoch's weights as validation saw them (the moving average, with its BatchNorm) in
     RUN/snapshots/, a model of its own for a snapshot ensemble (`fer.snapshots.make_model`)."""
-    twin = builder(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
     with MovingAverage(model, config.ema, data.recalibration, config.batch_size):
-        for variable, value in zip(twin.variables, model.variables):
-            variable.assign(np.asarray(value.numpy()).astype(variable.dtype))
+        twin = float32_twin(builder, [variable.numpy() for variable in model.variables])
     target = snapshots.snapshot_file(run_dir, epoch)
     target.parent.mkdir(exist_ok=True)
     partial = target.with_name(f".{target.stem}.partial.keras")
@@ -664,12 +670,11 @@ def finish(model, builder, config, data, loop, rule, place, dataset, started, ev
     """A float32, uncompiled twin holding the chosen epoch's weights, its metrics and its config."""
     chosen = rule.choose(loop.history)
     keep = model.get_weights() if loop.best_weights is None or loop.best_epoch != chosen.epoch else None
-    twin = builder(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
     if keep is not None:
+        twin = builder(num_classes=NUM_CLASSES, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 1))
         twin.set_weights(keep)
     else:
-        for variable, value in zip(twin.variables, loop.best_weights):
-            variable.assign(value.astype(variable.dtype) if hasattr(value, "astype") else value)
+        twin = float32_twin(builder, loop.best_weights)
     metrics: dict = {
         "chosen_epoch": chosen.epoch,
         "chosen_reason": chosen.reason,  # English; chosen_reason_sentence is shown in the reader's language

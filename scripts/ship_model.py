@@ -58,13 +58,8 @@ def training_cost(source: Path, config: dict, metrics: dict, machine_figures: li
 
 def settings_not_from(preset: str, config: dict) -> dict:
     """The preset's settings the run was not trained with: {setting: (the run's, the preset's)}."""
-    def same(run, wanted):  # config.json holds lists where a preset holds tuples
-        if isinstance(wanted, tuple) and isinstance(run, (list, tuple)):
-            return list(run) == list(wanted)
-        return run == wanted
-
     return {key: (config.get(key), value) for key, value in PRESETS[preset].settings.items()
-            if not same(config.get(key), value)}
+            if config.get(key) != json.loads(json.dumps(value))}  # as config.json holds it: tuples become lists
 
 
 def main() -> int:
